@@ -1,0 +1,23 @@
+//! Tollgate's rules, free of I/O: the pipeline model, validation, gate injection, the
+//! run graph and the run state machine. The server and the browser both use this code,
+//! so a pipeline is judged the same way in the Constructor and at deploy.
+
+pub mod expand;
+pub mod pipeline;
+pub mod run_graph;
+pub mod state_machine;
+pub mod status;
+pub mod validate;
+
+pub use expand::expand;
+pub use pipeline::{DEFAULT_GATE_TIMEOUT_SECS, GateSpec, JobSpec, ParseError, Pipeline};
+pub use run_graph::{NodeKind, RunGraph, RunNode, Topology};
+pub use state_machine::{
+    Decision, Effect, Event, GateChange, JobExit, JobState, RunState, StatusChange, Transition,
+    TransitionError,
+};
+pub use status::{GateDecision, JobStatus, RunStatus, format_duration};
+pub use validate::{
+    GATE_PREFIX, MAX_GATE_TIMEOUT_SECS, ValidationError, ValidationErrors, gate_id,
+    is_safe_identifier, validate,
+};

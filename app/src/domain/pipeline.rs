@@ -1,0 +1,226 @@
+//! The pipeline a user writes: a name and a list of shell jobs, some carrying a HITL gate.
+//!
+//! This is the shape of the YAML and JSON files, of the API's deploy input and of what
+//! the Constructor saves. Nothing here is checked yet: [`crate::domain::validate`] does
+//! that, and [`crate::domain::expand`] turns a valid pipeline into the run graph.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// How long a gate waits for a person when its timeout is not given: 48 hours.
+pub const DEFAULT_GATE_TIMEOUT_SECS: u64 = 48 * 60 * 60;
+
+/// The largest pipeline file accepted, so a pasted or uploaded spec cannot exhaust memory.
+pub const MAX_SPEC_BYTES: usize = 1024 * 1024;
+
+/// A pipeline as written by its author.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pipeline {
+    /// A safe identifier (`[A-Za-z0-9_-]{1,64}`); runs are listed under it.
+    pub name: String,
+    /// The jobs, in the order the author wrote them (the order breaks layout ties).
+    #[serde(default)]
+    pub jobs: Vec<JobSpec>,
+}
+
+/// One shell job of a pipeline.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobSpec {
+    /// Unique within the pipeline, `[A-Za-z0-9_-]{1,64}`.
+    pub id: String,
+    /// A shell command or multi-line script, run as `sh -c <run>`.
+    pub run: String,
+    /// Ids of the jobs that must complete before this one starts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<String>,
+    /// Extra environment variables for the process.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub env: BTreeMap<String, String>,
+    /// Seconds after which the job is killed and fails with "timed out".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<u64>,
+    /// A human-in-the-loop gate placed right after this job.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gate: Option<GateSpec>,
+}
+
+/// The gate of a job: what the reviewer is asked and how long they have.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GateSpec {
+    /// Shown in the approval banner. Blank means "no gate".
+    #[serde(default)]
+    pub message: String,
+    /// Seconds the gate waits before it fails as timed out; [`DEFAULT_GATE_TIMEOUT_SECS`]
+    /// when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<u64>,
+}
+
+impl GateSpec {
+    /// The timeout in force: the one written, or 48 hours.
+    pub fn timeout_secs(&self) -> u64 {
+        self.timeout.unwrap_or(DEFAULT_GATE_TIMEOUT_SECS)
+    }
+
+    /// A gate with a blank message injects nothing.
+    pub fn is_active(&self) -> bool {
+        !self.message.trim().is_empty()
+    }
+}
+
+impl JobSpec {
+    /// The gate to inject after this job, if its message is not blank.
+    pub fn active_gate(&self) -> Option<&GateSpec> {
+        self.gate.as_ref().filter(|gate| gate.is_active())
+    }
+}
+
+/// Why a pipeline file could not be read at all (before any validation).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+pub enum ParseError {
+    #[error("the pipeline is empty: write a `name` and a list of `jobs`")]
+    Empty,
+    #[error("the pipeline is {size} bytes; the limit is {limit} bytes")]
+    TooLarge { size: usize, limit: usize },
+    #[error("the pipeline is not valid JSON: {0}")]
+    Json(String),
+    #[error("the pipeline is not valid YAML: {0}")]
+    Yaml(String),
+}
+
+impl Pipeline {
+    /// Reads a pipeline from YAML or JSON text. JSON is tried when the text starts with
+    /// `{`; YAML otherwise (JSON is YAML too, but JSON's own errors read better).
+    pub fn parse(text: &str) -> Result<Pipeline, ParseError> {
+        if text.len() > MAX_SPEC_BYTES {
+            return Err(ParseError::TooLarge {
+                size: text.len(),
+                limit: MAX_SPEC_BYTES,
+            });
+        }
+        let trimmed = text.trim_start();
+        if trimmed.is_empty() {
+            return Err(ParseError::Empty);
+        }
+        if trimmed.starts_with('{') {
+            serde_json::from_str(trimmed).map_err(|err| ParseError::Json(err.to_string()))
+        } else {
+            serde_saphyr::from_str(text).map_err(|err| ParseError::Yaml(err.to_string()))
+        }
+    }
+
+    /// The pipeline as YAML, the format the README documents and the Constructor shows.
+    pub fn to_yaml(&self) -> String {
+        serde_saphyr::to_string(self).unwrap_or_else(|err| format!("# cannot render: {err}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const REVIEW: &str = r#"
+name: review-workflow
+jobs:
+  - id: preprocess
+    run: |
+      echo "rows: 1000" > preprocessing_report.txt
+    gate:
+      message: Review data quality report before training begins
+      timeout: 300
+  - id: train
+    run: echo training
+    depends_on: [preprocess]
+    env:
+      EPOCHS: "3"
+    timeout: 600
+  - id: evaluate
+    run: echo evaluating
+    depends_on: [train]
+"#;
+
+    #[test]
+    fn yaml_reads_every_field() {
+        let pipeline = Pipeline::parse(REVIEW).expect("valid yaml");
+        assert_eq!(pipeline.name, "review-workflow");
+        assert_eq!(pipeline.jobs.len(), 3);
+        let preprocess = &pipeline.jobs[0];
+        assert!(preprocess.run.contains("preprocessing_report.txt"));
+        let gate = preprocess.active_gate().expect("gate");
+        assert_eq!(
+            gate.message,
+            "Review data quality report before training begins"
+        );
+        assert_eq!(gate.timeout_secs(), 300);
+        let train = &pipeline.jobs[1];
+        assert_eq!(train.depends_on, vec!["preprocess"]);
+        assert_eq!(train.env.get("EPOCHS").map(String::as_str), Some("3"));
+        assert_eq!(train.timeout, Some(600));
+        assert!(train.gate.is_none());
+    }
+
+    #[test]
+    fn json_reads_the_same_pipeline() {
+        let yaml = Pipeline::parse(REVIEW).expect("valid yaml");
+        let json = serde_json::to_string(&yaml).expect("serialize");
+        assert_eq!(Pipeline::parse(&json).expect("valid json"), yaml);
+    }
+
+    #[test]
+    fn yaml_round_trips() {
+        let pipeline = Pipeline::parse(REVIEW).expect("valid yaml");
+        assert_eq!(Pipeline::parse(&pipeline.to_yaml()), Ok(pipeline));
+    }
+
+    #[test]
+    fn gate_timeout_defaults_to_48_hours() {
+        let pipeline =
+            Pipeline::parse("name: p\njobs:\n  - id: a\n    run: x\n    gate:\n      message: ok\n")
+                .expect("valid");
+        let gate = pipeline.jobs[0].active_gate().expect("gate");
+        assert_eq!(gate.timeout_secs(), 172_800);
+    }
+
+    #[test]
+    fn blank_gate_message_is_no_gate() {
+        let pipeline =
+            Pipeline::parse("name: p\njobs:\n  - id: a\n    run: x\n    gate:\n      message: '  '\n")
+                .expect("valid");
+        assert!(pipeline.jobs[0].active_gate().is_none());
+    }
+
+    #[test]
+    fn unknown_field_is_named() {
+        let err = Pipeline::parse("name: p\njobs:\n  - id: a\n    run: x\n    depends-on: [b]\n")
+            .expect_err("typo");
+        assert!(err.to_string().contains("depends-on"), "{err}");
+    }
+
+    #[test]
+    fn yaml_syntax_error_names_the_line() {
+        let err = Pipeline::parse("name: p\njobs:\n  - id: [a\n").expect_err("broken");
+        let text = err.to_string();
+        assert!(text.starts_with("the pipeline is not valid YAML"), "{text}");
+        assert!(text.contains("line"), "{text}");
+    }
+
+    #[test]
+    fn json_error_is_reported_as_json() {
+        let err = Pipeline::parse("{\"name\": \"p\", \"jobs\": [}").expect_err("broken");
+        assert!(matches!(err, ParseError::Json(_)), "{err}");
+    }
+
+    #[test]
+    fn empty_and_oversized_text_are_refused() {
+        assert_eq!(Pipeline::parse("  \n"), Err(ParseError::Empty));
+        let huge = "#".repeat(MAX_SPEC_BYTES + 1);
+        assert!(matches!(
+            Pipeline::parse(&huge),
+            Err(ParseError::TooLarge { .. })
+        ));
+    }
+}

@@ -1,0 +1,151 @@
+//! The run graph: what a run actually executes, with the HITL gates injected.
+//!
+//! It is stored with each run as a snapshot, so editing the pipeline later never changes
+//! a run that already exists. Nodes are kept in a topological order.
+
+use std::collections::{BTreeMap, HashMap};
+
+use petgraph::graph::{DiGraph, NodeIndex};
+use serde::{Deserialize, Serialize};
+
+/// The expanded graph of one run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunGraph {
+    /// The pipeline this run was deployed from.
+    pub pipeline: String,
+    /// Every job and gate, each after all of its dependencies.
+    pub nodes: Vec<RunNode>,
+}
+
+/// A job or a gate of a run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunNode {
+    pub id: String,
+    /// Ids of the nodes that must complete first (no duplicates).
+    pub depends_on: Vec<String>,
+    pub kind: NodeKind,
+}
+
+/// What a node does when it becomes ready.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum NodeKind {
+    /// Runs `sh -c <run>`.
+    Task {
+        run: String,
+        #[serde(default)]
+        env: BTreeMap<String, String>,
+        /// Seconds before the process is killed.
+        timeout: Option<u64>,
+    },
+    /// Waits for a person; never starts a process.
+    Gate {
+        message: String,
+        timeout_secs: u64,
+        /// The job whose output the reviewer looks at.
+        source: String,
+    },
+}
+
+impl RunNode {
+    pub fn is_gate(&self) -> bool {
+        matches!(self.kind, NodeKind::Gate { .. })
+    }
+}
+
+/// The edges of a run graph by position, computed once for the state machine.
+#[derive(Clone, Debug)]
+pub struct Topology {
+    index: HashMap<String, usize>,
+    dependencies: Vec<Vec<usize>>,
+    dependents: Vec<Vec<usize>>,
+}
+
+impl Topology {
+    /// Unknown dependency ids (impossible in a graph from `expand`) are ignored.
+    pub fn new(graph: &RunGraph) -> Topology {
+        let index: HashMap<String, usize> = graph
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(position, node)| (node.id.clone(), position))
+            .collect();
+        let mut dependencies = vec![Vec::new(); graph.nodes.len()];
+        let mut dependents = vec![Vec::new(); graph.nodes.len()];
+        for (position, node) in graph.nodes.iter().enumerate() {
+            for dependency in &node.depends_on {
+                if let Some(&from) = index.get(dependency) {
+                    dependencies[position].push(from);
+                    dependents[from].push(position);
+                }
+            }
+        }
+        Topology {
+            index,
+            dependencies,
+            dependents,
+        }
+    }
+
+    pub fn position(&self, id: &str) -> Option<usize> {
+        self.index.get(id).copied()
+    }
+
+    pub fn dependencies(&self, position: usize) -> &[usize] {
+        &self.dependencies[position]
+    }
+
+    pub fn dependents(&self, position: usize) -> &[usize] {
+        &self.dependents[position]
+    }
+
+    /// Every node reachable from `position` along dependency edges, each once, in
+    /// graph order.
+    pub fn downstream(&self, position: usize) -> Vec<usize> {
+        let mut seen = vec![false; self.dependents.len()];
+        let mut stack = vec![position];
+        while let Some(at) = stack.pop() {
+            for &next in &self.dependents[at] {
+                if !seen[next] {
+                    seen[next] = true;
+                    stack.push(next);
+                }
+            }
+        }
+        (0..seen.len()).filter(|&at| seen[at]).collect()
+    }
+}
+
+impl RunGraph {
+    /// The graph as a petgraph DAG whose node weights are positions in `nodes`;
+    /// an edge runs from a dependency to its dependent.
+    pub fn dag(&self) -> DiGraph<usize, ()> {
+        let mut dag = DiGraph::with_capacity(self.nodes.len(), self.nodes.len());
+        let indices: Vec<NodeIndex> = (0..self.nodes.len()).map(|p| dag.add_node(p)).collect();
+        let topology = Topology::new(self);
+        for (position, &to) in indices.iter().enumerate() {
+            for &from in topology.dependencies(position) {
+                dag.add_edge(indices[from], to, ());
+            }
+        }
+        dag
+    }
+
+    /// Positions of the nodes with every node after its dependencies, or `None` when
+    /// the graph has a cycle (never the case for a graph made by `expand`).
+    pub fn topological_order(&self) -> Option<Vec<usize>> {
+        let dag = self.dag();
+        petgraph::algo::toposort(&dag, None)
+            .ok()
+            .map(|order| order.into_iter().map(|node| dag[node]).collect())
+    }
+
+    pub fn node(&self, id: &str) -> Option<&RunNode> {
+        self.nodes.iter().find(|node| node.id == id)
+    }
+
+    /// The injected gates, in graph order.
+    pub fn gates(&self) -> impl Iterator<Item = &RunNode> {
+        self.nodes.iter().filter(|node| node.is_gate())
+    }
+}

@@ -1,0 +1,538 @@
+//! The run state machine: a pure function from (run, event, now) to status changes and
+//! effects.
+//!
+//! It does no I/O and reads no clock. The scheduler in `server` loads a [`RunState`],
+//! feeds it one [`Event`], writes the returned [`Transition`]'s changes in one database
+//! transaction (each one a compare-and-set on the `from` status) and then performs its
+//! effects. Every rule lives here: a job is ready when all of its dependencies completed;
+//! a failure cancels everything downstream and nothing else; a gate waits without a
+//! process and can be decided once.
+
+use serde::{Deserialize, Serialize};
+
+use super::run_graph::{NodeKind, RunGraph, Topology};
+use super::status::{GateDecision, JobStatus, RunStatus, format_duration};
+
+/// What is known of one node of a run between events.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobState {
+    pub status: JobStatus,
+    /// For a waiting gate: when it times out (milliseconds since the Unix epoch).
+    pub deadline_ms: Option<i64>,
+}
+
+impl JobState {
+    pub const PENDING: JobState = JobState {
+        status: JobStatus::Pending,
+        deadline_ms: None,
+    };
+}
+
+/// How a task's process ended.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum JobExit {
+    /// The process exited with this code.
+    Code(i32),
+    /// The process was killed by this signal.
+    Signal(i32),
+    /// The job's own `timeout` (seconds) ran out and its process group was killed.
+    TimedOut { after_secs: u64 },
+    /// The process was lost without an exit status, e.g. the server died under it.
+    Interrupted { reason: String },
+}
+
+/// A person's answer at a gate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    Approve,
+    Reject,
+}
+
+/// Something that happened to a run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Event {
+    /// The run was just created: its roots become ready.
+    Deployed,
+    /// A worker started the process of a ready task.
+    JobStarted { job: String },
+    /// A task's process ended.
+    JobExited { job: String, exit: JobExit },
+    /// A person approved or rejected a waiting gate.
+    GateDecided {
+        gate: String,
+        decision: Decision,
+        by: String,
+        comment: Option<String>,
+    },
+    /// A waiting gate's deadline passed.
+    GateTimedOut { gate: String },
+    /// A person cancelled one job (and so everything downstream of it).
+    JobCancelled { job: String, by: String },
+    /// A person cancelled the whole run.
+    RunCancelled { by: String },
+}
+
+/// What the store records about a gate along with its status change.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum GateChange {
+    /// The gate started waiting; it times out at `deadline_ms`.
+    Activated { deadline_ms: i64 },
+    /// The gate was decided (a timeout has no `by`).
+    Decided {
+        decision: GateDecision,
+        by: Option<String>,
+        comment: Option<String>,
+    },
+}
+
+/// One status write. The store applies it only if the row still has status `from`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusChange {
+    pub job: String,
+    pub from: JobStatus,
+    pub to: JobStatus,
+    /// Why, in words a person reads in the UI: "exit code 2", "rejected by ana".
+    pub reason: Option<String>,
+    pub exit_code: Option<i32>,
+    pub gate: Option<GateChange>,
+}
+
+/// Work for the imperative shell once the changes are stored.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Effect {
+    /// The task is ready: start it when a slot is free (it stays PENDING until then).
+    StartJob { job: String },
+    /// Kill the task's process group.
+    KillJob { job: String },
+    /// Wake up at `deadline_ms` to time the gate out.
+    ArmGateTimer { gate: String, deadline_ms: i64 },
+}
+
+/// The result of one event: what to store, then what to do.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Transition {
+    /// The time the event was handled; the store stamps the changes with it.
+    pub at_ms: i64,
+    pub changes: Vec<StatusChange>,
+    pub effects: Vec<Effect>,
+    /// The run's new status, when this event changed it.
+    pub run_status: Option<RunStatus>,
+}
+
+/// Why an event cannot be applied. Nothing changed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+pub enum TransitionError {
+    #[error("this run has no job `{job}`")]
+    UnknownJob { job: String },
+    #[error("`{job}` is a gate: gates never run a process")]
+    GateCannotRun { job: String },
+    #[error("`{job}` is not a gate, so it cannot be approved or rejected")]
+    NotAGate { job: String },
+    #[error("job `{job}` cannot start: it is {status}")]
+    NotPending { job: String, status: JobStatus },
+    #[error("job `{job}` cannot start before `{dependency}` completes")]
+    DependencyNotDone { job: String, dependency: String },
+    #[error("job `{job}` is not running (it is {status})")]
+    NotRunning { job: String, status: JobStatus },
+    #[error("gate `{gate}` is not waiting for a decision: it is {status}")]
+    GateNotWaiting { gate: String, status: JobStatus },
+    #[error("gate `{gate}` does not time out before {deadline_ms}")]
+    DeadlineNotReached { gate: String, deadline_ms: i64 },
+    #[error("`{job}` already finished ({status}); there is nothing to cancel")]
+    AlreadyFinished { job: String, status: JobStatus },
+    #[error("the run already finished ({status})")]
+    RunFinished { status: RunStatus },
+}
+
+/// A run's graph and the status of each of its nodes.
+#[derive(Clone, Debug)]
+pub struct RunState {
+    graph: RunGraph,
+    topology: Topology,
+    jobs: Vec<JobState>,
+    cancelled: bool,
+}
+
+impl RunState {
+    /// A run that was just deployed: everything pending.
+    pub fn new(graph: RunGraph) -> RunState {
+        let jobs = vec![JobState::PENDING; graph.nodes.len()];
+        RunState::restore(graph, jobs, false)
+    }
+
+    /// A run as stored: `jobs` holds one state per node of `graph`, in its order;
+    /// `cancelled` says whether a person cancelled the run.
+    pub fn restore(graph: RunGraph, mut jobs: Vec<JobState>, cancelled: bool) -> RunState {
+        jobs.resize(graph.nodes.len(), JobState::PENDING);
+        RunState {
+            topology: Topology::new(&graph),
+            graph,
+            jobs,
+            cancelled,
+        }
+    }
+
+    pub fn graph(&self) -> &RunGraph {
+        &self.graph
+    }
+
+    /// The state of the node `id`, if the run has one.
+    pub fn job(&self, id: &str) -> Option<&JobState> {
+        self.topology.position(id).map(|at| &self.jobs[at])
+    }
+
+    /// Completed when all completed; running while anything is pending or running;
+    /// then failed if anything failed; otherwise cancelled.
+    pub fn run_status(&self) -> RunStatus {
+        let has = |status: JobStatus| self.jobs.iter().any(|job| job.status == status);
+        if self.cancelled {
+            RunStatus::Cancelled
+        } else if self.jobs.iter().all(|job| job.status == JobStatus::Completed) {
+            RunStatus::Completed
+        } else if has(JobStatus::Pending) || has(JobStatus::Running) {
+            RunStatus::Running
+        } else if has(JobStatus::Failed) {
+            RunStatus::Failed
+        } else {
+            RunStatus::Cancelled
+        }
+    }
+
+    /// Tasks that may start now, in graph order: pending with every dependency
+    /// completed. The scheduler uses this after a restart; during a run the same jobs
+    /// arrive as [`Effect::StartJob`].
+    pub fn ready_tasks(&self) -> Vec<&str> {
+        (0..self.jobs.len())
+            .filter(|&at| self.is_ready(at) && !self.graph.nodes[at].is_gate())
+            .map(|at| self.graph.nodes[at].id.as_str())
+            .collect()
+    }
+
+    /// The earliest deadline of a waiting gate: when the scheduler must next wake up.
+    pub fn next_deadline(&self) -> Option<i64> {
+        self.jobs
+            .iter()
+            .filter(|job| job.status == JobStatus::Running)
+            .filter_map(|job| job.deadline_ms)
+            .min()
+    }
+
+    /// Waiting gates whose deadline is at or before `now_ms`.
+    pub fn expired_gates(&self, now_ms: i64) -> Vec<&str> {
+        (0..self.jobs.len())
+            .filter(|&at| {
+                self.jobs[at].status == JobStatus::Running
+                    && self.jobs[at].deadline_ms.is_some_and(|d| d <= now_ms)
+            })
+            .map(|at| self.graph.nodes[at].id.as_str())
+            .collect()
+    }
+
+    /// Applies one event. On error nothing changes.
+    pub fn apply(&mut self, event: Event, now_ms: i64) -> Result<Transition, TransitionError> {
+        let before = self.run_status();
+        let mut step = Transition {
+            at_ms: now_ms,
+            changes: Vec::new(),
+            effects: Vec::new(),
+            run_status: None,
+        };
+        match event {
+            Event::Deployed => self.deployed(&mut step),
+            Event::JobStarted { job } => self.started(&job, &mut step)?,
+            Event::JobExited { job, exit } => self.exited(&job, exit, &mut step)?,
+            Event::GateDecided {
+                gate,
+                decision,
+                by,
+                comment,
+            } => self.decided(&gate, decision, by, comment, &mut step)?,
+            Event::GateTimedOut { gate } => self.timed_out(&gate, &mut step)?,
+            Event::JobCancelled { job, by } => self.cancel_job(&job, &by, &mut step)?,
+            Event::RunCancelled { by } => self.cancel_run(&by, &mut step)?,
+        }
+        let after = self.run_status();
+        if after != before {
+            step.run_status = Some(after);
+        }
+        Ok(step)
+    }
+
+    fn position(&self, job: &str) -> Result<usize, TransitionError> {
+        self.topology
+            .position(job)
+            .ok_or_else(|| TransitionError::UnknownJob {
+                job: job.to_string(),
+            })
+    }
+
+    fn is_ready(&self, at: usize) -> bool {
+        self.jobs[at].status == JobStatus::Pending
+            && self
+                .topology
+                .dependencies(at)
+                .iter()
+                .all(|&dependency| self.jobs[dependency].status == JobStatus::Completed)
+    }
+
+    fn deployed(&mut self, step: &mut Transition) {
+        let roots: Vec<usize> = (0..self.jobs.len())
+            .filter(|&at| self.topology.dependencies(at).is_empty())
+            .collect();
+        self.release(roots, step);
+    }
+
+    /// Moves the ready ones among `candidates` on: a task is announced with
+    /// [`Effect::StartJob`], a gate starts waiting at once.
+    fn release(&mut self, candidates: Vec<usize>, step: &mut Transition) {
+        let now = step.at_ms;
+        for at in candidates {
+            if !self.is_ready(at) {
+                continue;
+            }
+            let id = self.graph.nodes[at].id.clone();
+            match &self.graph.nodes[at].kind {
+                NodeKind::Task { .. } => step.effects.push(Effect::StartJob { job: id }),
+                NodeKind::Gate { timeout_secs, .. } => {
+                    let timeout_ms = i64::try_from(timeout_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
+                    let deadline_ms = now.saturating_add(timeout_ms);
+                    let activated = Some(GateChange::Activated { deadline_ms });
+                    let reason = Some("waiting for approval".to_string());
+                    self.set(at, JobStatus::Running, reason, None, activated, step);
+                    self.jobs[at].deadline_ms = Some(deadline_ms);
+                    step.effects.push(Effect::ArmGateTimer {
+                        gate: id,
+                        deadline_ms,
+                    });
+                }
+            }
+        }
+    }
+
+    fn started(&mut self, job: &str, step: &mut Transition) -> Result<(), TransitionError> {
+        let at = self.position(job)?;
+        if self.graph.nodes[at].is_gate() {
+            return Err(TransitionError::GateCannotRun { job: job.into() });
+        }
+        if self.cancelled {
+            return Err(TransitionError::RunFinished {
+                status: RunStatus::Cancelled,
+            });
+        }
+        let status = self.jobs[at].status;
+        if status != JobStatus::Pending {
+            return Err(TransitionError::NotPending {
+                job: job.into(),
+                status,
+            });
+        }
+        if let Some(&waiting) = self
+            .topology
+            .dependencies(at)
+            .iter()
+            .find(|&&d| self.jobs[d].status != JobStatus::Completed)
+        {
+            return Err(TransitionError::DependencyNotDone {
+                job: job.into(),
+                dependency: self.graph.nodes[waiting].id.clone(),
+            });
+        }
+        self.set(at, JobStatus::Running, None, None, None, step);
+        Ok(())
+    }
+
+    fn exited(&mut self, job: &str, exit: JobExit, step: &mut Transition) -> Result<(), TransitionError> {
+        let at = self.position(job)?;
+        if self.graph.nodes[at].is_gate() {
+            return Err(TransitionError::GateCannotRun { job: job.into() });
+        }
+        let status = self.jobs[at].status;
+        if status != JobStatus::Running {
+            return Err(TransitionError::NotRunning {
+                job: job.into(),
+                status,
+            });
+        }
+        let (reason, code) = match exit {
+            JobExit::Code(0) => {
+                self.set(at, JobStatus::Completed, None, Some(0), None, step);
+                let next = self.topology.dependents(at).to_vec();
+                self.release(next, step);
+                return Ok(());
+            }
+            JobExit::Code(code) => (format!("exit code {code}"), Some(code)),
+            JobExit::Signal(signal) => (format!("killed by signal {signal}"), None),
+            JobExit::TimedOut { after_secs } => {
+                (format!("timed out after {}", format_duration(after_secs)), None)
+            }
+            JobExit::Interrupted { reason } => (reason, None),
+        };
+        self.fail(at, reason, code, None, step);
+        Ok(())
+    }
+
+    fn waiting_gate(&self, gate: &str) -> Result<usize, TransitionError> {
+        let at = self.position(gate)?;
+        if !self.graph.nodes[at].is_gate() {
+            return Err(TransitionError::NotAGate { job: gate.into() });
+        }
+        let status = self.jobs[at].status;
+        if status != JobStatus::Running {
+            return Err(TransitionError::GateNotWaiting {
+                gate: gate.into(),
+                status,
+            });
+        }
+        Ok(at)
+    }
+
+    fn decided(
+        &mut self,
+        gate: &str,
+        decision: Decision,
+        by: String,
+        comment: Option<String>,
+        step: &mut Transition,
+    ) -> Result<(), TransitionError> {
+        let at = self.waiting_gate(gate)?;
+        let record = |decision| {
+            Some(GateChange::Decided {
+                decision,
+                by: Some(by.clone()),
+                comment: comment.clone(),
+            })
+        };
+        match decision {
+            Decision::Approve => {
+                let reason = Some(format!("approved by {by}"));
+                let gate_change = record(GateDecision::Approved);
+                self.set(at, JobStatus::Completed, reason, None, gate_change, step);
+                let next = self.topology.dependents(at).to_vec();
+                self.release(next, step);
+            }
+            Decision::Reject => {
+                let gate_change = record(GateDecision::Rejected);
+                self.fail(at, format!("rejected by {by}"), None, gate_change, step);
+            }
+        }
+        Ok(())
+    }
+
+    fn timed_out(&mut self, gate: &str, step: &mut Transition) -> Result<(), TransitionError> {
+        let at = self.waiting_gate(gate)?;
+        if let Some(deadline_ms) = self.jobs[at].deadline_ms {
+            if step.at_ms < deadline_ms {
+                return Err(TransitionError::DeadlineNotReached {
+                    gate: gate.into(),
+                    deadline_ms,
+                });
+            }
+        }
+        let timeout = match &self.graph.nodes[at].kind {
+            NodeKind::Gate { timeout_secs, .. } => *timeout_secs,
+            NodeKind::Task { .. } => 0,
+        };
+        let gate_change = Some(GateChange::Decided {
+            decision: GateDecision::TimedOut,
+            by: None,
+            comment: None,
+        });
+        let reason = format!("timed out after {}", format_duration(timeout));
+        self.fail(at, reason, None, gate_change, step);
+        Ok(())
+    }
+
+    fn cancel_job(&mut self, job: &str, by: &str, step: &mut Transition) -> Result<(), TransitionError> {
+        let at = self.position(job)?;
+        let status = self.jobs[at].status;
+        if status.is_terminal() {
+            return Err(TransitionError::AlreadyFinished {
+                job: job.into(),
+                status,
+            });
+        }
+        self.cancel(at, format!("cancelled by {by}"), step);
+        self.cancel_downstream(at, step);
+        Ok(())
+    }
+
+    fn cancel_run(&mut self, by: &str, step: &mut Transition) -> Result<(), TransitionError> {
+        let status = self.run_status();
+        if status.is_finished() {
+            return Err(TransitionError::RunFinished { status });
+        }
+        for at in 0..self.jobs.len() {
+            if !self.jobs[at].status.is_terminal() {
+                self.cancel(at, format!("run cancelled by {by}"), step);
+            }
+        }
+        self.cancelled = true;
+        Ok(())
+    }
+
+    /// Fails node `at` and cancels everything downstream of it.
+    fn fail(
+        &mut self,
+        at: usize,
+        reason: String,
+        exit_code: Option<i32>,
+        gate: Option<GateChange>,
+        step: &mut Transition,
+    ) {
+        self.set(at, JobStatus::Failed, Some(reason), exit_code, gate, step);
+        self.cancel_downstream(at, step);
+    }
+
+    fn cancel_downstream(&mut self, at: usize, step: &mut Transition) {
+        let upstream = self.graph.nodes[at].id.clone();
+        let verb = match self.jobs[at].status {
+            JobStatus::Failed => "failed",
+            _ => "was cancelled",
+        };
+        for below in self.topology.downstream(at) {
+            if !self.jobs[below].status.is_terminal() {
+                self.cancel(below, format!("upstream `{upstream}` {verb}"), step);
+            }
+        }
+    }
+
+    /// Cancels one non-final node; a running task's process is killed.
+    fn cancel(&mut self, at: usize, reason: String, step: &mut Transition) {
+        let was_running_task =
+            self.jobs[at].status == JobStatus::Running && !self.graph.nodes[at].is_gate();
+        self.set(at, JobStatus::Cancelled, Some(reason), None, None, step);
+        if was_running_task {
+            let job = self.graph.nodes[at].id.clone();
+            step.effects.push(Effect::KillJob { job });
+        }
+    }
+
+    /// Records one status change and applies it to the in-memory state.
+    fn set(
+        &mut self,
+        at: usize,
+        to: JobStatus,
+        reason: Option<String>,
+        exit_code: Option<i32>,
+        gate: Option<GateChange>,
+        step: &mut Transition,
+    ) {
+        let change = StatusChange {
+            job: self.graph.nodes[at].id.clone(),
+            from: self.jobs[at].status,
+            to,
+            reason,
+            exit_code,
+            gate,
+        };
+        self.jobs[at].status = to;
+        if to.is_terminal() {
+            self.jobs[at].deadline_ms = None;
+        }
+        step.changes.push(change);
+    }
+}
+
+#[cfg(test)]
+mod tests;

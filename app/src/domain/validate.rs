@@ -1,0 +1,324 @@
+//! Every rule a pipeline must satisfy before it can run, reported all at once.
+//!
+//! The server checks a deploy with these rules and the Constructor checks every edit with
+//! the same code, so a person sees the same message in both places. Each message names
+//! the job at fault and says what to do about it.
+
+use std::collections::{HashMap, VecDeque};
+
+use petgraph::algo::tarjan_scc;
+use petgraph::graph::{DiGraph, NodeIndex};
+use serde::{Deserialize, Serialize};
+
+use super::pipeline::{JobSpec, Pipeline};
+
+/// The prefix of every injected gate's id; user jobs may not use it.
+pub const GATE_PREFIX: &str = "hitl-gate-";
+
+/// The longest gate timeout accepted: 30 days.
+pub const MAX_GATE_TIMEOUT_SECS: u64 = 30 * 24 * 60 * 60;
+
+/// The id of the gate injected after job `source`.
+pub fn gate_id(source: &str) -> String {
+    format!("{GATE_PREFIX}{source}")
+}
+
+/// One thing wrong with a pipeline.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+pub enum ValidationError {
+    #[error("the pipeline has no jobs: add at least one job with an `id` and a `run` command")]
+    NoJobs,
+    #[error(
+        "pipeline name `{name}` is not a safe identifier: use 1 to 64 letters, digits, `_` or `-`"
+    )]
+    BadPipelineName { name: String },
+    #[error("job id `{job}` is not valid: use 1 to 64 letters, digits, `_` or `-`")]
+    BadJobId { job: String },
+    #[error("job id `{job}` is used by {count} jobs: give each job its own id")]
+    DuplicateJobId { job: String, count: usize },
+    #[error(
+        "job id `{job}` is the id of the gate Tollgate injects after job `{source_job}`: rename the job"
+    )]
+    CollidesWithGate { job: String, source_job: String },
+    #[error("job id `{job}` starts with `{GATE_PREFIX}`, which is kept for injected gates: rename the job")]
+    ReservedGatePrefix { job: String },
+    #[error("job `{job}` has an empty `run`: give it a shell command or script")]
+    EmptyRun { job: String },
+    #[error(
+        "job `{job}` depends on `{dependency}`, which is not a job of this pipeline: add a job `{dependency}` or remove it from `depends_on`"
+    )]
+    UnknownDependency { job: String, dependency: String },
+    #[error("job `{job}` depends on itself: remove `{job}` from its `depends_on`")]
+    SelfDependency { job: String },
+    #[error(
+        "jobs depend on each other in a cycle: {}; remove one of these dependencies",
+        cycle.join(" -> ")
+    )]
+    Cycle {
+        /// The jobs around the cycle in run order, the first repeated at the end.
+        cycle: Vec<String>,
+    },
+    #[error("job `{job}` has `timeout: 0`: use at least 1 second, or remove the timeout")]
+    ZeroJobTimeout { job: String },
+    #[error(
+        "job `{job}` has gate timeout {timeout} s: use 1 to {MAX_GATE_TIMEOUT_SECS} seconds (30 days)"
+    )]
+    GateTimeoutOutOfRange { job: String, timeout: u64 },
+    #[error(
+        "job `{job}` sets a gate timeout but its gate message is blank, so no gate would be injected: write a gate message, or remove the timeout"
+    )]
+    GateTimeoutWithoutMessage { job: String },
+    #[error(
+        "job `{job}` sets env `{name}`, which is not a valid variable name: use letters, digits and `_`, not starting with a digit"
+    )]
+    BadEnvName { job: String, name: String },
+    #[error("job `{job}` sets env `{name}`: names starting with `TOLLGATE_` are set by Tollgate")]
+    ReservedEnvName { job: String, name: String },
+}
+
+impl ValidationError {
+    /// The job the error is about, so an editor can mark it; `None` for whole-pipeline
+    /// errors (a cycle names all of its jobs in [`ValidationError::Cycle::cycle`]).
+    pub fn job(&self) -> Option<&str> {
+        use ValidationError::*;
+        match self {
+            NoJobs | BadPipelineName { .. } | Cycle { .. } => None,
+            BadJobId { job }
+            | DuplicateJobId { job, .. }
+            | CollidesWithGate { job, .. }
+            | ReservedGatePrefix { job }
+            | EmptyRun { job }
+            | UnknownDependency { job, .. }
+            | SelfDependency { job }
+            | ZeroJobTimeout { job }
+            | GateTimeoutOutOfRange { job, .. }
+            | GateTimeoutWithoutMessage { job }
+            | BadEnvName { job, .. }
+            | ReservedEnvName { job, .. } => Some(job),
+        }
+    }
+}
+
+/// All the errors of one pipeline, in the order of its jobs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ValidationErrors(pub Vec<ValidationError>);
+
+impl std::fmt::Display for ValidationErrors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let count = self.0.len();
+        write!(
+            f,
+            "the pipeline has {count} problem{}:",
+            if count == 1 { "" } else { "s" }
+        )?;
+        for error in &self.0 {
+            write!(f, "\n- {error}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ValidationErrors {}
+
+/// `[A-Za-z0-9_-]{1,64}`: safe in a URL, a file name, a shell variable's value and SQL.
+pub fn is_safe_identifier(text: &str) -> bool {
+    (1..=64).contains(&text.len())
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+fn is_env_name(text: &str) -> bool {
+    let mut bytes = text.bytes();
+    matches!(bytes.next(), Some(b) if b.is_ascii_alphabetic() || b == b'_')
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+/// Checks every rule and returns every error found.
+pub fn validate(pipeline: &Pipeline) -> Result<(), ValidationErrors> {
+    let mut errors = Vec::new();
+    if !is_safe_identifier(&pipeline.name) {
+        errors.push(ValidationError::BadPipelineName {
+            name: pipeline.name.clone(),
+        });
+    }
+    if pipeline.jobs.is_empty() {
+        errors.push(ValidationError::NoJobs);
+    }
+
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for job in &pipeline.jobs {
+        *counts.entry(job.id.as_str()).or_default() += 1;
+    }
+    let gated: HashMap<String, &str> = pipeline
+        .jobs
+        .iter()
+        .filter(|job| job.active_gate().is_some())
+        .map(|job| (gate_id(&job.id), job.id.as_str()))
+        .collect();
+
+    for (position, job) in pipeline.jobs.iter().enumerate() {
+        let first = pipeline.jobs.iter().position(|j| j.id == job.id) == Some(position);
+        if first {
+            check_id(job, counts[job.id.as_str()], &gated, &mut errors);
+        }
+        check_job(job, &counts, &mut errors);
+    }
+    errors.extend(find_cycles(pipeline));
+
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ValidationErrors(errors))
+    }
+}
+
+/// Rules on the id itself, reported once per distinct id.
+fn check_id(
+    job: &JobSpec,
+    count: usize,
+    gated: &HashMap<String, &str>,
+    errors: &mut Vec<ValidationError>,
+) {
+    let id = job.id.clone();
+    if !is_safe_identifier(&id) {
+        errors.push(ValidationError::BadJobId { job: id.clone() });
+    }
+    if count > 1 {
+        errors.push(ValidationError::DuplicateJobId {
+            job: id.clone(),
+            count,
+        });
+    }
+    if let Some(source) = gated.get(&id) {
+        errors.push(ValidationError::CollidesWithGate {
+            job: id,
+            source_job: source.to_string(),
+        });
+    } else if id.starts_with(GATE_PREFIX) {
+        errors.push(ValidationError::ReservedGatePrefix { job: id });
+    }
+}
+
+/// Rules on one job's command, dependencies, timeouts, gate and environment.
+fn check_job(job: &JobSpec, known: &HashMap<&str, usize>, errors: &mut Vec<ValidationError>) {
+    let id = || job.id.clone();
+    if job.run.trim().is_empty() {
+        errors.push(ValidationError::EmptyRun { job: id() });
+    }
+    for dependency in &job.depends_on {
+        if *dependency == job.id {
+            errors.push(ValidationError::SelfDependency { job: id() });
+        } else if !known.contains_key(dependency.as_str()) {
+            errors.push(ValidationError::UnknownDependency {
+                job: id(),
+                dependency: dependency.clone(),
+            });
+        }
+    }
+    if job.timeout == Some(0) {
+        errors.push(ValidationError::ZeroJobTimeout { job: id() });
+    }
+    if let Some(gate) = &job.gate {
+        match gate.timeout {
+            Some(_) if !gate.is_active() => {
+                errors.push(ValidationError::GateTimeoutWithoutMessage { job: id() });
+            }
+            Some(timeout) if !(1..=MAX_GATE_TIMEOUT_SECS).contains(&timeout) => {
+                errors.push(ValidationError::GateTimeoutOutOfRange { job: id(), timeout });
+            }
+            _ => {}
+        }
+    }
+    for name in job.env.keys() {
+        if !is_env_name(name) {
+            errors.push(ValidationError::BadEnvName {
+                job: id(),
+                name: name.clone(),
+            });
+        } else if name.starts_with("TOLLGATE_") {
+            errors.push(ValidationError::ReservedEnvName {
+                job: id(),
+                name: name.clone(),
+            });
+        }
+    }
+}
+
+/// One error per group of jobs that depend on each other in a circle, each naming one
+/// cycle through the group in run order. Self-dependencies are reported on their own.
+fn find_cycles(pipeline: &Pipeline) -> Vec<ValidationError> {
+    let mut graph: DiGraph<usize, ()> = DiGraph::new();
+    let mut index: HashMap<&str, NodeIndex> = HashMap::new();
+    for (position, job) in pipeline.jobs.iter().enumerate() {
+        index
+            .entry(job.id.as_str())
+            .or_insert_with(|| graph.add_node(position));
+    }
+    for job in &pipeline.jobs {
+        let to = index[job.id.as_str()];
+        for dependency in &job.depends_on {
+            if let Some(&from) = index.get(dependency.as_str()) {
+                if from != to {
+                    graph.update_edge(from, to, ());
+                }
+            }
+        }
+    }
+
+    let mut cycles: Vec<(usize, Vec<String>)> = tarjan_scc(&graph)
+        .into_iter()
+        .filter(|group| group.len() > 1)
+        .map(|group| {
+            let start = *group
+                .iter()
+                .min_by_key(|node| graph[**node])
+                .expect("a strongly connected group is never empty");
+            let path = cycle_through(&graph, &group, start)
+                .into_iter()
+                .map(|node| pipeline.jobs[graph[node]].id.clone())
+                .collect();
+            (graph[start], path)
+        })
+        .collect();
+    cycles.sort();
+    cycles
+        .into_iter()
+        .map(|(_, cycle)| ValidationError::Cycle { cycle })
+        .collect()
+}
+
+/// The shortest way from `start` back to itself inside one strongly connected group,
+/// found breadth-first in declaration order so the answer is stable.
+fn cycle_through(graph: &DiGraph<usize, ()>, group: &[NodeIndex], start: NodeIndex) -> Vec<NodeIndex> {
+    let mut came_from: HashMap<NodeIndex, NodeIndex> = HashMap::new();
+    let mut queue = VecDeque::from([start]);
+    while let Some(node) = queue.pop_front() {
+        let mut next: Vec<NodeIndex> = graph
+            .neighbors(node)
+            .filter(|n| group.contains(n))
+            .collect();
+        next.sort_by_key(|n| graph[*n]);
+        for neighbour in next {
+            if neighbour == start {
+                let mut path = vec![start, node];
+                let mut at = node;
+                while let Some(&previous) = came_from.get(&at) {
+                    path.push(previous);
+                    at = previous;
+                }
+                // `path` runs backwards from start to start; flip it into run order.
+                path.reverse();
+                return path;
+            }
+            if !came_from.contains_key(&neighbour) {
+                came_from.insert(neighbour, node);
+                queue.push_back(neighbour);
+            }
+        }
+    }
+    vec![start, start]
+}
+
+#[cfg(test)]
+mod tests;

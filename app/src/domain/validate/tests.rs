@@ -1,0 +1,266 @@
+use super::*;
+use crate::domain::pipeline::{GateSpec, JobSpec, Pipeline};
+
+fn job(id: &str, depends_on: &[&str]) -> JobSpec {
+    JobSpec {
+        id: id.to_string(),
+        run: format!("echo {id}"),
+        depends_on: depends_on.iter().map(|d| d.to_string()).collect(),
+        env: Default::default(),
+        timeout: None,
+        gate: None,
+    }
+}
+
+fn gated(id: &str, depends_on: &[&str], message: &str, timeout: Option<u64>) -> JobSpec {
+    JobSpec {
+        gate: Some(GateSpec {
+            message: message.to_string(),
+            timeout,
+        }),
+        ..job(id, depends_on)
+    }
+}
+
+fn pipeline(jobs: Vec<JobSpec>) -> Pipeline {
+    Pipeline {
+        name: "p".to_string(),
+        jobs,
+    }
+}
+
+/// The messages of every error, so a test reads like what a person sees.
+fn messages(pipeline: &Pipeline) -> Vec<String> {
+    match validate(pipeline) {
+        Ok(()) => Vec::new(),
+        Err(errors) => errors.0.iter().map(ToString::to_string).collect(),
+    }
+}
+
+fn only_message(pipeline: &Pipeline) -> String {
+    let all = messages(pipeline);
+    assert_eq!(all.len(), 1, "expected exactly one error, got {all:#?}");
+    all.into_iter().next().unwrap_or_default()
+}
+
+#[test]
+fn the_review_workflow_is_valid() {
+    let p = pipeline(vec![
+        gated("preprocess", &[], "Review the report", Some(300)),
+        job("train", &["preprocess"]),
+        job("evaluate", &["train"]),
+    ]);
+    assert_eq!(validate(&p), Ok(()));
+}
+
+#[test]
+fn empty_pipeline() {
+    assert_eq!(
+        only_message(&pipeline(vec![])),
+        "the pipeline has no jobs: add at least one job with an `id` and a `run` command"
+    );
+}
+
+#[test]
+fn duplicate_job_id_is_reported_once() {
+    let p = pipeline(vec![job("a", &[]), job("a", &[]), job("a", &[])]);
+    assert_eq!(
+        only_message(&p),
+        "job id `a` is used by 3 jobs: give each job its own id"
+    );
+}
+
+#[test]
+fn bad_job_ids() {
+    for bad in ["", "has space", "dot.ted", "slash/y", "ünï", &"x".repeat(65)] {
+        let p = pipeline(vec![job(bad, &[])]);
+        assert_eq!(
+            only_message(&p),
+            format!("job id `{bad}` is not valid: use 1 to 64 letters, digits, `_` or `-`")
+        );
+    }
+    let ok = pipeline(vec![job(&"x".repeat(64), &[]), job("A-b_9", &[])]);
+    assert_eq!(validate(&ok), Ok(()));
+}
+
+#[test]
+fn unknown_dependency() {
+    let p = pipeline(vec![job("train", &["prepare"])]);
+    assert_eq!(
+        only_message(&p),
+        "job `train` depends on `prepare`, which is not a job of this pipeline: add a job `prepare` or remove it from `depends_on`"
+    );
+}
+
+#[test]
+fn self_dependency() {
+    let p = pipeline(vec![job("a", &["a"])]);
+    assert_eq!(
+        only_message(&p),
+        "job `a` depends on itself: remove `a` from its `depends_on`"
+    );
+}
+
+#[test]
+fn two_job_cycle_is_printed() {
+    let p = pipeline(vec![job("a", &["b"]), job("b", &["a"])]);
+    assert_eq!(
+        only_message(&p),
+        "jobs depend on each other in a cycle: a -> b -> a; remove one of these dependencies"
+    );
+}
+
+#[test]
+fn longer_cycle_is_printed_in_run_order() {
+    // c runs after b, b after a, a after c.
+    let p = pipeline(vec![
+        job("start", &[]),
+        job("a", &["start", "c"]),
+        job("b", &["a"]),
+        job("c", &["b"]),
+        job("end", &["c"]),
+    ]);
+    let errors = validate(&p).expect_err("cycle");
+    assert_eq!(
+        errors.0,
+        vec![ValidationError::Cycle {
+            cycle: vec!["a".into(), "b".into(), "c".into(), "a".into()]
+        }]
+    );
+}
+
+#[test]
+fn separate_cycles_are_each_reported() {
+    let p = pipeline(vec![
+        job("a", &["b"]),
+        job("b", &["a"]),
+        job("x", &["y"]),
+        job("y", &["x"]),
+    ]);
+    let all = messages(&p);
+    assert_eq!(all.len(), 2, "{all:#?}");
+    assert!(all[0].contains("a -> b -> a"), "{}", all[0]);
+    assert!(all[1].contains("x -> y -> x"), "{}", all[1]);
+}
+
+#[test]
+fn empty_run() {
+    let mut blank = job("a", &[]);
+    blank.run = "  \n ".to_string();
+    assert_eq!(
+        only_message(&pipeline(vec![blank])),
+        "job `a` has an empty `run`: give it a shell command or script"
+    );
+}
+
+#[test]
+fn gate_timeout_range() {
+    for bad in [0, MAX_GATE_TIMEOUT_SECS + 1] {
+        let p = pipeline(vec![gated("a", &[], "check", Some(bad))]);
+        assert_eq!(
+            only_message(&p),
+            format!("job `a` has gate timeout {bad} s: use 1 to 2592000 seconds (30 days)")
+        );
+    }
+    for good in [1, MAX_GATE_TIMEOUT_SECS] {
+        let p = pipeline(vec![gated("a", &[], "check", Some(good))]);
+        assert_eq!(validate(&p), Ok(()));
+    }
+}
+
+#[test]
+fn blank_gate_message_with_a_timeout_is_rejected() {
+    let p = pipeline(vec![gated("a", &[], "   ", Some(60))]);
+    assert_eq!(
+        only_message(&p),
+        "job `a` sets a gate timeout but its gate message is blank, so no gate would be injected: write a gate message, or remove the timeout"
+    );
+    // A blank message and no timeout simply means "no gate".
+    assert_eq!(validate(&pipeline(vec![gated("a", &[], "", None)])), Ok(()));
+}
+
+#[test]
+fn job_id_colliding_with_an_injected_gate() {
+    let p = pipeline(vec![
+        gated("train", &[], "check", None),
+        job("hitl-gate-train", &["train"]),
+    ]);
+    assert_eq!(
+        only_message(&p),
+        "job id `hitl-gate-train` is the id of the gate Tollgate injects after job `train`: rename the job"
+    );
+}
+
+#[test]
+fn gate_prefix_is_reserved_even_without_a_collision() {
+    let p = pipeline(vec![job("hitl-gate-x", &[])]);
+    assert_eq!(
+        only_message(&p),
+        "job id `hitl-gate-x` starts with `hitl-gate-`, which is kept for injected gates: rename the job"
+    );
+}
+
+#[test]
+fn unsafe_pipeline_name() {
+    for bad in ["", "my pipeline", "../etc", &"n".repeat(65)] {
+        let p = Pipeline {
+            name: bad.to_string(),
+            jobs: vec![job("a", &[])],
+        };
+        assert_eq!(
+            only_message(&p),
+            format!(
+                "pipeline name `{bad}` is not a safe identifier: use 1 to 64 letters, digits, `_` or `-`"
+            )
+        );
+    }
+}
+
+#[test]
+fn zero_job_timeout() {
+    let mut zero = job("a", &[]);
+    zero.timeout = Some(0);
+    assert_eq!(
+        only_message(&pipeline(vec![zero])),
+        "job `a` has `timeout: 0`: use at least 1 second, or remove the timeout"
+    );
+}
+
+#[test]
+fn env_names() {
+    let mut bad = job("a", &[]);
+    bad.env.insert("1X".into(), "v".into());
+    bad.env.insert("TOLLGATE_RUN_ID".into(), "v".into());
+    bad.env.insert("GOOD_1".into(), "v".into());
+    assert_eq!(
+        messages(&pipeline(vec![bad])),
+        vec![
+            "job `a` sets env `1X`, which is not a valid variable name: use letters, digits and `_`, not starting with a digit",
+            "job `a` sets env `TOLLGATE_RUN_ID`: names starting with `TOLLGATE_` are set by Tollgate",
+        ]
+    );
+}
+
+#[test]
+fn every_error_is_reported_at_once() {
+    let mut empty = job("b", &["missing"]);
+    empty.run = String::new();
+    let p = Pipeline {
+        name: "bad name".into(),
+        jobs: vec![
+            job("a", &["a"]),
+            empty,
+            gated("c", &[], "ok", Some(0)),
+            job("c", &[]),
+        ],
+    };
+    let errors = validate(&p).expect_err("many problems").0;
+    let jobs: Vec<Option<&str>> = errors.iter().map(ValidationError::job).collect();
+    assert_eq!(
+        jobs,
+        vec![None, Some("a"), Some("b"), Some("b"), Some("c"), Some("c")],
+        "{errors:#?}"
+    );
+    let text = ValidationErrors(errors).to_string();
+    assert!(text.starts_with("the pipeline has 6 problems:\n- "), "{text}");
+}

@@ -1,0 +1,15 @@
+//! Tollgate's shared crate.
+//!
+//! - [`domain`]: the pipeline rules (no I/O, no features): used by both sides.
+//! - `api`: the types and server functions of the HTTP API.
+//! - `pages`, `components`: the Leptos UI, mounted in the browser by `frontend`.
+//!
+//! Feature `csr` builds the browser side, `ssr` the server side; never both.
+
+#[cfg(all(feature = "csr", feature = "ssr"))]
+compile_error!(
+    "features `csr` and `ssr` of `app` are both on: build per package \
+     (`cargo build -p server`, `trunk build`), not `--workspace`"
+);
+
+pub mod domain;

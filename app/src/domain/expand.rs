@@ -11,7 +11,7 @@ use super::run_graph::{NodeKind, RunGraph, RunNode};
 use super::validate::{ValidationErrors, gate_id, validate};
 
 /// Validates `pipeline` and injects its gates. The nodes come out in a topological
-/// order, the same one every time for the same pipeline.
+/// order; ties keep the order the author wrote the jobs in.
 pub fn expand(pipeline: &Pipeline) -> Result<RunGraph, ValidationErrors> {
     validate(pipeline)?;
 

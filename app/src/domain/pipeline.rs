@@ -178,18 +178,20 @@ jobs:
 
     #[test]
     fn gate_timeout_defaults_to_48_hours() {
-        let pipeline =
-            Pipeline::parse("name: p\njobs:\n  - id: a\n    run: x\n    gate:\n      message: ok\n")
-                .expect("valid");
+        let pipeline = Pipeline::parse(
+            "name: p\njobs:\n  - id: a\n    run: x\n    gate:\n      message: ok\n",
+        )
+        .expect("valid");
         let gate = pipeline.jobs[0].active_gate().expect("gate");
         assert_eq!(gate.timeout_secs(), 172_800);
     }
 
     #[test]
     fn blank_gate_message_is_no_gate() {
-        let pipeline =
-            Pipeline::parse("name: p\njobs:\n  - id: a\n    run: x\n    gate:\n      message: '  '\n")
-                .expect("valid");
+        let pipeline = Pipeline::parse(
+            "name: p\njobs:\n  - id: a\n    run: x\n    gate:\n      message: '  '\n",
+        )
+        .expect("valid");
         assert!(pipeline.jobs[0].active_gate().is_none());
     }
 

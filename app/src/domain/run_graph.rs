@@ -3,7 +3,8 @@
 //! It is stored with each run as a snapshot, so editing the pipeline later never changes
 //! a run that already exists. Nodes are kept in a topological order.
 
-use std::collections::{BTreeMap, HashMap};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
 
 use petgraph::graph::{DiGraph, NodeIndex};
 use serde::{Deserialize, Serialize};
@@ -131,13 +132,29 @@ impl RunGraph {
         dag
     }
 
-    /// Positions of the nodes with every node after its dependencies, or `None` when
-    /// the graph has a cycle (never the case for a graph made by `expand`).
+    /// Positions of the nodes with every node after its dependencies, ties broken by
+    /// position so the order follows the author's; `None` when the graph has a cycle
+    /// (never the case for a graph made by `expand`).
     pub fn topological_order(&self) -> Option<Vec<usize>> {
-        let dag = self.dag();
-        petgraph::algo::toposort(&dag, None)
-            .ok()
-            .map(|order| order.into_iter().map(|node| dag[node]).collect())
+        let topology = Topology::new(self);
+        let mut waiting_on: Vec<usize> = (0..self.nodes.len())
+            .map(|at| topology.dependencies(at).len())
+            .collect();
+        let mut ready: BinaryHeap<Reverse<usize>> = (0..self.nodes.len())
+            .filter(|&at| waiting_on[at] == 0)
+            .map(Reverse)
+            .collect();
+        let mut order = Vec::with_capacity(self.nodes.len());
+        while let Some(Reverse(at)) = ready.pop() {
+            order.push(at);
+            for &next in topology.dependents(at) {
+                waiting_on[next] -= 1;
+                if waiting_on[next] == 0 {
+                    ready.push(Reverse(next));
+                }
+            }
+        }
+        (order.len() == self.nodes.len()).then_some(order)
     }
 
     pub fn node(&self, id: &str) -> Option<&RunNode> {

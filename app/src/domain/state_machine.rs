@@ -188,7 +188,11 @@ impl RunState {
         let has = |status: JobStatus| self.jobs.iter().any(|job| job.status == status);
         if self.cancelled {
             RunStatus::Cancelled
-        } else if self.jobs.iter().all(|job| job.status == JobStatus::Completed) {
+        } else if self
+            .jobs
+            .iter()
+            .all(|job| job.status == JobStatus::Completed)
+        {
             RunStatus::Completed
         } else if has(JobStatus::Pending) || has(JobStatus::Running) {
             RunStatus::Running
@@ -295,7 +299,8 @@ impl RunState {
             match &self.graph.nodes[at].kind {
                 NodeKind::Task { .. } => step.effects.push(Effect::StartJob { job: id }),
                 NodeKind::Gate { timeout_secs, .. } => {
-                    let timeout_ms = i64::try_from(timeout_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
+                    let timeout_ms =
+                        i64::try_from(timeout_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
                     let deadline_ms = now.saturating_add(timeout_ms);
                     let activated = Some(GateChange::Activated { deadline_ms });
                     let reason = Some("waiting for approval".to_string());
@@ -342,7 +347,12 @@ impl RunState {
         Ok(())
     }
 
-    fn exited(&mut self, job: &str, exit: JobExit, step: &mut Transition) -> Result<(), TransitionError> {
+    fn exited(
+        &mut self,
+        job: &str,
+        exit: JobExit,
+        step: &mut Transition,
+    ) -> Result<(), TransitionError> {
         let at = self.position(job)?;
         if self.graph.nodes[at].is_gate() {
             return Err(TransitionError::GateCannotRun { job: job.into() });
@@ -363,9 +373,10 @@ impl RunState {
             }
             JobExit::Code(code) => (format!("exit code {code}"), Some(code)),
             JobExit::Signal(signal) => (format!("killed by signal {signal}"), None),
-            JobExit::TimedOut { after_secs } => {
-                (format!("timed out after {}", format_duration(after_secs)), None)
-            }
+            JobExit::TimedOut { after_secs } => (
+                format!("timed out after {}", format_duration(after_secs)),
+                None,
+            ),
             JobExit::Interrupted { reason } => (reason, None),
         };
         self.fail(at, reason, code, None, step);
@@ -443,7 +454,12 @@ impl RunState {
         Ok(())
     }
 
-    fn cancel_job(&mut self, job: &str, by: &str, step: &mut Transition) -> Result<(), TransitionError> {
+    fn cancel_job(
+        &mut self,
+        job: &str,
+        by: &str,
+        step: &mut Transition,
+    ) -> Result<(), TransitionError> {
         let at = self.position(job)?;
         let status = self.jobs[at].status;
         if status.is_terminal() {

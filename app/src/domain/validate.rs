@@ -40,7 +40,9 @@ pub enum ValidationError {
         "job id `{job}` is the id of the gate Tollgate injects after job `{source_job}`: rename the job"
     )]
     CollidesWithGate { job: String, source_job: String },
-    #[error("job id `{job}` starts with `{GATE_PREFIX}`, which is kept for injected gates: rename the job")]
+    #[error(
+        "job id `{job}` starts with `{GATE_PREFIX}`, which is kept for injected gates: rename the job"
+    )]
     ReservedGatePrefix { job: String },
     #[error("job `{job}` has an empty `run`: give it a shell command or script")]
     EmptyRun { job: String },
@@ -290,7 +292,11 @@ fn find_cycles(pipeline: &Pipeline) -> Vec<ValidationError> {
 
 /// The shortest way from `start` back to itself inside one strongly connected group,
 /// found breadth-first in declaration order so the answer is stable.
-fn cycle_through(graph: &DiGraph<usize, ()>, group: &[NodeIndex], start: NodeIndex) -> Vec<NodeIndex> {
+fn cycle_through(
+    graph: &DiGraph<usize, ()>,
+    group: &[NodeIndex],
+    start: NodeIndex,
+) -> Vec<NodeIndex> {
     let mut came_from: HashMap<NodeIndex, NodeIndex> = HashMap::new();
     let mut queue = VecDeque::from([start]);
     while let Some(node) = queue.pop_front() {

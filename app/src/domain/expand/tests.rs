@@ -47,7 +47,11 @@ fn ids(graph: &RunGraph) -> Vec<&str> {
 #[test]
 fn gate_is_injected_between_source_and_dependents() {
     let graph = expanded(vec![
-        gated("preprocess", &[], "Review data quality report before training begins"),
+        gated(
+            "preprocess",
+            &[],
+            "Review data quality report before training begins",
+        ),
         job("train", &["preprocess"]),
         job("evaluate", &["train"]),
     ]);
@@ -76,7 +80,10 @@ fn gate_keeps_its_timeout() {
     let graph = expanded(vec![source]);
     assert!(matches!(
         graph.node("hitl-gate-a").expect("gate").kind,
-        NodeKind::Gate { timeout_secs: 300, .. }
+        NodeKind::Gate {
+            timeout_secs: 300,
+            ..
+        }
     ));
 }
 
@@ -125,7 +132,11 @@ fn nodes_are_in_topological_order_even_when_written_out_of_order() {
     let position = |id: &str| graph.nodes.iter().position(|n| n.id == id).expect(id);
     for node in &graph.nodes {
         for dependency in &node.depends_on {
-            assert!(position(dependency) < position(&node.id), "{dependency} before {}", node.id);
+            assert!(
+                position(dependency) < position(&node.id),
+                "{dependency} before {}",
+                node.id
+            );
         }
     }
     assert_eq!(graph.topological_order(), Some((0..4).collect()));
@@ -156,5 +167,8 @@ fn invalid_pipeline_is_not_expanded() {
 fn graph_snapshot_round_trips_as_json() {
     let graph = expanded(vec![gated("a", &[], "x"), job("b", &["a"])]);
     let text = serde_json::to_string(&graph).expect("serialize");
-    assert_eq!(serde_json::from_str::<RunGraph>(&text).expect("parse"), graph);
+    assert_eq!(
+        serde_json::from_str::<RunGraph>(&text).expect("parse"),
+        graph
+    );
 }

@@ -1,1 +1,718 @@
+use super::*;
+use crate::domain::expand;
+use crate::domain::pipeline::{GateSpec, JobSpec, Pipeline};
 
+const T0: i64 = 1_700_000_000_000;
+
+fn job(id: &str, depends_on: &[&str]) -> JobSpec {
+    JobSpec {
+        id: id.to_string(),
+        run: format!("echo {id}"),
+        depends_on: depends_on.iter().map(|d| d.to_string()).collect(),
+        env: Default::default(),
+        timeout: None,
+        gate: None,
+    }
+}
+
+fn gated(id: &str, depends_on: &[&str], timeout: u64) -> JobSpec {
+    JobSpec {
+        gate: Some(GateSpec {
+            message: format!("check {id}"),
+            timeout: Some(timeout),
+        }),
+        ..job(id, depends_on)
+    }
+}
+
+fn run_of(jobs: Vec<JobSpec>) -> RunState {
+    let graph = expand(&Pipeline {
+        name: "p".into(),
+        jobs,
+    })
+    .expect("valid pipeline");
+    RunState::new(graph)
+}
+
+/// preprocess -> hitl-gate-preprocess -> train -> evaluate (gate timeout 300 s).
+fn review() -> RunState {
+    run_of(vec![
+        gated("preprocess", &[], 300),
+        job("train", &["preprocess"]),
+        job("evaluate", &["train"]),
+    ])
+}
+
+fn status(run: &RunState, id: &str) -> JobStatus {
+    run.job(id).unwrap_or_else(|| panic!("no job {id}")).status
+}
+
+fn apply(run: &mut RunState, event: Event) -> Transition {
+    run.apply(event.clone(), T0)
+        .unwrap_or_else(|err| panic!("{event:?} refused: {err}"))
+}
+
+fn start(run: &mut RunState, id: &str) -> Transition {
+    apply(run, Event::JobStarted { job: id.into() })
+}
+
+fn exit(run: &mut RunState, id: &str, code: i32) -> Transition {
+    apply(
+        run,
+        Event::JobExited {
+            job: id.into(),
+            exit: JobExit::Code(code),
+        },
+    )
+}
+
+fn succeed(run: &mut RunState, id: &str) -> Transition {
+    start(run, id);
+    exit(run, id, 0)
+}
+
+fn decide(run: &mut RunState, gate: &str, decision: Decision, by: &str) -> Transition {
+    apply(
+        run,
+        Event::GateDecided {
+            gate: gate.into(),
+            decision,
+            by: by.into(),
+            comment: Some("looks fine".into()),
+        },
+    )
+}
+
+fn started_jobs(transition: &Transition) -> Vec<&str> {
+    transition
+        .effects
+        .iter()
+        .filter_map(|effect| match effect {
+            Effect::StartJob { job } => Some(job.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn change<'a>(transition: &'a Transition, id: &str) -> &'a StatusChange {
+    transition
+        .changes
+        .iter()
+        .find(|change| change.job == id)
+        .unwrap_or_else(|| panic!("no change for {id} in {transition:#?}"))
+}
+
+fn changed_jobs(transition: &Transition) -> Vec<&str> {
+    transition.changes.iter().map(|c| c.job.as_str()).collect()
+}
+
+#[test]
+fn deploy_makes_only_the_roots_ready() {
+    let mut run = run_of(vec![job("a", &[]), job("b", &[]), job("c", &["a", "b"])]);
+    let transition = apply(&mut run, Event::Deployed);
+    assert_eq!(started_jobs(&transition), ["a", "b"]);
+    assert!(
+        transition.changes.is_empty(),
+        "ready jobs stay PENDING until started"
+    );
+    assert_eq!(run.ready_tasks(), ["a", "b"]);
+    assert_eq!(run.run_status(), RunStatus::Running);
+}
+
+#[test]
+fn a_job_starts_only_when_every_dependency_completed() {
+    let mut run = run_of(vec![job("a", &[]), job("b", &[]), job("c", &["a", "b"])]);
+    apply(&mut run, Event::Deployed);
+    let refused = run.apply(Event::JobStarted { job: "c".into() }, T0);
+    assert_eq!(
+        refused,
+        Err(TransitionError::DependencyNotDone {
+            job: "c".into(),
+            dependency: "a".into()
+        })
+    );
+    assert_eq!(
+        status(&run, "c"),
+        JobStatus::Pending,
+        "a refused event changes nothing"
+    );
+
+    let after_a = succeed(&mut run, "a");
+    assert!(started_jobs(&after_a).is_empty(), "c still waits for b");
+    let after_b = succeed(&mut run, "b");
+    assert_eq!(started_jobs(&after_b), ["c"]);
+}
+
+#[test]
+fn starting_records_running_and_a_job_cannot_start_twice() {
+    let mut run = run_of(vec![job("a", &[])]);
+    let transition = start(&mut run, "a");
+    assert_eq!(
+        transition.changes,
+        vec![StatusChange {
+            job: "a".into(),
+            from: JobStatus::Pending,
+            to: JobStatus::Running,
+            reason: None,
+            exit_code: None,
+            gate: None,
+        }]
+    );
+    assert_eq!(
+        run.apply(Event::JobStarted { job: "a".into() }, T0),
+        Err(TransitionError::NotPending {
+            job: "a".into(),
+            status: JobStatus::Running
+        })
+    );
+}
+
+#[test]
+fn source_completion_makes_the_gate_wait_with_a_deadline() {
+    let mut run = review();
+    start(&mut run, "preprocess");
+    let transition = exit(&mut run, "preprocess", 0);
+
+    assert_eq!(status(&run, "preprocess"), JobStatus::Completed);
+    assert_eq!(status(&run, "hitl-gate-preprocess"), JobStatus::Running);
+    let deadline_ms = T0 + 300_000;
+    assert_eq!(
+        change(&transition, "hitl-gate-preprocess").gate,
+        Some(GateChange::Activated { deadline_ms })
+    );
+    assert_eq!(
+        transition.effects,
+        vec![Effect::ArmGateTimer {
+            gate: "hitl-gate-preprocess".into(),
+            deadline_ms
+        }]
+    );
+    assert_eq!(status(&run, "train"), JobStatus::Pending);
+    assert!(run.ready_tasks().is_empty(), "train waits behind the gate");
+    assert_eq!(run.next_deadline(), Some(deadline_ms));
+    assert_eq!(run.run_status(), RunStatus::Running);
+}
+
+#[test]
+fn a_gate_never_starts_a_process() {
+    let mut run = review();
+    succeed(&mut run, "preprocess");
+    assert_eq!(
+        run.apply(
+            Event::JobStarted {
+                job: "hitl-gate-preprocess".into()
+            },
+            T0
+        ),
+        Err(TransitionError::GateCannotRun {
+            job: "hitl-gate-preprocess".into()
+        })
+    );
+    assert_eq!(
+        run.apply(
+            Event::JobExited {
+                job: "hitl-gate-preprocess".into(),
+                exit: JobExit::Code(0)
+            },
+            T0
+        ),
+        Err(TransitionError::GateCannotRun {
+            job: "hitl-gate-preprocess".into()
+        })
+    );
+}
+
+#[test]
+fn approval_completes_the_gate_and_releases_its_dependents() {
+    let mut run = review();
+    succeed(&mut run, "preprocess");
+    let transition = decide(&mut run, "hitl-gate-preprocess", Decision::Approve, "ana");
+
+    let gate = change(&transition, "hitl-gate-preprocess");
+    assert_eq!(
+        (gate.from, gate.to),
+        (JobStatus::Running, JobStatus::Completed)
+    );
+    assert_eq!(gate.reason.as_deref(), Some("approved by ana"));
+    assert_eq!(
+        gate.gate,
+        Some(GateChange::Decided {
+            decision: GateDecision::Approved,
+            by: Some("ana".into()),
+            comment: Some("looks fine".into()),
+        })
+    );
+    assert_eq!(started_jobs(&transition), ["train"]);
+    assert_eq!(run.next_deadline(), None);
+
+    succeed(&mut run, "train");
+    let last = succeed(&mut run, "evaluate");
+    assert_eq!(last.run_status, Some(RunStatus::Completed));
+}
+
+#[test]
+fn rejection_fails_the_gate_and_cancels_only_its_downstream() {
+    let mut run = run_of(vec![
+        gated("preprocess", &[], 300),
+        job("train", &["preprocess"]),
+        job("evaluate", &["train"]),
+        job("docs", &[]),
+    ]);
+    apply(&mut run, Event::Deployed);
+    start(&mut run, "docs");
+    succeed(&mut run, "preprocess");
+    let transition = decide(&mut run, "hitl-gate-preprocess", Decision::Reject, "bob");
+
+    let gate = change(&transition, "hitl-gate-preprocess");
+    assert_eq!(gate.to, JobStatus::Failed);
+    assert_eq!(gate.reason.as_deref(), Some("rejected by bob"));
+    assert!(matches!(
+        gate.gate,
+        Some(GateChange::Decided {
+            decision: GateDecision::Rejected,
+            ..
+        })
+    ));
+    for id in ["train", "evaluate"] {
+        let cancelled = change(&transition, id);
+        assert_eq!(cancelled.to, JobStatus::Cancelled);
+        assert_eq!(
+            cancelled.reason.as_deref(),
+            Some("upstream `hitl-gate-preprocess` failed")
+        );
+    }
+    assert_eq!(
+        status(&run, "docs"),
+        JobStatus::Running,
+        "unrelated branch goes on"
+    );
+    assert_eq!(transition.run_status, None, "docs still runs");
+
+    let last = exit(&mut run, "docs", 0);
+    assert_eq!(last.run_status, Some(RunStatus::Failed));
+}
+
+#[test]
+fn a_gate_is_decided_once() {
+    let mut run = review();
+    succeed(&mut run, "preprocess");
+    decide(&mut run, "hitl-gate-preprocess", Decision::Approve, "ana");
+    for decision in [Decision::Approve, Decision::Reject] {
+        assert_eq!(
+            run.apply(
+                Event::GateDecided {
+                    gate: "hitl-gate-preprocess".into(),
+                    decision,
+                    by: "bob".into(),
+                    comment: None
+                },
+                T0
+            ),
+            Err(TransitionError::GateNotWaiting {
+                gate: "hitl-gate-preprocess".into(),
+                status: JobStatus::Completed
+            })
+        );
+    }
+}
+
+#[test]
+fn a_pending_gate_cannot_be_decided() {
+    let mut run = review();
+    let refused = run.apply(
+        Event::GateDecided {
+            gate: "hitl-gate-preprocess".into(),
+            decision: Decision::Approve,
+            by: "ana".into(),
+            comment: None,
+        },
+        T0,
+    );
+    assert_eq!(
+        refused,
+        Err(TransitionError::GateNotWaiting {
+            gate: "hitl-gate-preprocess".into(),
+            status: JobStatus::Pending
+        })
+    );
+    assert_eq!(
+        refused.err().map(|e| e.to_string()).as_deref(),
+        Some("gate `hitl-gate-preprocess` is not waiting for a decision: it is PENDING")
+    );
+}
+
+#[test]
+fn only_gates_are_decided() {
+    let mut run = review();
+    assert_eq!(
+        run.apply(
+            Event::GateDecided {
+                gate: "train".into(),
+                decision: Decision::Approve,
+                by: "ana".into(),
+                comment: None
+            },
+            T0
+        ),
+        Err(TransitionError::NotAGate {
+            job: "train".into()
+        })
+    );
+}
+
+#[test]
+fn a_gate_times_out_at_its_deadline_and_not_before() {
+    let mut run = review();
+    succeed(&mut run, "preprocess");
+    let deadline = T0 + 300_000;
+    let gate = || Event::GateTimedOut {
+        gate: "hitl-gate-preprocess".into(),
+    };
+    assert_eq!(
+        run.apply(gate(), deadline - 1),
+        Err(TransitionError::DeadlineNotReached {
+            gate: "hitl-gate-preprocess".into(),
+            deadline_ms: deadline
+        })
+    );
+    assert!(run.expired_gates(deadline - 1).is_empty());
+    assert_eq!(run.expired_gates(deadline), ["hitl-gate-preprocess"]);
+
+    let transition = run.apply(gate(), deadline).expect("deadline reached");
+    let timed_out = change(&transition, "hitl-gate-preprocess");
+    assert_eq!(timed_out.to, JobStatus::Failed);
+    assert_eq!(timed_out.reason.as_deref(), Some("timed out after 5m"));
+    assert_eq!(
+        timed_out.gate,
+        Some(GateChange::Decided {
+            decision: GateDecision::TimedOut,
+            by: None,
+            comment: None
+        })
+    );
+    assert_eq!(
+        changed_jobs(&transition),
+        ["hitl-gate-preprocess", "train", "evaluate"]
+    );
+    assert_eq!(transition.run_status, Some(RunStatus::Failed));
+    assert_eq!(run.next_deadline(), None);
+
+    // A late click after the timeout is refused.
+    assert!(matches!(
+        run.apply(
+            Event::GateDecided {
+                gate: "hitl-gate-preprocess".into(),
+                decision: Decision::Approve,
+                by: "ana".into(),
+                comment: None
+            },
+            deadline + 1
+        ),
+        Err(TransitionError::GateNotWaiting {
+            status: JobStatus::Failed,
+            ..
+        })
+    ));
+}
+
+#[test]
+fn a_gate_whose_source_fails_is_cancelled_and_never_asks() {
+    let mut run = review();
+    start(&mut run, "preprocess");
+    let transition = exit(&mut run, "preprocess", 3);
+
+    let source = change(&transition, "preprocess");
+    assert_eq!(source.to, JobStatus::Failed);
+    assert_eq!(source.reason.as_deref(), Some("exit code 3"));
+    assert_eq!(source.exit_code, Some(3));
+    let gate = change(&transition, "hitl-gate-preprocess");
+    assert_eq!(
+        (gate.from, gate.to),
+        (JobStatus::Pending, JobStatus::Cancelled)
+    );
+    assert!(
+        transition.effects.is_empty(),
+        "no timer, no start: {transition:#?}"
+    );
+    assert_eq!(run.next_deadline(), None);
+    assert_eq!(transition.run_status, Some(RunStatus::Failed));
+}
+
+#[test]
+fn a_diamond_joins_only_after_both_branches() {
+    let mut run = run_of(vec![
+        job("a", &[]),
+        job("b", &["a"]),
+        job("c", &["a"]),
+        job("d", &["b", "c"]),
+    ]);
+    assert_eq!(started_jobs(&succeed(&mut run, "a")), ["b", "c"]);
+    assert!(started_jobs(&succeed(&mut run, "c")).is_empty());
+    assert_eq!(started_jobs(&succeed(&mut run, "b")), ["d"]);
+    assert_eq!(
+        succeed(&mut run, "d").run_status,
+        Some(RunStatus::Completed)
+    );
+}
+
+#[test]
+fn a_failure_in_a_diamond_cancels_the_join_and_nothing_else() {
+    let mut run = run_of(vec![
+        job("a", &[]),
+        job("b", &["a"]),
+        job("c", &["a"]),
+        job("d", &["b", "c"]),
+        job("e", &["d"]),
+        job("side", &[]),
+    ]);
+    succeed(&mut run, "a");
+    start(&mut run, "c");
+    start(&mut run, "b");
+    let transition = exit(&mut run, "b", 1);
+    assert_eq!(changed_jobs(&transition), ["b", "d", "e"]);
+    assert_eq!(
+        change(&transition, "e").reason.as_deref(),
+        Some("upstream `b` failed")
+    );
+    assert_eq!(status(&run, "c"), JobStatus::Running);
+    assert_eq!(status(&run, "side"), JobStatus::Pending);
+    assert_eq!(run.run_status(), RunStatus::Running);
+
+    assert!(started_jobs(&exit(&mut run, "c", 0)).is_empty());
+    let last = succeed(&mut run, "side");
+    assert_eq!(last.run_status, Some(RunStatus::Failed));
+}
+
+#[test]
+fn two_gates_on_parallel_branches_are_independent() {
+    let mut run = run_of(vec![
+        gated("left", &[], 60),
+        job("left_next", &["left"]),
+        gated("right", &[], 30),
+        job("right_next", &["right"]),
+    ]);
+    succeed(&mut run, "left");
+    succeed(&mut run, "right");
+    assert_eq!(status(&run, "hitl-gate-left"), JobStatus::Running);
+    assert_eq!(status(&run, "hitl-gate-right"), JobStatus::Running);
+    assert_eq!(
+        run.next_deadline(),
+        Some(T0 + 30_000),
+        "earliest deadline first"
+    );
+
+    let approved = decide(&mut run, "hitl-gate-left", Decision::Approve, "ana");
+    assert_eq!(started_jobs(&approved), ["left_next"]);
+    assert_eq!(status(&run, "hitl-gate-right"), JobStatus::Running);
+
+    let rejected = decide(&mut run, "hitl-gate-right", Decision::Reject, "bob");
+    assert_eq!(changed_jobs(&rejected), ["hitl-gate-right", "right_next"]);
+    assert_eq!(
+        status(&run, "left_next"),
+        JobStatus::Pending,
+        "left branch untouched"
+    );
+
+    let last = succeed(&mut run, "left_next");
+    assert_eq!(last.run_status, Some(RunStatus::Failed));
+}
+
+#[test]
+fn exit_reasons_say_what_happened() {
+    let cases = [
+        (JobExit::Signal(9), "killed by signal 9"),
+        (JobExit::TimedOut { after_secs: 10 }, "timed out after 10s"),
+        (
+            JobExit::Interrupted {
+                reason: "interrupted by server restart".into(),
+            },
+            "interrupted by server restart",
+        ),
+    ];
+    for (exit, reason) in cases {
+        let mut run = run_of(vec![job("a", &[]), job("b", &["a"])]);
+        start(&mut run, "a");
+        let transition = apply(
+            &mut run,
+            Event::JobExited {
+                job: "a".into(),
+                exit,
+            },
+        );
+        assert_eq!(change(&transition, "a").reason.as_deref(), Some(reason));
+        assert_eq!(change(&transition, "b").to, JobStatus::Cancelled);
+    }
+}
+
+#[test]
+fn an_exit_of_a_job_that_is_not_running_is_refused() {
+    let mut run = run_of(vec![job("a", &[])]);
+    assert_eq!(
+        run.apply(
+            Event::JobExited {
+                job: "a".into(),
+                exit: JobExit::Code(0)
+            },
+            T0
+        ),
+        Err(TransitionError::NotRunning {
+            job: "a".into(),
+            status: JobStatus::Pending
+        })
+    );
+}
+
+#[test]
+fn cancelling_a_run_kills_running_cancels_the_rest_and_keeps_the_finished() {
+    let mut run = run_of(vec![
+        gated("a", &[], 60),
+        job("b", &["a"]),
+        job("slow", &[]),
+        job("done", &[]),
+        job("later", &["done", "slow"]),
+    ]);
+    succeed(&mut run, "a");
+    succeed(&mut run, "done");
+    start(&mut run, "slow");
+    let transition = apply(&mut run, Event::RunCancelled { by: "ana".into() });
+
+    assert_eq!(
+        changed_jobs(&transition),
+        ["hitl-gate-a", "b", "slow", "later"]
+    );
+    assert!(transition.changes.iter().all(
+        |c| c.to == JobStatus::Cancelled && c.reason.as_deref() == Some("run cancelled by ana")
+    ));
+    assert_eq!(
+        transition.effects,
+        vec![Effect::KillJob { job: "slow".into() }]
+    );
+    assert_eq!(status(&run, "done"), JobStatus::Completed);
+    assert_eq!(transition.run_status, Some(RunStatus::Cancelled));
+    assert_eq!(
+        run.next_deadline(),
+        None,
+        "the cancelled gate no longer times out"
+    );
+
+    // The killed process's exit arrives later and changes nothing.
+    assert!(matches!(
+        run.apply(
+            Event::JobExited {
+                job: "slow".into(),
+                exit: JobExit::Signal(9)
+            },
+            T0
+        ),
+        Err(TransitionError::NotRunning { .. })
+    ));
+    assert_eq!(
+        run.apply(Event::RunCancelled { by: "bob".into() }, T0),
+        Err(TransitionError::RunFinished {
+            status: RunStatus::Cancelled
+        })
+    );
+}
+
+#[test]
+fn a_cancelled_run_stays_cancelled_even_after_a_failure() {
+    let mut run = run_of(vec![job("a", &[]), job("b", &[])]);
+    start(&mut run, "a");
+    exit(&mut run, "a", 1);
+    apply(&mut run, Event::RunCancelled { by: "ana".into() });
+    assert_eq!(run.run_status(), RunStatus::Cancelled);
+}
+
+#[test]
+fn cancelling_one_job_cancels_its_downstream() {
+    let mut run = run_of(vec![job("a", &[]), job("b", &["a"]), job("c", &[])]);
+    start(&mut run, "a");
+    let transition = apply(
+        &mut run,
+        Event::JobCancelled {
+            job: "a".into(),
+            by: "ana".into(),
+        },
+    );
+    assert_eq!(changed_jobs(&transition), ["a", "b"]);
+    assert_eq!(
+        change(&transition, "a").reason.as_deref(),
+        Some("cancelled by ana")
+    );
+    assert_eq!(
+        change(&transition, "b").reason.as_deref(),
+        Some("upstream `a` was cancelled")
+    );
+    assert_eq!(
+        transition.effects,
+        vec![Effect::KillJob { job: "a".into() }]
+    );
+
+    let last = succeed(&mut run, "c");
+    assert_eq!(last.run_status, Some(RunStatus::Cancelled));
+    assert!(matches!(
+        run.apply(
+            Event::JobCancelled {
+                job: "c".into(),
+                by: "ana".into()
+            },
+            T0
+        ),
+        Err(TransitionError::AlreadyFinished { .. })
+    ));
+}
+
+#[test]
+fn a_waiting_gate_can_be_cancelled_on_its_own() {
+    let mut run = review();
+    succeed(&mut run, "preprocess");
+    let transition = apply(
+        &mut run,
+        Event::JobCancelled {
+            job: "hitl-gate-preprocess".into(),
+            by: "ana".into(),
+        },
+    );
+    assert_eq!(
+        changed_jobs(&transition),
+        ["hitl-gate-preprocess", "train", "evaluate"]
+    );
+    assert!(
+        transition.effects.is_empty(),
+        "a gate has no process to kill"
+    );
+    assert_eq!(transition.run_status, Some(RunStatus::Cancelled));
+}
+
+#[test]
+fn unknown_jobs_are_named() {
+    let mut run = review();
+    assert_eq!(
+        run.apply(Event::JobStarted { job: "nope".into() }, T0),
+        Err(TransitionError::UnknownJob { job: "nope".into() })
+    );
+}
+
+#[test]
+fn a_restored_run_knows_what_is_ready_and_what_expired() {
+    let graph = review().graph().clone();
+    let jobs = vec![
+        JobState {
+            status: JobStatus::Completed,
+            deadline_ms: None,
+        },
+        JobState {
+            status: JobStatus::Running,
+            deadline_ms: Some(T0),
+        },
+        JobState::PENDING,
+        JobState::PENDING,
+    ];
+    let run = RunState::restore(graph.clone(), jobs, false);
+    assert!(run.ready_tasks().is_empty());
+    assert_eq!(run.expired_gates(T0), ["hitl-gate-preprocess"]);
+    assert_eq!(run.run_status(), RunStatus::Running);
+
+    let fresh = RunState::restore(graph, Vec::new(), false);
+    assert_eq!(fresh.ready_tasks(), ["preprocess"]);
+}

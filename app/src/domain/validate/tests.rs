@@ -72,7 +72,14 @@ fn duplicate_job_id_is_reported_once() {
 
 #[test]
 fn bad_job_ids() {
-    for bad in ["", "has space", "dot.ted", "slash/y", "ünï", &"x".repeat(65)] {
+    for bad in [
+        "",
+        "has space",
+        "dot.ted",
+        "slash/y",
+        "ünï",
+        &"x".repeat(65),
+    ] {
         let p = pipeline(vec![job(bad, &[])]);
         assert_eq!(
             only_message(&p),
@@ -262,5 +269,8 @@ fn every_error_is_reported_at_once() {
         "{errors:#?}"
     );
     let text = ValidationErrors(errors).to_string();
-    assert!(text.starts_with("the pipeline has 6 problems:\n- "), "{text}");
+    assert!(
+        text.starts_with("the pipeline has 6 problems:\n- "),
+        "{text}"
+    );
 }

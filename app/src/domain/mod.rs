@@ -16,7 +16,7 @@ pub use state_machine::{
     Decision, Effect, Event, GateChange, JobExit, JobState, RunState, StatusChange, Transition,
     TransitionError,
 };
-pub use status::{GateDecision, JobStatus, RunStatus, format_duration};
+pub use status::{GateDecision, JobStatus, RunStatus, UnknownStatus, format_duration};
 pub use validate::{
     GATE_PREFIX, MAX_GATE_TIMEOUT_SECS, ValidationError, ValidationErrors, gate_id,
     is_safe_identifier, validate,

@@ -139,6 +139,23 @@ impl GateDecision {
     }
 }
 
+/// An unknown status name, e.g. read from a database another version wrote.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown status `{0}`")]
+pub struct UnknownStatus(pub String);
+
+macro_rules! parse_from_string {
+    ($($status:ty),*) => {$(
+        impl TryFrom<String> for $status {
+            type Error = UnknownStatus;
+            fn try_from(text: String) -> Result<Self, UnknownStatus> {
+                <$status>::parse(&text).ok_or(UnknownStatus(text))
+            }
+        }
+    )*};
+}
+parse_from_string!(JobStatus, RunStatus, GateDecision);
+
 /// Renders seconds for people: `5s`, `2m 30s`, `1h 30m`, `2d`.
 pub fn format_duration(total_secs: u64) -> String {
     let parts = [

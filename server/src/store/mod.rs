@@ -1,0 +1,137 @@
+//! The store: everything Tollgate remembers, in Postgres or in an embedded SQLite file.
+//!
+//! One [`Store`] type serves both backends through sqlx's `Any` driver. The schema keeps
+//! to what both databases share (text, bigint, millisecond timestamps), so every query
+//! is written once and the shared test suite (`server/tests/store.rs`) proves it on
+//! both. What differs lives in one place each: the migrations (`migrations/<backend>`)
+//! and the connection setup below. Writing the queries twice, once per backend, would
+//! give two copies to keep in step for no gain.
+//!
+//! Status writes go through [`Store::apply`] only (see `transitions.rs`).
+
+mod logs;
+mod pipelines;
+mod records;
+mod runs;
+mod transitions;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, ConnectOptions, Executor};
+
+pub use records::{EventRecord, JobRecord, LogChunk, PipelineRecord, RunRecord, RunSummary};
+
+/// Which database a [`Store`] talks to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+/// Why a store call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A compare-and-set found the row in another state: someone else changed it first.
+    #[error("job `{job}` of run {run} is no longer {expected}")]
+    Conflict {
+        run: i64,
+        job: String,
+        expected: app::domain::JobStatus,
+    },
+    #[error("run {0} has already finished")]
+    RunFinished(i64),
+    #[error("run {0} does not exist")]
+    UnknownRun(i64),
+    #[error("run {run} has no job `{job}`")]
+    UnknownJob { run: i64, job: String },
+    /// A stored value this version cannot read (e.g. a graph written by a newer version).
+    #[error("stored data is unreadable: {0}")]
+    Corrupt(String),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("database migration: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+}
+
+/// The database behind Tollgate. Cheap to clone (a pool handle).
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// Connects to `DATABASE_URL` when given (a `postgres://` URL), else to the SQLite
+    /// file `tollgate.db` in `data_dir`, and applies the migrations.
+    pub async fn open(database_url: Option<&str>, data_dir: &Path) -> Result<Store, StoreError> {
+        match database_url {
+            Some(url) => Store::open_postgres(url).await,
+            None => Store::open_sqlite(&data_dir.join("tollgate.db")).await,
+        }
+    }
+
+    /// Connects to Postgres and applies its migrations.
+    pub async fn open_postgres(url: &str) -> Result<Store, StoreError> {
+        sqlx::any::install_default_drivers();
+        let options = AnyConnectOptions::from_str(url)?.disable_statement_logging();
+        let pool = AnyPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        Ok(Store {
+            pool,
+            backend: Backend::Postgres,
+        })
+    }
+
+    /// Opens (creating it if needed) the SQLite file at `path` and applies its
+    /// migrations.
+    ///
+    /// SQLite has one writer at a time, so the pool holds a single connection: writes
+    /// queue in the pool instead of failing with "database is locked".
+    pub async fn open_sqlite(path: &Path) -> Result<Store, StoreError> {
+        sqlx::any::install_default_drivers();
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        let options = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
+        let pool = AnyPoolOptions::new()
+            .max_connections(1)
+            .after_connect(|connection, _| {
+                Box::pin(async move {
+                    connection
+                        .execute(
+                            "pragma journal_mode = wal; pragma synchronous = normal; \
+                             pragma foreign_keys = on; pragma busy_timeout = 5000;",
+                        )
+                        .await?;
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        Ok(Store {
+            pool,
+            backend: Backend::Sqlite,
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Answers whether the database responds (for `/healthz`).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("select 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Closes every connection (tests drop their database afterwards).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}

@@ -1,0 +1,89 @@
+//! Rows as the store hands them out.
+
+use app::domain::{JobStatus, RunStatus};
+use sqlx::FromRow;
+
+/// A saved pipeline: the spec as JSON and the Constructor's layout as JSON.
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct PipelineRecord {
+    pub name: String,
+    pub spec: String,
+    pub layout: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// One run (the graph snapshot is read with [`crate::store::Store::load_state`]).
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct RunRecord {
+    pub id: i64,
+    pub pipeline: String,
+    #[sqlx(try_from = "String")]
+    pub status: RunStatus,
+    pub created_at: i64,
+    pub finished_at: Option<i64>,
+}
+
+/// A run with the counts the runs list shows.
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct RunSummary {
+    #[sqlx(flatten)]
+    pub run: RunRecord,
+    pub total_jobs: i64,
+    pub completed_jobs: i64,
+    pub waiting_gates: i64,
+}
+
+/// One job or gate of a run, with everything the UI shows about it.
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct JobRecord {
+    pub run_id: i64,
+    pub job_id: String,
+    pub position: i64,
+    /// `task` or `gate`.
+    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub status: JobStatus,
+    pub reason: Option<String>,
+    pub exit_code: Option<i64>,
+    pub started_at: Option<i64>,
+    pub finished_at: Option<i64>,
+    pub log_bytes: i64,
+    pub gate_message: Option<String>,
+    pub gate_timeout_secs: Option<i64>,
+    pub gate_source: Option<String>,
+    pub activated_at: Option<i64>,
+    pub deadline_at: Option<i64>,
+    /// `approved`, `rejected` or `timed_out`.
+    pub decision: Option<String>,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<i64>,
+    pub comment: Option<String>,
+}
+
+/// One entry of a run's history.
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct EventRecord {
+    pub id: i64,
+    pub run_id: i64,
+    pub job_id: Option<String>,
+    /// `deployed`, `status` or `run_status`.
+    pub kind: String,
+    pub from_status: Option<String>,
+    pub to_status: Option<String>,
+    pub detail: Option<String>,
+    pub at: i64,
+}
+
+/// A piece of a job's log read from an offset.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogChunk {
+    /// The text from `offset` on, at most the number of bytes asked for.
+    pub text: String,
+    /// Where `text` starts (bytes).
+    pub offset: u64,
+    /// Where to read from next time.
+    pub next_offset: u64,
+    /// The log's whole size so far.
+    pub total_bytes: u64,
+}

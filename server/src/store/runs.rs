@@ -1,0 +1,179 @@
+//! Runs and their jobs: creating a run from its graph and reading it back.
+
+use app::domain::{JobState, NodeKind, RunGraph, RunState, RunStatus};
+
+use super::{EventRecord, JobRecord, RunRecord, RunSummary, Store, StoreError};
+
+/// The columns of [`JobRecord`], as a literal so queries stay `&'static str`.
+macro_rules! job_columns {
+    () => {
+        "run_id, job_id, position, kind, status, reason, exit_code, started_at, finished_at, \
+         log_bytes, gate_message, gate_timeout_secs, gate_source, activated_at, deadline_at, \
+         decision, decided_by, decided_at, comment"
+    };
+}
+
+impl Store {
+    /// Stores a new run of `graph` with every job PENDING, in one transaction, and
+    /// records a `deployed` event. The run is RUNNING from here on.
+    pub async fn create_run(&self, graph: &RunGraph, now_ms: i64) -> Result<RunRecord, StoreError> {
+        let snapshot = serde_json::to_string(graph)
+            .map_err(|err| StoreError::Corrupt(format!("run graph: {err}")))?;
+        let mut tx = self.pool.begin().await?;
+        let run = sqlx::query_as::<_, RunRecord>(
+            "insert into runs (pipeline, status, graph, created_at) values ($1, 'RUNNING', $2, $3) \
+             returning id, pipeline, status, created_at, finished_at",
+        )
+        .bind(&graph.pipeline)
+        .bind(&snapshot)
+        .bind(now_ms)
+        .fetch_one(&mut *tx)
+        .await?;
+
+        for (position, node) in graph.nodes.iter().enumerate() {
+            let (kind, message, timeout, source) = match &node.kind {
+                NodeKind::Task { .. } => ("task", None, None, None),
+                NodeKind::Gate {
+                    message,
+                    timeout_secs,
+                    source,
+                } => (
+                    "gate",
+                    Some(message.as_str()),
+                    Some(i64::try_from(*timeout_secs).unwrap_or(i64::MAX)),
+                    Some(source.as_str()),
+                ),
+            };
+            sqlx::query(
+                "insert into jobs (run_id, job_id, position, kind, status, gate_message, \
+                 gate_timeout_secs, gate_source) values ($1, $2, $3, $4, 'PENDING', $5, $6, $7)",
+            )
+            .bind(run.id)
+            .bind(&node.id)
+            .bind(position as i64)
+            .bind(kind)
+            .bind(message)
+            .bind(timeout)
+            .bind(source)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query(
+            "insert into events (run_id, kind, to_status, detail, at) \
+             values ($1, 'deployed', 'RUNNING', $2, $3)",
+        )
+        .bind(run.id)
+        .bind(format!("{} jobs", graph.nodes.len()))
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(run)
+    }
+
+    pub async fn get_run(&self, run: i64) -> Result<RunRecord, StoreError> {
+        sqlx::query_as::<_, RunRecord>(
+            "select id, pipeline, status, created_at, finished_at from runs where id = $1",
+        )
+        .bind(run)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::UnknownRun(run))
+    }
+
+    /// The newest `limit` runs, newest first, with their progress counts.
+    pub async fn list_runs(&self, limit: i64) -> Result<Vec<RunSummary>, StoreError> {
+        let runs = sqlx::query_as::<_, RunSummary>(
+            "select r.id, r.pipeline, r.status, r.created_at, r.finished_at, \
+                 count(j.job_id) as total_jobs, \
+                 coalesce(sum(case when j.status = 'COMPLETED' then 1 else 0 end), 0) as completed_jobs, \
+                 coalesce(sum(case when j.kind = 'gate' and j.status = 'RUNNING' then 1 else 0 end), 0) \
+                     as waiting_gates \
+             from runs r left join jobs j on j.run_id = r.id \
+             group by r.id, r.pipeline, r.status, r.created_at, r.finished_at \
+             order by r.id desc limit $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(runs)
+    }
+
+    /// Ids of the runs still RUNNING, oldest first (what a starting scheduler resumes).
+    pub async fn running_runs(&self) -> Result<Vec<i64>, StoreError> {
+        let ids = sqlx::query_scalar::<_, i64>(
+            "select id from runs where status = 'RUNNING' order by id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(ids)
+    }
+
+    /// The jobs and gates of a run in graph order.
+    pub async fn jobs(&self, run: i64) -> Result<Vec<JobRecord>, StoreError> {
+        let jobs = sqlx::query_as::<_, JobRecord>(concat!(
+            "select ",
+            job_columns!(),
+            " from jobs where run_id = $1 order by position"
+        ))
+        .bind(run)
+        .fetch_all(&self.pool)
+        .await?;
+        if jobs.is_empty() {
+            // Tell "no such run" apart from a run that has no jobs (which cannot exist).
+            self.get_run(run).await?;
+        }
+        Ok(jobs)
+    }
+
+    pub async fn job(&self, run: i64, job: &str) -> Result<JobRecord, StoreError> {
+        sqlx::query_as::<_, JobRecord>(concat!(
+            "select ",
+            job_columns!(),
+            " from jobs where run_id = $1 and job_id = $2"
+        ))
+        .bind(run)
+        .bind(job)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| StoreError::UnknownJob {
+            run,
+            job: job.to_string(),
+        })
+    }
+
+    /// The run's graph and the state of each node, ready for the state machine.
+    pub async fn load_state(&self, run: i64) -> Result<RunState, StoreError> {
+        let (snapshot, status): (String, String) =
+            sqlx::query_as("select graph, status from runs where id = $1")
+                .bind(run)
+                .fetch_optional(&self.pool)
+                .await?
+                .ok_or(StoreError::UnknownRun(run))?;
+        let graph: RunGraph = serde_json::from_str(&snapshot)
+            .map_err(|err| StoreError::Corrupt(format!("graph of run {run}: {err}")))?;
+        let jobs = self
+            .jobs(run)
+            .await?
+            .into_iter()
+            .map(|job| JobState {
+                status: job.status,
+                deadline_ms: job.deadline_at,
+            })
+            .collect();
+        let cancelled = RunStatus::parse(&status) == Some(RunStatus::Cancelled);
+        Ok(RunState::restore(graph, jobs, cancelled))
+    }
+
+    /// The run's history, oldest first.
+    pub async fn events(&self, run: i64) -> Result<Vec<EventRecord>, StoreError> {
+        let events = sqlx::query_as::<_, EventRecord>(
+            "select id, run_id, job_id, kind, from_status, to_status, detail, at \
+             from events where run_id = $1 order by id",
+        )
+        .bind(run)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(events)
+    }
+}

@@ -1,0 +1,124 @@
+//! The only place that writes job and run statuses.
+//!
+//! Every change of a [`Transition`] is a compare-and-set on its `from` status, all in
+//! one transaction: if any row moved on meanwhile (another decision, another replica),
+//! nothing is written and the caller gets [`StoreError::Conflict`]. This is what makes
+//! "exactly one decision counts" hold for any number of simultaneous requests.
+
+use app::domain::{GateChange, JobStatus, Transition};
+
+use super::{Store, StoreError};
+
+impl Store {
+    /// Writes `transition` for `run` atomically, with one history event per change.
+    pub async fn apply(&self, run: i64, transition: &Transition) -> Result<(), StoreError> {
+        let at = transition.at_ms;
+        let mut tx = self.pool.begin().await?;
+        for change in &transition.changes {
+            let (activated_at, deadline_at) = match &change.gate {
+                Some(GateChange::Activated { deadline_ms }) => (Some(at), Some(*deadline_ms)),
+                _ => (None, None),
+            };
+            let (decision, decided_by, decided_at, comment) = match &change.gate {
+                Some(GateChange::Decided {
+                    decision,
+                    by,
+                    comment,
+                }) => (
+                    Some(decision.as_str()),
+                    by.as_deref(),
+                    Some(at),
+                    comment.as_deref(),
+                ),
+                _ => (None, None, None, None),
+            };
+            let started_at = (change.to == JobStatus::Running).then_some(at);
+            let finished_at = change.to.is_terminal().then_some(at);
+            let updated = sqlx::query(
+                "update jobs set status = $4, reason = $5, \
+                     exit_code = coalesce($6, exit_code), \
+                     started_at = coalesce(started_at, $7), \
+                     finished_at = coalesce(finished_at, $8), \
+                     activated_at = coalesce($9, activated_at), \
+                     deadline_at = coalesce($10, deadline_at), \
+                     decision = coalesce($11, decision), \
+                     decided_by = coalesce($12, decided_by), \
+                     decided_at = coalesce($13, decided_at), \
+                     comment = coalesce($14, comment) \
+                 where run_id = $1 and job_id = $2 and status = $3",
+            )
+            .bind(run)
+            .bind(&change.job)
+            .bind(change.from.as_str())
+            .bind(change.to.as_str())
+            .bind(change.reason.as_deref())
+            .bind(change.exit_code.map(i64::from))
+            .bind(started_at)
+            .bind(finished_at)
+            .bind(activated_at)
+            .bind(deadline_at)
+            .bind(decision)
+            .bind(decided_by)
+            .bind(decided_at)
+            .bind(comment)
+            .execute(&mut *tx)
+            .await?;
+            if updated.rows_affected() != 1 {
+                let exists: Option<i64> =
+                    sqlx::query_scalar("select run_id from jobs where run_id = $1 and job_id = $2")
+                        .bind(run)
+                        .bind(&change.job)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                return Err(match exists {
+                    Some(_) => StoreError::Conflict {
+                        run,
+                        job: change.job.clone(),
+                        expected: change.from,
+                    },
+                    None => StoreError::UnknownJob {
+                        run,
+                        job: change.job.clone(),
+                    },
+                });
+            }
+            sqlx::query(
+                "insert into events (run_id, job_id, kind, from_status, to_status, detail, at) \
+                 values ($1, $2, 'status', $3, $4, $5, $6)",
+            )
+            .bind(run)
+            .bind(&change.job)
+            .bind(change.from.as_str())
+            .bind(change.to.as_str())
+            .bind(change.reason.as_deref())
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        if let Some(status) = transition.run_status {
+            let finished_at = status.is_finished().then_some(at);
+            let updated = sqlx::query(
+                "update runs set status = $2, finished_at = $3 where id = $1 and status = 'RUNNING'",
+            )
+            .bind(run)
+            .bind(status.as_str())
+            .bind(finished_at)
+            .execute(&mut *tx)
+            .await?;
+            if updated.rows_affected() != 1 {
+                return Err(StoreError::RunFinished(run));
+            }
+            sqlx::query(
+                "insert into events (run_id, kind, from_status, to_status, at) \
+                 values ($1, 'run_status', 'RUNNING', $2, $3)",
+            )
+            .bind(run)
+            .bind(status.as_str())
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}

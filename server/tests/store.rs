@@ -1,0 +1,484 @@
+//! The store suite: every test runs once on SQLite and once on Postgres, each on a
+//! database of its own.
+
+mod common;
+
+use std::sync::Arc;
+
+use app::domain::{
+    Decision, Event, GateDecision, JobExit, JobStatus, Pipeline, RunGraph, RunStatus, expand,
+};
+use common::TestDb;
+use server::store::{Store, StoreError};
+
+const T0: i64 = 1_700_000_000_000;
+
+const REVIEW: &str = "
+name: review-workflow
+jobs:
+  - id: preprocess
+    run: echo report > preprocessing_report.txt
+    gate:
+      message: Review data quality report before training begins
+      timeout: 300
+  - id: train
+    run: echo training
+    depends_on: [preprocess]
+  - id: evaluate
+    run: echo evaluating
+    depends_on: [train]
+";
+
+fn review_graph() -> RunGraph {
+    expand(&Pipeline::parse(REVIEW).expect("parse")).expect("valid")
+}
+
+/// Loads the run, applies one event at `now` and stores the result.
+async fn step(store: &Store, run: i64, event: Event, now: i64) -> Result<(), StoreError> {
+    let mut state = store.load_state(run).await?;
+    let transition = state
+        .apply(event, now)
+        .map_err(|err| StoreError::Corrupt(err.to_string()))?;
+    store.apply(run, &transition).await
+}
+
+async fn status(store: &Store, run: i64, job: &str) -> JobStatus {
+    store.job(run, job).await.expect("job").status
+}
+
+/// Deploys the review workflow and brings it to its waiting gate.
+async fn run_to_gate(store: &Store) -> i64 {
+    let run = store
+        .create_run(&review_graph(), T0)
+        .await
+        .expect("create")
+        .id;
+    let started = Event::JobStarted {
+        job: "preprocess".into(),
+    };
+    step(store, run, started, T0 + 1).await.expect("start");
+    let exited = Event::JobExited {
+        job: "preprocess".into(),
+        exit: JobExit::Code(0),
+    };
+    step(store, run, exited, T0 + 2).await.expect("exit");
+    run
+}
+
+fn decision(decision: Decision, by: &str) -> Event {
+    Event::GateDecided {
+        gate: "hitl-gate-preprocess".into(),
+        decision,
+        by: by.into(),
+        comment: Some(format!("from {by}")),
+    }
+}
+
+async fn migrations_apply_once_and_reopen_cleanly(db: &TestDb) {
+    db.store.ping().await.expect("ping");
+    let again = db.reopen().await;
+    again.ping().await.expect("ping after reopen");
+    again.close().await;
+}
+
+async fn pipelines_are_saved_listed_and_updated(db: &TestDb) {
+    let store = &db.store;
+    assert!(store.get_pipeline("review").await.expect("get").is_none());
+    let first = store
+        .save_pipeline("review", "{\"v\":1}", "{}", T0)
+        .await
+        .expect("save");
+    assert_eq!((first.created_at, first.updated_at), (T0, T0));
+    store
+        .save_pipeline("alpha", "{}", "{}", T0)
+        .await
+        .expect("save");
+    let updated = store
+        .save_pipeline("review", "{\"v\":2}", "{\"x\":1}", T0 + 5)
+        .await
+        .expect("update");
+    assert_eq!(updated.created_at, T0, "creation time is kept");
+    assert_eq!(updated.updated_at, T0 + 5);
+    assert_eq!(updated.spec, "{\"v\":2}");
+    assert_eq!(updated.layout, "{\"x\":1}");
+    let names: Vec<String> = store
+        .list_pipelines()
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|p| p.name)
+        .collect();
+    assert_eq!(names, ["alpha", "review"]);
+}
+
+async fn a_deploy_stores_the_graph_with_every_job_pending(db: &TestDb) {
+    let store = &db.store;
+    let graph = review_graph();
+    let run = store.create_run(&graph, T0).await.expect("create");
+    assert_eq!(run.status, RunStatus::Running);
+    assert_eq!(run.pipeline, "review-workflow");
+
+    let jobs = store.jobs(run.id).await.expect("jobs");
+    let ids: Vec<&str> = jobs.iter().map(|j| j.job_id.as_str()).collect();
+    assert_eq!(
+        ids,
+        ["preprocess", "hitl-gate-preprocess", "train", "evaluate"]
+    );
+    assert!(jobs.iter().all(|j| j.status == JobStatus::Pending));
+    let gate = &jobs[1];
+    assert_eq!(gate.kind, "gate");
+    assert_eq!(
+        gate.gate_message.as_deref(),
+        Some("Review data quality report before training begins")
+    );
+    assert_eq!(gate.gate_timeout_secs, Some(300));
+    assert_eq!(gate.gate_source.as_deref(), Some("preprocess"));
+    assert_eq!(jobs[0].kind, "task");
+    assert_eq!(jobs[0].gate_message, None);
+
+    let state = store.load_state(run.id).await.expect("state");
+    assert_eq!(state.graph(), &graph, "the snapshot reads back unchanged");
+    assert_eq!(state.ready_tasks(), ["preprocess"]);
+
+    let events = store.events(run.id).await.expect("events");
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].kind, "deployed");
+}
+
+async fn each_deploy_is_a_new_run_listed_newest_first(db: &TestDb) {
+    let store = &db.store;
+    let first = store.create_run(&review_graph(), T0).await.expect("first");
+    let second = run_to_gate(store).await;
+    assert!(second > first.id);
+    let runs = store.list_runs(10).await.expect("list");
+    let ids: Vec<i64> = runs.iter().map(|r| r.run.id).collect();
+    assert_eq!(ids, [second, first.id]);
+    assert_eq!(runs[0].total_jobs, 4);
+    assert_eq!(runs[0].completed_jobs, 1);
+    assert_eq!(runs[0].waiting_gates, 1);
+    assert_eq!(runs[1].completed_jobs, 0);
+    assert_eq!(runs[1].waiting_gates, 0);
+    assert_eq!(store.list_runs(1).await.expect("limit").len(), 1);
+    assert_eq!(
+        store.running_runs().await.expect("running"),
+        [first.id, second]
+    );
+}
+
+async fn a_whole_run_records_statuses_times_and_the_decision(db: &TestDb) {
+    let store = &db.store;
+    let run = run_to_gate(store).await;
+
+    let source = store.job(run, "preprocess").await.expect("job");
+    assert_eq!(source.status, JobStatus::Completed);
+    assert_eq!(
+        (source.started_at, source.finished_at),
+        (Some(T0 + 1), Some(T0 + 2))
+    );
+    assert_eq!(source.exit_code, Some(0));
+
+    let gate = store.job(run, "hitl-gate-preprocess").await.expect("gate");
+    assert_eq!(gate.status, JobStatus::Running);
+    assert_eq!(gate.activated_at, Some(T0 + 2));
+    assert_eq!(gate.deadline_at, Some(T0 + 2 + 300_000));
+    assert_eq!(gate.decision, None);
+
+    step(store, run, decision(Decision::Approve, "ana"), T0 + 10)
+        .await
+        .expect("approve");
+    let gate = store.job(run, "hitl-gate-preprocess").await.expect("gate");
+    assert_eq!(gate.status, JobStatus::Completed);
+    assert_eq!(
+        gate.decision.as_deref(),
+        Some(GateDecision::Approved.as_str())
+    );
+    assert_eq!(gate.decided_by.as_deref(), Some("ana"));
+    assert_eq!(gate.decided_at, Some(T0 + 10));
+    assert_eq!(gate.comment.as_deref(), Some("from ana"));
+    assert_eq!(gate.reason.as_deref(), Some("approved by ana"));
+
+    for (job, at) in [("train", T0 + 20), ("evaluate", T0 + 30)] {
+        step(store, run, Event::JobStarted { job: job.into() }, at)
+            .await
+            .expect("start");
+        let exited = Event::JobExited {
+            job: job.into(),
+            exit: JobExit::Code(0),
+        };
+        step(store, run, exited, at + 1).await.expect("exit");
+    }
+    let record = store.get_run(run).await.expect("run");
+    assert_eq!(record.status, RunStatus::Completed);
+    assert_eq!(record.finished_at, Some(T0 + 31));
+    assert!(store.running_runs().await.expect("running").is_empty());
+
+    let history: Vec<(String, Option<String>, Option<String>)> = store
+        .events(run)
+        .await
+        .expect("events")
+        .into_iter()
+        .map(|e| (e.kind, e.job_id, e.to_status))
+        .collect();
+    let expect = |kind: &str, job: Option<&str>, to: &str| {
+        (
+            kind.to_string(),
+            job.map(String::from),
+            Some(to.to_string()),
+        )
+    };
+    assert_eq!(
+        history,
+        [
+            expect("deployed", None, "RUNNING"),
+            expect("status", Some("preprocess"), "RUNNING"),
+            expect("status", Some("preprocess"), "COMPLETED"),
+            expect("status", Some("hitl-gate-preprocess"), "RUNNING"),
+            expect("status", Some("hitl-gate-preprocess"), "COMPLETED"),
+            expect("status", Some("train"), "RUNNING"),
+            expect("status", Some("train"), "COMPLETED"),
+            expect("status", Some("evaluate"), "RUNNING"),
+            expect("status", Some("evaluate"), "COMPLETED"),
+            expect("run_status", None, "COMPLETED"),
+        ]
+    );
+}
+
+async fn a_rejection_cancels_downstream_in_the_same_write(db: &TestDb) {
+    let store = &db.store;
+    let run = run_to_gate(store).await;
+    step(store, run, decision(Decision::Reject, "bob"), T0 + 10)
+        .await
+        .expect("reject");
+    let gate = store.job(run, "hitl-gate-preprocess").await.expect("gate");
+    assert_eq!(gate.status, JobStatus::Failed);
+    assert_eq!(gate.reason.as_deref(), Some("rejected by bob"));
+    assert_eq!(gate.decision.as_deref(), Some("rejected"));
+    for job in ["train", "evaluate"] {
+        let record = store.job(run, job).await.expect("job");
+        assert_eq!(record.status, JobStatus::Cancelled);
+        assert_eq!(record.finished_at, Some(T0 + 10));
+        assert_eq!(record.started_at, None, "a cancelled job never started");
+    }
+    assert_eq!(
+        store.get_run(run).await.expect("run").status,
+        RunStatus::Failed
+    );
+}
+
+async fn a_stale_write_is_a_conflict_and_changes_nothing(db: &TestDb) {
+    let store = &db.store;
+    let run = run_to_gate(store).await;
+    // Two people load the same waiting gate; both click.
+    let mut first = store.load_state(run).await.expect("state");
+    let mut second = store.load_state(run).await.expect("state");
+    let approve = first
+        .apply(decision(Decision::Approve, "ana"), T0 + 10)
+        .expect("approve");
+    let reject = second
+        .apply(decision(Decision::Reject, "bob"), T0 + 11)
+        .expect("reject");
+    store
+        .apply(run, &approve)
+        .await
+        .expect("first decision counts");
+    let events_before = store.events(run).await.expect("events").len();
+
+    let refused = store.apply(run, &reject).await;
+    assert!(
+        matches!(
+            &refused,
+            Err(StoreError::Conflict { job, expected: JobStatus::Running, .. })
+                if job == "hitl-gate-preprocess"
+        ),
+        "{refused:?}"
+    );
+    let gate = store.job(run, "hitl-gate-preprocess").await.expect("gate");
+    assert_eq!(gate.decided_by.as_deref(), Some("ana"));
+    assert_eq!(status(store, run, "train").await, JobStatus::Pending);
+    assert_eq!(
+        store.events(run).await.expect("events").len(),
+        events_before
+    );
+}
+
+async fn concurrent_decisions_count_once(db: &TestDb) {
+    let store = Arc::new(db.store.clone());
+    let run = run_to_gate(&store).await;
+    let attempts = 24;
+    let tasks: Vec<_> = (0..attempts)
+        .map(|i| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move {
+                let choice = if i % 2 == 0 {
+                    Decision::Approve
+                } else {
+                    Decision::Reject
+                };
+                let event = decision(choice, &format!("person-{i}"));
+                step(&store, run, event, T0 + 100 + i).await.map(|_| i)
+            })
+        })
+        .collect();
+    let mut winners = Vec::new();
+    for task in tasks {
+        match task.await.expect("task") {
+            Ok(i) => winners.push(i),
+            // Losers either lost the compare-and-set or saw the gate already decided.
+            Err(StoreError::Conflict { .. } | StoreError::Corrupt(_)) => {}
+            Err(other) => panic!("unexpected error: {other}"),
+        }
+    }
+    assert_eq!(winners.len(), 1, "exactly one decision counts: {winners:?}");
+    let winner = winners[0];
+    let gate = store.job(run, "hitl-gate-preprocess").await.expect("gate");
+    assert_eq!(gate.decided_by, Some(format!("person-{winner}")));
+    let expected = if winner % 2 == 0 {
+        (JobStatus::Completed, JobStatus::Pending)
+    } else {
+        (JobStatus::Failed, JobStatus::Cancelled)
+    };
+    assert_eq!((gate.status, status(&store, run, "train").await), expected);
+    let decisions = store
+        .events(run)
+        .await
+        .expect("events")
+        .into_iter()
+        .filter(|e| e.job_id.as_deref() == Some("hitl-gate-preprocess"))
+        .count();
+    assert_eq!(
+        decisions, 2,
+        "one activation and one decision in the history"
+    );
+}
+
+async fn a_waiting_gate_survives_a_reopen_with_its_deadline(db: &TestDb) {
+    let run = run_to_gate(&db.store).await;
+    db.store.close().await;
+    let store = db.reopen().await;
+    let state = store.load_state(run).await.expect("state");
+    let gate = state.job("hitl-gate-preprocess").expect("gate");
+    assert_eq!(gate.status, JobStatus::Running);
+    assert_eq!(gate.deadline_ms, Some(T0 + 2 + 300_000));
+    assert_eq!(state.next_deadline(), Some(T0 + 2 + 300_000));
+    store.close().await;
+}
+
+async fn logs_append_and_read_from_any_offset(db: &TestDb) {
+    let store = &db.store;
+    let run = store
+        .create_run(&review_graph(), T0)
+        .await
+        .expect("create")
+        .id;
+    assert_eq!(
+        store
+            .append_log(run, "train", "line one\n")
+            .await
+            .expect("append"),
+        9
+    );
+    assert_eq!(store.append_log(run, "train", "").await.expect("empty"), 9);
+    assert_eq!(
+        store
+            .append_log(run, "train", "ünïcode ✓\n")
+            .await
+            .expect("append"),
+        23
+    );
+    assert_eq!(
+        store
+            .append_log(run, "train", "three\n")
+            .await
+            .expect("append"),
+        29
+    );
+
+    let all = store
+        .read_log(run, "train", 0, 1 << 20)
+        .await
+        .expect("read");
+    assert_eq!(all.text, "line one\nünïcode ✓\nthree\n");
+    assert_eq!((all.offset, all.next_offset, all.total_bytes), (0, 29, 29));
+
+    let tail = store
+        .read_log(run, "train", 9, 1 << 20)
+        .await
+        .expect("tail");
+    assert_eq!(tail.text, "ünïcode ✓\nthree\n");
+    let middle = store.read_log(run, "train", 4, 1 << 20).await.expect("mid");
+    assert_eq!(middle.text, " one\nünïcode ✓\nthree\n");
+    // An offset inside a multi-byte character moves to the next whole character.
+    let inside = store
+        .read_log(run, "train", 10, 1 << 20)
+        .await
+        .expect("inside");
+    assert_eq!(
+        (inside.offset, inside.text.as_str()),
+        (11, "nïcode ✓\nthree\n")
+    );
+
+    let limited = store.read_log(run, "train", 0, 12).await.expect("limited");
+    assert_eq!(limited.text, "line one\n", "stops at a chunk boundary");
+    assert_eq!(limited.next_offset, 9);
+    let at_end = store.read_log(run, "train", 29, 100).await.expect("end");
+    assert_eq!((at_end.text.as_str(), at_end.next_offset), ("", 29));
+    let beyond = store
+        .read_log(run, "train", 500, 100)
+        .await
+        .expect("beyond");
+    assert_eq!((beyond.text.as_str(), beyond.next_offset), ("", 29));
+
+    assert_eq!(store.job(run, "train").await.expect("job").log_bytes, 29);
+    assert!(
+        store
+            .read_log(run, "evaluate", 0, 100)
+            .await
+            .expect("other")
+            .text
+            .is_empty()
+    );
+}
+
+async fn unknown_runs_and_jobs_are_named(db: &TestDb) {
+    let store = &db.store;
+    let run = store
+        .create_run(&review_graph(), T0)
+        .await
+        .expect("create")
+        .id;
+    assert!(matches!(
+        store.get_run(9999).await,
+        Err(StoreError::UnknownRun(9999))
+    ));
+    assert!(matches!(
+        store.jobs(9999).await,
+        Err(StoreError::UnknownRun(9999))
+    ));
+    assert!(matches!(
+        store.load_state(9999).await,
+        Err(StoreError::UnknownRun(9999))
+    ));
+    let missing = store.append_log(run, "nope", "x").await;
+    assert_eq!(
+        missing.err().map(|e| e.to_string()).as_deref(),
+        Some(format!("run {run} has no job `nope`").as_str())
+    );
+    assert!(matches!(
+        store.read_log(run, "nope", 0, 10).await,
+        Err(StoreError::UnknownJob { .. })
+    ));
+}
+
+on_both_backends!(
+    migrations_apply_once_and_reopen_cleanly,
+    pipelines_are_saved_listed_and_updated,
+    a_deploy_stores_the_graph_with_every_job_pending,
+    each_deploy_is_a_new_run_listed_newest_first,
+    a_whole_run_records_statuses_times_and_the_decision,
+    a_rejection_cancels_downstream_in_the_same_write,
+    a_stale_write_is_a_conflict_and_changes_nothing,
+    concurrent_decisions_count_once,
+    a_waiting_gate_survives_a_reopen_with_its_deadline,
+    logs_append_and_read_from_any_offset,
+    unknown_runs_and_jobs_are_named,
+);

@@ -12,4 +12,5 @@ compile_error!(
      (`cargo build -p server`, `trunk build`), not `--workspace`"
 );
 
+pub mod api;
 pub mod domain;

@@ -1,1 +1,18 @@
-fn main() {}
+//! `tollgate`: parses the configuration, sets up logging and starts the server.
+
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() {
+    let config = server::config::Config::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .init();
+    if let Err(message) = server::start(config).await {
+        eprintln!("tollgate: {message}");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,52 @@
+//! The server side of the API (feature `ssr`): the trait the `server` crate implements
+//! and the server functions call, handed to them through Leptos context.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use leptos::prelude::use_context;
+use leptos_axum::ResponseOptions;
+
+use super::{ApiError, PipelineSummary, RunSummary, SavedPipeline};
+use crate::domain::Pipeline;
+
+/// Everything the server functions need from the server.
+#[async_trait]
+pub trait Backend: Send + Sync + 'static {
+    /// The newest `limit` runs, newest first.
+    async fn list_runs(&self, limit: u32) -> Result<Vec<RunSummary>, ApiError>;
+    async fn list_pipelines(&self) -> Result<Vec<PipelineSummary>, ApiError>;
+    async fn get_pipeline(&self, name: &str) -> Result<SavedPipeline, ApiError>;
+    /// Saves a valid pipeline under its name, replacing an earlier version.
+    async fn save_pipeline(
+        &self,
+        pipeline: Pipeline,
+        layout: serde_json::Value,
+    ) -> Result<SavedPipeline, ApiError>;
+}
+
+/// The backend as the server provides it in context.
+pub type SharedBackend = Arc<dyn Backend>;
+
+/// The backend of this request, or an internal error if the server did not provide it.
+pub fn backend() -> Result<SharedBackend, ApiError> {
+    use_context::<SharedBackend>()
+        .ok_or_else(|| ApiError::internal("the server provided no backend to the API"))
+}
+
+/// Sets the HTTP status of the current reply to the one `error` maps to.
+pub fn set_response_status(error: &ApiError) {
+    if let Some(response) = use_context::<ResponseOptions>() {
+        if let Ok(status) = http::StatusCode::from_u16(error.status()) {
+            response.set_status(status);
+        }
+    }
+}
+
+/// Passes a result through, giving an error its HTTP status on the way.
+pub fn reply<T>(result: Result<T, ApiError>) -> Result<T, ApiError> {
+    if let Err(error) = &result {
+        set_response_status(error);
+    }
+    result
+}

@@ -1,0 +1,36 @@
+//! Server functions about saved pipelines.
+
+use leptos::prelude::*;
+
+use super::{ApiError, PipelineSource, PipelineSummary, SavedPipeline};
+
+/// `POST /api/list_pipelines` `{}`: every saved pipeline, by name.
+#[server(prefix = "/api", endpoint = "list_pipelines", input = server_fn::codec::Json)]
+pub async fn list_pipelines() -> Result<Vec<PipelineSummary>, ApiError> {
+    use super::backend::{backend, reply};
+    reply(backend()?.list_pipelines().await)
+}
+
+/// `POST /api/get_pipeline` `{"name": "review-workflow"}`: one saved pipeline.
+#[server(prefix = "/api", endpoint = "get_pipeline", input = server_fn::codec::Json)]
+pub async fn get_pipeline(name: String) -> Result<SavedPipeline, ApiError> {
+    use super::backend::{backend, reply};
+    reply(backend()?.get_pipeline(&name).await)
+}
+
+/// `POST /api/save_pipeline` `{"spec": "<YAML or JSON text, or a pipeline object>",
+/// "layout": {...}}`: validates the pipeline and saves it under its name.
+#[server(prefix = "/api", endpoint = "save_pipeline", input = server_fn::codec::Json)]
+pub async fn save_pipeline(
+    spec: PipelineSource,
+    layout: Option<serde_json::Value>,
+) -> Result<SavedPipeline, ApiError> {
+    use super::backend::{backend, reply};
+    let result = async {
+        let pipeline = spec.into_pipeline()?;
+        crate::domain::validate(&pipeline)?;
+        let layout = layout.unwrap_or_else(|| serde_json::json!({}));
+        backend()?.save_pipeline(pipeline, layout).await
+    };
+    reply(result.await)
+}

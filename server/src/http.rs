@@ -1,0 +1,71 @@
+//! The HTTP routes: the API's server functions, `/healthz`, and the web client.
+
+use std::path::Path;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use leptos::prelude::provide_context;
+use tower_http::services::{ServeDir, ServeFile};
+
+use app::api::ApiError;
+use app::api::backend::SharedBackend;
+
+use crate::store::Store;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub backend: SharedBackend,
+}
+
+/// All routes. `dist` is the built web client; any path that is not a file there gets
+/// its `index.html`, so a deep link such as `/runs/42` opens the app.
+pub fn router(state: AppState, dist: &Path) -> Router {
+    let client = ServeDir::new(dist).fallback(ServeFile::new(dist.join("index.html")));
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/api/{*function}", post(api).get(api))
+        .fallback_service(client)
+        .with_state(state)
+}
+
+/// Liveness plus whether the store answers: 200 `{"status":"ok"}` or 503 with the
+/// reason.
+async fn healthz(State(state): State<AppState>) -> Response {
+    match state.store.ping().await {
+        Ok(()) => Json(serde_json::json!({"status": "ok"})).into_response(),
+        Err(error) => {
+            tracing::warn!(%error, "health check: store unreachable");
+            let body = serde_json::json!({"status": "unavailable", "error": "the database does not answer"});
+            (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
+        }
+    }
+}
+
+/// Runs the server function at this path with the backend in context; an unknown path
+/// gets a JSON 404 instead of the framework's plain-text 400.
+async fn api(State(state): State<AppState>, request: Request<Body>) -> Response {
+    let path = request.uri().path().to_string();
+    let known = leptos::server_fn::axum::server_fn_paths().any(|(known, _)| known == path);
+    if !known {
+        let error = ApiError::not_found(format!(
+            "there is no API endpoint `{path}`; the README lists them"
+        ));
+        return (StatusCode::NOT_FOUND, Json(error)).into_response();
+    }
+    if request.method() != axum::http::Method::POST {
+        let error = ApiError::bad_request(format!(
+            "`{path}` takes a POST with a JSON body, e.g. curl -X POST -H 'content-type: application/json' -d '{{}}'"
+        ));
+        return (StatusCode::METHOD_NOT_ALLOWED, Json(error)).into_response();
+    }
+    let backend = state.backend.clone();
+    leptos_axum::handle_server_fns_with_context(move || provide_context(backend.clone()), request)
+        .await
+        .into_response()
+}

@@ -1,0 +1,108 @@
+//! Starting the server: open the store, load pipeline files, listen, stop on a signal.
+
+use std::sync::Arc;
+
+use app::domain::{Pipeline, validate};
+use tokio::net::TcpListener;
+
+use crate::backend::StoreBackend;
+use crate::clock::now_ms;
+use crate::config::Config;
+use crate::http::{AppState, router};
+use crate::store::Store;
+
+/// Runs Tollgate until SIGINT or SIGTERM. An error is one line saying what to fix.
+pub async fn start(config: Config) -> Result<(), String> {
+    let postgres = config.postgres_url()?;
+    std::fs::create_dir_all(&config.data_dir).map_err(|err| {
+        format!(
+            "cannot create the data directory {}: {err}; set TOLLGATE_DATA_DIR to a writable folder",
+            config.data_dir.display()
+        )
+    })?;
+    let store = Store::open(postgres, &config.data_dir)
+        .await
+        .map_err(|err| match postgres {
+            Some(_) => format!("cannot open the Postgres database in DATABASE_URL: {err}"),
+            None => format!(
+                "cannot open the SQLite database in {}: {err}",
+                config.data_dir.display()
+            ),
+        })?;
+    for path in &config.pipelines {
+        load_pipeline_file(&store, path).await?;
+    }
+    if !config.dist.join("index.html").is_file() {
+        tracing::warn!(
+            dist = %config.dist.display(),
+            "the web client is not built: run `./run.sh` (or `trunk build`) so the UI can be served"
+        );
+    }
+
+    let state = AppState {
+        store: store.clone(),
+        backend: Arc::new(StoreBackend::new(store.clone())),
+    };
+    let listener = TcpListener::bind(config.bind).await.map_err(|err| {
+        format!(
+            "cannot listen on {}: {err}; set TOLLGATE_BIND to a free address",
+            config.bind
+        )
+    })?;
+    let address = listener
+        .local_addr()
+        .map_err(|err| format!("cannot read the listening address: {err}"))?;
+    tracing::info!(
+        %address,
+        store = ?store.backend(),
+        max_jobs = config.max_jobs(),
+        "Tollgate is listening on http://{address}"
+    );
+    axum::serve(listener, router(state, &config.dist))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|err| format!("the HTTP server failed: {err}"))?;
+    store.close().await;
+    Ok(())
+}
+
+/// Reads, validates and saves one `--pipeline` file.
+async fn load_pipeline_file(store: &Store, path: &std::path::Path) -> Result<(), String> {
+    let shown = path.display();
+    let text = std::fs::read_to_string(path)
+        .map_err(|err| format!("cannot read pipeline file {shown}: {err}"))?;
+    let pipeline = Pipeline::parse(&text).map_err(|err| format!("{shown}: {err}"))?;
+    validate(&pipeline).map_err(|errors| format!("{shown}: {errors}"))?;
+    let spec = serde_json::to_string(&pipeline)
+        .map_err(|err| format!("{shown}: cannot store the pipeline: {err}"))?;
+    let layout = match store.get_pipeline(&pipeline.name).await {
+        Ok(Some(saved)) => saved.layout,
+        _ => "{}".to_string(),
+    };
+    store
+        .save_pipeline(&pipeline.name, &spec, &layout, now_ms())
+        .await
+        .map_err(|err| format!("{shown}: cannot save the pipeline: {err}"))?;
+    tracing::info!(pipeline = %pipeline.name, file = %shown, "pipeline loaded");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -13,4 +13,9 @@ compile_error!(
 );
 
 pub mod api;
+mod app;
 pub mod domain;
+pub mod pages;
+pub mod ui;
+
+pub use app::App;

@@ -1,6 +1,6 @@
 //! The statuses of jobs, gates and runs, and what moves a row between them.
 //!
-//! The full diagram, with every edge labelled by its event, is in `docs/state-machine.md`.
+//! The diagram, with every edge labelled by its event, is in the README ("Run state machine").
 
 use serde::{Deserialize, Serialize};
 

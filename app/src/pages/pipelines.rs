@@ -1,0 +1,125 @@
+//! The saved pipelines, with the YAML of the one selected.
+
+use leptos::prelude::*;
+
+use crate::api::{PipelineSummary, get_pipeline, list_pipelines};
+use crate::ui::format_time;
+
+#[component]
+pub fn PipelinesPage() -> impl IntoView {
+    let pipelines = LocalResource::new(list_pipelines);
+    let (selected, set_selected) = signal(None::<String>);
+    let detail = LocalResource::new(move || {
+        let name = selected.get();
+        async move {
+            match name {
+                Some(name) => Some(get_pipeline(name).await),
+                None => None,
+            }
+        }
+    });
+    view! {
+        <section class="page">
+            <header class="page-header">
+                <h1>"Pipelines"</h1>
+            </header>
+            <Transition fallback=|| view! { <p class="muted">"Loading pipelines…"</p> }>
+                {move || {
+                    pipelines
+                        .get()
+                        .map(|result| match result {
+                            Ok(list) if list.is_empty() => view! {
+                                <div class="empty">
+                                    <p>"No saved pipelines yet."</p>
+                                    <p class="muted">
+                                        "Start the server with "
+                                        <code>"--pipeline FILE"</code>
+                                        " or save one through the API."
+                                    </p>
+                                </div>
+                            }
+                                .into_any(),
+                            Ok(list) => view! {
+                                <PipelinesTable pipelines=list on_select=set_selected/>
+                            }
+                                .into_any(),
+                            Err(error) => view! {
+                                <p class="error" role="alert">{error.to_string()}</p>
+                            }
+                                .into_any(),
+                        })
+                }}
+            </Transition>
+            <Transition fallback=|| ()>
+                {move || {
+                    detail
+                        .get()
+                        .flatten()
+                        .map(|result| match result {
+                            Ok(saved) => view! {
+                                <article class="panel" aria-label="Pipeline definition">
+                                    <h2>{saved.name.clone()}</h2>
+                                    <pre class="code">{saved.yaml.clone()}</pre>
+                                </article>
+                            }
+                                .into_any(),
+                            Err(error) => view! {
+                                <p class="error" role="alert">{error.to_string()}</p>
+                            }
+                                .into_any(),
+                        })
+                }}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn PipelinesTable(
+    pipelines: Vec<PipelineSummary>,
+    on_select: WriteSignal<Option<String>>,
+) -> impl IntoView {
+    view! {
+        <table class="table">
+            <thead>
+                <tr>
+                    <th>"Name"</th>
+                    <th>"Jobs"</th>
+                    <th>"Gates"</th>
+                    <th>"Updated"</th>
+                    <th></th>
+                </tr>
+            </thead>
+            <tbody>
+                {pipelines
+                    .into_iter()
+                    .map(|pipeline| {
+                        let name = pipeline.name.clone();
+                        view! {
+                            <tr>
+                                <td>{pipeline.name.clone()}</td>
+                                <td>{pipeline.jobs}</td>
+                                <td>
+                                    {(pipeline.gates > 0)
+                                        .then(|| {
+                                            view! { <span class="badge hitl">"HITL"</span> }
+                                        })}
+                                    {format!(" {}", pipeline.gates)}
+                                </td>
+                                <td>{format_time(pipeline.updated_at_ms)}</td>
+                                <td>
+                                    <button
+                                        class="button"
+                                        on:click=move |_| on_select.set(Some(name.clone()))
+                                    >
+                                        "View"
+                                    </button>
+                                </td>
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
+            </tbody>
+        </table>
+    }
+}

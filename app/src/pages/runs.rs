@@ -1,0 +1,92 @@
+//! The runs list: every run, newest first, refreshed every 2 seconds.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+use crate::api::{RunSummary, list_runs};
+use crate::ui::{StatusBadge, format_elapsed, format_time, use_interval};
+
+#[component]
+pub fn RunsPage() -> impl IntoView {
+    let tick = use_interval(2000);
+    let runs = LocalResource::new(move || {
+        tick.track();
+        list_runs(None)
+    });
+    view! {
+        <section class="page">
+            <header class="page-header">
+                <h1>"Runs"</h1>
+            </header>
+            <Transition fallback=|| view! { <p class="muted">"Loading runs…"</p> }>
+                {move || {
+                    runs.get()
+                        .map(|result| match result {
+                            Ok(list) if list.is_empty() => view! {
+                                <div class="empty">
+                                    <p>"No runs yet."</p>
+                                    <p class="muted">
+                                        "Deploy a pipeline from the "
+                                        <A href="/pipelines">"Pipelines"</A>
+                                        " page to start one."
+                                    </p>
+                                </div>
+                            }
+                                .into_any(),
+                            Ok(list) => view! { <RunsTable runs=list/> }.into_any(),
+                            Err(error) => view! {
+                                <p class="error" role="alert">{error.to_string()}</p>
+                            }
+                                .into_any(),
+                        })
+                }}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn RunsTable(runs: Vec<RunSummary>) -> impl IntoView {
+    view! {
+        <table class="table">
+            <thead>
+                <tr>
+                    <th>"Pipeline"</th>
+                    <th>"Run"</th>
+                    <th>"Status"</th>
+                    <th>"Progress"</th>
+                    <th>"Started"</th>
+                    <th>"Duration"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {runs
+                    .into_iter()
+                    .map(|run| {
+                        let waiting = run.waiting_gates;
+                        view! {
+                            <tr>
+                                <td>{run.pipeline.clone()}</td>
+                                <td class="mono">{format!("#{}", run.id)}</td>
+                                <td>
+                                    <StatusBadge status=run.status.as_str()/>
+                                    {(waiting > 0)
+                                        .then(|| {
+                                            view! {
+                                                <span class="badge gate-waiting">
+                                                    {format!("{waiting} gate waiting")}
+                                                </span>
+                                            }
+                                        })}
+                                </td>
+                                <td>{format!("{}/{}", run.completed_jobs, run.total_jobs)}</td>
+                                <td>{format_time(run.created_at_ms)}</td>
+                                <td>{format_elapsed(run.created_at_ms, run.finished_at_ms)}</td>
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
+            </tbody>
+        </table>
+    }
+}

@@ -1,0 +1,9 @@
+//! Small UI helpers shared by the pages: polling, time formatting, status badges.
+
+mod format;
+mod interval;
+mod status_badge;
+
+pub use format::{format_elapsed, format_time};
+pub use interval::use_interval;
+pub use status_badge::StatusBadge;

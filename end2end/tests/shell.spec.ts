@@ -1,0 +1,31 @@
+// The client shell: both pages load from the release bundle and show real data.
+import { test, expect } from "./fixtures";
+
+test("the runs list loads and says how to start a run", async ({ page }) => {
+  await page.goto("/");
+  await expect(page.getByRole("heading", { name: "Runs" })).toBeVisible();
+  await expect(page.getByText("No runs yet.")).toBeVisible();
+  await expect(page.getByRole("link", { name: "Pipelines" }).first()).toBeVisible();
+});
+
+test("the pipelines page lists the sample pipeline and shows its YAML", async ({ page }) => {
+  await page.goto("/");
+  await page.getByRole("navigation").getByRole("link", { name: "Pipelines" }).click();
+  await expect(page).toHaveURL(/\/pipelines$/);
+  const row = page.getByRole("row", { name: /review-workflow/ });
+  await expect(row).toBeVisible();
+  await expect(row.getByText("HITL")).toBeVisible();
+  await expect(row.getByRole("cell", { name: "3", exact: true })).toBeVisible();
+
+  await row.getByRole("button", { name: "View" }).click();
+  const definition = page.getByRole("article", { name: "Pipeline definition" });
+  await expect(definition).toContainText("Review data quality report before training begins");
+  await expect(definition).toContainText("depends_on");
+});
+
+test("a deep link opens the app and an unknown page says so", async ({ page }) => {
+  await page.goto("/no/such/page");
+  await expect(page.getByRole("heading", { name: "Page not found" })).toBeVisible();
+  await page.getByRole("link", { name: "Go to the runs list" }).click();
+  await expect(page.getByRole("heading", { name: "Runs" })).toBeVisible();
+});

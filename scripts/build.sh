@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Builds the web client into dist/ (release, size-optimised) and the server.
+# Usage: scripts/build.sh [debug|release]   (the server's profile; default release)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+profile=${1:-release}
+
+printf '\033[1;34m==>\033[0m %s\n' "building the web client (dist/)"
+TRUNK_SKIP_VERSION_CHECK=true trunk build --release --cargo-profile wasm-release
+
+printf '\033[1;34m==>\033[0m %s\n' "building the server ($profile)"
+if [ "$profile" = release ]; then
+  cargo build --release -p server
+else
+  cargo build -p server
+fi

@@ -130,3 +130,5 @@ macro_rules! on_both_backends {
         }
     };
 }
+
+pub mod process;

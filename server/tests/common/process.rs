@@ -1,0 +1,101 @@
+//! The real `tollgate` binary, started for one test on a free port and killed after it.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+
+pub struct ServerProcess {
+    child: Child,
+    pub base_url: String,
+    pub data_dir: PathBuf,
+}
+
+/// The repository's sample pipeline.
+pub fn sample_pipeline() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines/review-workflow.yaml")
+}
+
+/// A command for the binary with a fresh data directory and the given extra arguments.
+pub fn tollgate(data_dir: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tollgate"));
+    command
+        .arg("--bind")
+        .arg("127.0.0.1:0")
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .env("RUST_LOG", "info")
+        .env("NO_COLOR", "1");
+    command
+}
+
+impl ServerProcess {
+    /// Starts the server and waits until it says where it listens.
+    pub fn start(data_dir: &Path, args: &[&str], database_url: Option<&str>) -> ServerProcess {
+        let mut command = tollgate(data_dir, args);
+        if let Some(url) = database_url {
+            command.env("DATABASE_URL", url);
+        }
+        let mut child = command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start tollgate");
+        let stdout = child.stdout.take().expect("stdout");
+        let (sender, receiver) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(at) = line.find("listening on http://") {
+                    let url = line[at + "listening on ".len()..]
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or_default()
+                        .to_string();
+                    let _ = sender.send(url);
+                }
+            }
+        });
+        let base_url = receiver
+            .recv_timeout(Duration::from_secs(30))
+            .expect("tollgate did not start listening within 30 s");
+        ServerProcess {
+            child,
+            base_url,
+            data_dir: data_dir.to_path_buf(),
+        }
+    }
+
+    /// POSTs JSON to an API path and returns the status and the JSON body.
+    pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        let response = reqwest::Client::new()
+            .post(format!("{}{path}", self.base_url))
+            .header("accept", "application/json")
+            .json(&body)
+            .send()
+            .await
+            .expect("request");
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("body");
+        let json = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        (status, json)
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, String) {
+        let response = reqwest::get(format!("{}{path}", self.base_url))
+            .await
+            .expect("request");
+        let status = response.status().as_u16();
+        (status, response.text().await.expect("body"))
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,233 @@
+//! The server as a user meets it: the real binary, its HTTP API and its start-up errors.
+
+mod common;
+
+use common::TestDb;
+use common::process::{ServerProcess, sample_pipeline, tollgate};
+use serde_json::json;
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "tollgate-http-{name}-{}-{}",
+        std::process::id(),
+        rand::random::<u32>()
+    ));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+fn start_with_sample(name: &str) -> ServerProcess {
+    let sample = sample_pipeline();
+    let sample = sample.to_str().expect("utf-8 path");
+    ServerProcess::start(&temp_dir(name), &["--pipeline", sample], None)
+}
+
+#[tokio::test]
+async fn healthz_says_the_store_answers() {
+    let server = start_with_sample("health");
+    let (status, body) = server.get("/healthz").await;
+    assert_eq!(status, 200);
+    assert_eq!(body, r#"{"status":"ok"}"#);
+}
+
+#[tokio::test]
+async fn the_sample_pipeline_is_ready_to_deploy() {
+    let server = start_with_sample("sample");
+    let (status, list) = server.post("/api/list_pipelines", json!({})).await;
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(list[0]["name"], "review-workflow");
+    assert_eq!(
+        (list[0]["jobs"].as_u64(), list[0]["gates"].as_u64()),
+        (Some(3), Some(1))
+    );
+
+    let (status, saved) = server
+        .post("/api/get_pipeline", json!({"name": "review-workflow"}))
+        .await;
+    assert_eq!(status, 200, "{saved}");
+    let gate = &saved["pipeline"]["jobs"][0]["gate"];
+    assert_eq!(
+        gate["message"],
+        "Review data quality report before training begins"
+    );
+    let yaml = saved["yaml"].as_str().expect("yaml");
+    assert!(yaml.contains("depends_on"), "{yaml}");
+    let (_, runs) = server.post("/api/list_runs", json!({})).await;
+    assert_eq!(runs, json!([]));
+}
+
+#[tokio::test]
+async fn saving_validates_and_a_bad_pipeline_changes_nothing() {
+    let server = start_with_sample("save");
+    let bad = "name: broken\njobs:\n  - id: a\n    run: ''\n    depends_on: [b]\n  - id: b\n    run: x\n    depends_on: [a]\n";
+    let (status, error) = server
+        .post("/api/save_pipeline", json!({"spec": bad}))
+        .await;
+    assert_eq!(status, 422, "{error}");
+    assert_eq!(error["error"], "invalid_pipeline");
+    let problems: Vec<&str> = error["problems"]
+        .as_array()
+        .expect("problems")
+        .iter()
+        .filter_map(|p| p["message"].as_str())
+        .collect();
+    assert_eq!(
+        problems,
+        [
+            "job `a` has an empty `run`: give it a shell command or script",
+            "jobs depend on each other in a cycle: a -> b -> a; remove one of these dependencies",
+        ]
+    );
+    let (_, list) = server.post("/api/list_pipelines", json!({})).await;
+    assert_eq!(
+        list.as_array().map(Vec::len),
+        Some(1),
+        "nothing was saved: {list}"
+    );
+
+    let (status, error) = server
+        .post(
+            "/api/save_pipeline",
+            json!({"spec": "name: x\njobs: [oops"}),
+        )
+        .await;
+    assert_eq!(status, 400, "{error}");
+    assert!(
+        error["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("the pipeline is not valid YAML")),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn a_saved_pipeline_reads_back_with_its_layout() {
+    let server = start_with_sample("roundtrip");
+    let spec = json!({
+        "name": "nightly",
+        "jobs": [
+            {"id": "fetch", "run": "echo fetch", "gate": {"message": "Check the data"}},
+            {"id": "load", "run": "echo load", "depends_on": ["fetch"]}
+        ]
+    });
+    let layout = json!({"fetch": {"x": 40, "y": 80}});
+    let (status, saved) = server
+        .post(
+            "/api/save_pipeline",
+            json!({"spec": spec, "layout": layout}),
+        )
+        .await;
+    assert_eq!(status, 200, "{saved}");
+    let (_, again) = server
+        .post("/api/get_pipeline", json!({"name": "nightly"}))
+        .await;
+    assert_eq!(again["pipeline"], spec);
+    assert_eq!(again["layout"], layout);
+    assert_eq!(
+        again["pipeline"]["jobs"][0]["gate"]["message"],
+        "Check the data"
+    );
+}
+
+#[tokio::test]
+async fn api_mistakes_get_json_errors_that_say_what_to_do() {
+    let server = start_with_sample("errors");
+    let (status, error) = server.post("/api/no_such_thing", json!({})).await;
+    assert_eq!(status, 404);
+    assert_eq!(
+        error["message"],
+        "there is no API endpoint `/api/no_such_thing`; the README lists them"
+    );
+
+    let (status, body) = server.get("/api/list_runs").await;
+    assert_eq!(status, 405);
+    assert!(body.contains("takes a POST with a JSON body"), "{body}");
+
+    let (status, error) = server.post("/api/get_pipeline", json!({"nome": "x"})).await;
+    assert_eq!(status, 400, "{error}");
+    assert_eq!(error["error"], "bad_request");
+
+    let (status, error) = server
+        .post("/api/get_pipeline", json!({"name": "ghost"}))
+        .await;
+    assert_eq!(status, 404);
+    assert_eq!(error["message"], "no saved pipeline is named `ghost`");
+}
+
+#[tokio::test]
+async fn deep_links_get_the_client_page() {
+    let dist = temp_dir("dist");
+    std::fs::write(dist.join("index.html"), "<html>tollgate client</html>").expect("write");
+    let dist_arg = dist.to_str().expect("utf-8 path");
+    let server = ServerProcess::start(&temp_dir("deep"), &["--dist", dist_arg], None);
+    for path in ["/", "/runs/42", "/pipelines"] {
+        let (status, body) = server.get(path).await;
+        assert_eq!(
+            (status, body.as_str()),
+            (200, "<html>tollgate client</html>"),
+            "{path}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_server_runs_on_postgres_too() {
+    let db = TestDb::postgres().await;
+    let url = db.url.clone().expect("postgres url");
+    let sample = sample_pipeline();
+    let sample = sample.to_str().expect("utf-8 path");
+    let server = ServerProcess::start(&temp_dir("pg"), &["--pipeline", sample], Some(&url));
+    let (status, list) = server.post("/api/list_pipelines", json!({})).await;
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(list[0]["name"], "review-workflow");
+    let saved = db.store.get_pipeline("review-workflow").await.expect("get");
+    assert!(saved.is_some(), "the pipeline is in the Postgres database");
+    drop(server);
+    db.finish().await;
+}
+
+/// Runs the binary to completion and returns its exit code and standard error.
+fn failed_start(args: &[&str], database_url: Option<&str>) -> (Option<i32>, String) {
+    let mut command = tollgate(&temp_dir("fail"), args);
+    if let Some(url) = database_url {
+        command.env("DATABASE_URL", url);
+    }
+    let output = command.output().expect("run tollgate");
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).trim().to_string(),
+    )
+}
+
+#[test]
+fn start_up_errors_are_one_clear_line() {
+    let (code, stderr) = failed_start(&[], Some("mysql://root@localhost/db"));
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        stderr,
+        "tollgate: DATABASE_URL must be a postgres:// URL (got a `mysql` URL); unset it to use the embedded SQLite file in the data directory"
+    );
+
+    let (code, stderr) = failed_start(&[], Some("postgres://postgres@127.0.0.1:1/nothing"));
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.starts_with("tollgate: cannot open the Postgres database in DATABASE_URL:"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+
+    let bad = temp_dir("badfile").join("bad.yaml");
+    std::fs::write(
+        &bad,
+        "name: bad\njobs:\n  - id: a\n    run: echo\n    depends_on: [a]\n",
+    )
+    .expect("write");
+    let bad = bad.to_str().expect("utf-8 path");
+    let (code, stderr) = failed_start(&["--pipeline", bad], None);
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.starts_with(&format!("tollgate: {bad}: the pipeline has 1 problem:")),
+        "{stderr}"
+    );
+    assert!(stderr.contains("job `a` depends on itself"), "{stderr}");
+}

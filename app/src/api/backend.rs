@@ -36,10 +36,10 @@ pub fn backend() -> Result<SharedBackend, ApiError> {
 
 /// Sets the HTTP status of the current reply to the one `error` maps to.
 pub fn set_response_status(error: &ApiError) {
-    if let Some(response) = use_context::<ResponseOptions>() {
-        if let Ok(status) = http::StatusCode::from_u16(error.status()) {
-            response.set_status(status);
-        }
+    if let Some(response) = use_context::<ResponseOptions>()
+        && let Ok(status) = http::StatusCode::from_u16(error.status())
+    {
+        response.set_status(status);
     }
 }
 

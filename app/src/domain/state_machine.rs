@@ -432,13 +432,13 @@ impl RunState {
 
     fn timed_out(&mut self, gate: &str, step: &mut Transition) -> Result<(), TransitionError> {
         let at = self.waiting_gate(gate)?;
-        if let Some(deadline_ms) = self.jobs[at].deadline_ms {
-            if step.at_ms < deadline_ms {
-                return Err(TransitionError::DeadlineNotReached {
-                    gate: gate.into(),
-                    deadline_ms,
-                });
-            }
+        if let Some(deadline_ms) = self.jobs[at].deadline_ms
+            && step.at_ms < deadline_ms
+        {
+            return Err(TransitionError::DeadlineNotReached {
+                gate: gate.into(),
+                deadline_ms,
+            });
         }
         let timeout = match &self.graph.nodes[at].kind {
             NodeKind::Gate { timeout_secs, .. } => *timeout_secs,

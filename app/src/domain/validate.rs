@@ -260,10 +260,10 @@ fn find_cycles(pipeline: &Pipeline) -> Vec<ValidationError> {
     for job in &pipeline.jobs {
         let to = index[job.id.as_str()];
         for dependency in &job.depends_on {
-            if let Some(&from) = index.get(dependency.as_str()) {
-                if from != to {
-                    graph.update_edge(from, to, ());
-                }
+            if let Some(&from) = index.get(dependency.as_str())
+                && from != to
+            {
+                graph.update_edge(from, to, ());
             }
         }
     }
@@ -317,8 +317,8 @@ fn cycle_through(
                 path.reverse();
                 return path;
             }
-            if !came_from.contains_key(&neighbour) {
-                came_from.insert(neighbour, node);
+            if let std::collections::hash_map::Entry::Vacant(e) = came_from.entry(neighbour) {
+                e.insert(node);
                 queue.push_back(neighbour);
             }
         }

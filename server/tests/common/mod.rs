@@ -91,14 +91,14 @@ impl TestDb {
     /// Closes the store and removes the database.
     pub async fn finish(self) {
         self.store.close().await;
-        if let Some((admin_url, name)) = &self.postgres {
-            if let Ok(mut admin) = PgConnection::connect(admin_url).await {
-                let _ = admin
-                    .execute(sqlx::AssertSqlSafe(format!(
-                        "drop database if exists {name} with (force)"
-                    )))
-                    .await;
-            }
+        if let Some((admin_url, name)) = &self.postgres
+            && let Ok(mut admin) = PgConnection::connect(admin_url).await
+        {
+            let _ = admin
+                .execute(sqlx::AssertSqlSafe(format!(
+                    "drop database if exists {name} with (force)"
+                )))
+                .await;
         }
         let _ = std::fs::remove_dir_all(&self.dir);
     }

@@ -7,6 +7,8 @@ pub mod pipeline;
 pub mod run_graph;
 pub mod state_machine;
 pub mod status;
+#[cfg(test)]
+mod test_support;
 pub mod validate;
 
 pub use expand::expand;

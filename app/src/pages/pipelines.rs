@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use crate::api::{PipelineSummary, get_pipeline, list_pipelines};
-use crate::ui::format_time;
+use crate::ui::{ErrorMessage, format_time, list_view};
 
 #[component]
 pub fn PipelinesPage() -> impl IntoView {
@@ -27,26 +27,29 @@ pub fn PipelinesPage() -> impl IntoView {
                 {move || {
                     pipelines
                         .get()
-                        .map(|result| match result {
-                            Ok(list) if list.is_empty() => view! {
-                                <div class="empty">
-                                    <p>"No saved pipelines yet."</p>
-                                    <p class="muted">
-                                        "Start the server with "
-                                        <code>"--pipeline FILE"</code>
-                                        " or save one through the API."
-                                    </p>
-                                </div>
-                            }
-                                .into_any(),
-                            Ok(list) => view! {
-                                <PipelinesTable pipelines=list on_select=set_selected/>
-                            }
-                                .into_any(),
-                            Err(error) => view! {
-                                <p class="error" role="alert">{error.to_string()}</p>
-                            }
-                                .into_any(),
+                        .map(|result| {
+                            list_view(
+                                result,
+                                || {
+                                    view! {
+                                        <div class="empty">
+                                            <p>"No saved pipelines yet."</p>
+                                            <p class="muted">
+                                                "Start the server with "
+                                                <code>"--pipeline FILE"</code>
+                                                " or save one through the API."
+                                            </p>
+                                        </div>
+                                    }
+                                        .into_any()
+                                },
+                                |list| {
+                                    view! {
+                                        <PipelinesTable pipelines=list on_select=set_selected/>
+                                    }
+                                        .into_any()
+                                },
+                            )
                         })
                 }}
             </Transition>
@@ -63,10 +66,7 @@ pub fn PipelinesPage() -> impl IntoView {
                                 </article>
                             }
                                 .into_any(),
-                            Err(error) => view! {
-                                <p class="error" role="alert">{error.to_string()}</p>
-                            }
-                                .into_any(),
+                            Err(error) => view! { <ErrorMessage error/> }.into_any(),
                         })
                 }}
             </Transition>

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::api::{RunSummary, list_runs};
-use crate::ui::{StatusBadge, format_elapsed, format_time, use_interval};
+use crate::ui::{StatusBadge, format_elapsed, format_time, list_view, use_interval};
 
 #[component]
 pub fn RunsPage() -> impl IntoView {
@@ -21,23 +21,24 @@ pub fn RunsPage() -> impl IntoView {
             <Transition fallback=|| view! { <p class="muted">"Loading runs…"</p> }>
                 {move || {
                     runs.get()
-                        .map(|result| match result {
-                            Ok(list) if list.is_empty() => view! {
-                                <div class="empty">
-                                    <p>"No runs yet."</p>
-                                    <p class="muted">
-                                        "Deploy a pipeline from the "
-                                        <A href="/pipelines">"Pipelines"</A>
-                                        " page to start one."
-                                    </p>
-                                </div>
-                            }
-                                .into_any(),
-                            Ok(list) => view! { <RunsTable runs=list/> }.into_any(),
-                            Err(error) => view! {
-                                <p class="error" role="alert">{error.to_string()}</p>
-                            }
-                                .into_any(),
+                        .map(|result| {
+                            list_view(
+                                result,
+                                || {
+                                    view! {
+                                        <div class="empty">
+                                            <p>"No runs yet."</p>
+                                            <p class="muted">
+                                                "Deploy a pipeline from the "
+                                                <A href="/pipelines">"Pipelines"</A>
+                                                " page to start one."
+                                            </p>
+                                        </div>
+                                    }
+                                        .into_any()
+                                },
+                                |list| view! { <RunsTable runs=list/> }.into_any(),
+                            )
                         })
                 }}
             </Transition>

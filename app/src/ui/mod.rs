@@ -1,9 +1,11 @@
 //! Small UI helpers shared by the pages: polling, time formatting, status badges.
 
+mod fetched;
 mod format;
 mod interval;
 mod status_badge;
 
+pub use fetched::{ErrorMessage, list_view};
 pub use format::{format_elapsed, format_time};
 pub use interval::use_interval;
 pub use status_badge::StatusBadge;

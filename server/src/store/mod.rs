@@ -20,6 +20,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, ConnectOptions, Executor};
 
 pub use records::{EventRecord, JobRecord, LogChunk, PipelineRecord, RunRecord, RunSummary};
@@ -75,18 +76,11 @@ impl Store {
 
     /// Connects to Postgres and applies its migrations.
     pub async fn open_postgres(url: &str) -> Result<Store, StoreError> {
-        sqlx::any::install_default_drivers();
-        let options = AnyConnectOptions::from_str(url)?.disable_statement_logging();
         let pool = AnyPoolOptions::new()
             .max_connections(16)
-            .acquire_timeout(Duration::from_secs(10))
-            .connect_with(options)
-            .await?;
-        sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-        Ok(Store {
-            pool,
-            backend: Backend::Postgres,
-        })
+            .acquire_timeout(Duration::from_secs(10));
+        let migrator = sqlx::migrate!("./migrations/postgres");
+        Store::connect(url, pool, &migrator, Backend::Postgres).await
     }
 
     /// Opens (creating it if needed) the SQLite file at `path` and applies its
@@ -95,9 +89,7 @@ impl Store {
     /// SQLite has one writer at a time, so the pool holds a single connection: writes
     /// queue in the pool instead of failing with "database is locked".
     pub async fn open_sqlite(path: &Path) -> Result<Store, StoreError> {
-        sqlx::any::install_default_drivers();
         let url = format!("sqlite://{}?mode=rwc", path.display());
-        let options = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
         let pool = AnyPoolOptions::new()
             .max_connections(1)
             .after_connect(|connection, _| {
@@ -110,14 +102,22 @@ impl Store {
                         .await?;
                     Ok(())
                 })
-            })
-            .connect_with(options)
-            .await?;
-        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        Ok(Store {
-            pool,
-            backend: Backend::Sqlite,
-        })
+            });
+        let migrator = sqlx::migrate!("./migrations/sqlite");
+        Store::connect(&url, pool, &migrator, Backend::Sqlite).await
+    }
+
+    async fn connect(
+        url: &str,
+        pool: AnyPoolOptions,
+        migrator: &Migrator,
+        backend: Backend,
+    ) -> Result<Store, StoreError> {
+        sqlx::any::install_default_drivers();
+        let options = AnyConnectOptions::from_str(url)?.disable_statement_logging();
+        let pool = pool.connect_with(options).await?;
+        migrator.run(&pool).await?;
+        Ok(Store { pool, backend })
     }
 
     pub fn backend(&self) -> Backend {

@@ -1,26 +1,6 @@
 use super::*;
-use crate::domain::pipeline::{GateSpec, JobSpec};
-
-fn job(id: &str, depends_on: &[&str]) -> JobSpec {
-    JobSpec {
-        id: id.to_string(),
-        run: format!("echo {id}"),
-        depends_on: depends_on.iter().map(|d| d.to_string()).collect(),
-        env: Default::default(),
-        timeout: None,
-        gate: None,
-    }
-}
-
-fn gated(id: &str, depends_on: &[&str], message: &str) -> JobSpec {
-    JobSpec {
-        gate: Some(GateSpec {
-            message: message.to_string(),
-            timeout: None,
-        }),
-        ..job(id, depends_on)
-    }
-}
+use crate::domain::pipeline::JobSpec;
+use crate::domain::test_support::{gated, job};
 
 fn expanded(jobs: Vec<JobSpec>) -> RunGraph {
     expand(&Pipeline {
@@ -51,6 +31,7 @@ fn gate_is_injected_between_source_and_dependents() {
             "preprocess",
             &[],
             "Review data quality report before training begins",
+            None,
         ),
         job("train", &["preprocess"]),
         job("evaluate", &["train"]),
@@ -75,7 +56,7 @@ fn gate_is_injected_between_source_and_dependents() {
 
 #[test]
 fn gate_keeps_its_timeout() {
-    let mut source = gated("a", &[], "check");
+    let mut source = gated("a", &[], "check", None);
     source.gate.as_mut().expect("gate").timeout = Some(300);
     let graph = expanded(vec![source]);
     assert!(matches!(
@@ -89,14 +70,14 @@ fn gate_keeps_its_timeout() {
 
 #[test]
 fn blank_message_injects_nothing() {
-    let graph = expanded(vec![gated("a", &[], "  "), job("b", &["a"])]);
+    let graph = expanded(vec![gated("a", &[], "  ", None), job("b", &["a"])]);
     assert_eq!(ids(&graph), ["a", "b"]);
     assert_eq!(deps(&graph, "b"), ["a"]);
 }
 
 #[test]
 fn a_gated_leaf_still_gets_its_gate() {
-    let graph = expanded(vec![job("a", &[]), gated("b", &["a"], "last look")]);
+    let graph = expanded(vec![job("a", &[]), gated("b", &["a"], "last look", None)]);
     assert_eq!(ids(&graph), ["a", "b", "hitl-gate-b"]);
 }
 
@@ -104,8 +85,8 @@ fn a_gated_leaf_still_gets_its_gate() {
 fn fan_out_and_fan_in_are_kept() {
     // a fans out to b and c (through a's gate); d joins b (gated) and c.
     let graph = expanded(vec![
-        gated("a", &[], "check a"),
-        gated("b", &["a"], "check b"),
+        gated("a", &[], "check a", None),
+        gated("b", &["a"], "check b", None),
         job("c", &["a"]),
         job("d", &["b", "c"]),
     ]);
@@ -127,7 +108,7 @@ fn nodes_are_in_topological_order_even_when_written_out_of_order() {
     let graph = expanded(vec![
         job("evaluate", &["train"]),
         job("train", &["preprocess"]),
-        gated("preprocess", &[], "check"),
+        gated("preprocess", &[], "check", None),
     ]);
     let position = |id: &str| graph.nodes.iter().position(|n| n.id == id).expect(id);
     for node in &graph.nodes {
@@ -146,8 +127,8 @@ fn nodes_are_in_topological_order_even_when_written_out_of_order() {
 fn expansion_is_deterministic() {
     let jobs = vec![
         job("a", &[]),
-        gated("b", &["a"], "x"),
-        gated("c", &["a"], "y"),
+        gated("b", &["a"], "x", None),
+        gated("c", &["a"], "y", None),
         job("d", &["b", "c"]),
     ];
     assert_eq!(expanded(jobs.clone()), expanded(jobs));
@@ -165,7 +146,7 @@ fn invalid_pipeline_is_not_expanded() {
 
 #[test]
 fn graph_snapshot_round_trips_as_json() {
-    let graph = expanded(vec![gated("a", &[], "x"), job("b", &["a"])]);
+    let graph = expanded(vec![gated("a", &[], "x", None), job("b", &["a"])]);
     let text = serde_json::to_string(&graph).expect("serialize");
     assert_eq!(
         serde_json::from_str::<RunGraph>(&text).expect("parse"),

@@ -1,28 +1,13 @@
 use super::*;
 use crate::domain::expand;
-use crate::domain::pipeline::{GateSpec, JobSpec, Pipeline};
+use crate::domain::pipeline::{JobSpec, Pipeline};
+use crate::domain::test_support::job;
 
 const T0: i64 = 1_700_000_000_000;
 
-fn job(id: &str, depends_on: &[&str]) -> JobSpec {
-    JobSpec {
-        id: id.to_string(),
-        run: format!("echo {id}"),
-        depends_on: depends_on.iter().map(|d| d.to_string()).collect(),
-        env: Default::default(),
-        timeout: None,
-        gate: None,
-    }
-}
-
+/// A job with a gate of `timeout` seconds after it.
 fn gated(id: &str, depends_on: &[&str], timeout: u64) -> JobSpec {
-    JobSpec {
-        gate: Some(GateSpec {
-            message: format!("check {id}"),
-            timeout: Some(timeout),
-        }),
-        ..job(id, depends_on)
-    }
+    crate::domain::test_support::gated(id, depends_on, "check", Some(timeout))
 }
 
 fn run_of(jobs: Vec<JobSpec>) -> RunState {

@@ -1,33 +1,6 @@
 use super::*;
-use crate::domain::pipeline::{GateSpec, JobSpec, Pipeline};
-
-fn job(id: &str, depends_on: &[&str]) -> JobSpec {
-    JobSpec {
-        id: id.to_string(),
-        run: format!("echo {id}"),
-        depends_on: depends_on.iter().map(|d| d.to_string()).collect(),
-        env: Default::default(),
-        timeout: None,
-        gate: None,
-    }
-}
-
-fn gated(id: &str, depends_on: &[&str], message: &str, timeout: Option<u64>) -> JobSpec {
-    JobSpec {
-        gate: Some(GateSpec {
-            message: message.to_string(),
-            timeout,
-        }),
-        ..job(id, depends_on)
-    }
-}
-
-fn pipeline(jobs: Vec<JobSpec>) -> Pipeline {
-    Pipeline {
-        name: "p".to_string(),
-        jobs,
-    }
-}
+use crate::domain::pipeline::Pipeline;
+use crate::domain::test_support::{gated, job, pipeline};
 
 /// The messages of every error, so a test reads like what a person sees.
 fn messages(pipeline: &Pipeline) -> Vec<String> {

@@ -1,0 +1,24 @@
+//! Showing what a server function returned: the data, an empty state, or the error.
+
+use leptos::prelude::*;
+
+use crate::api::ApiError;
+
+/// An API error as an alert a screen reader announces.
+#[component]
+pub fn ErrorMessage(error: ApiError) -> impl IntoView {
+    view! { <p class="error" role="alert">{error.to_string()}</p> }
+}
+
+/// `render`s a fetched list, or `empty` when it has no items, or the error.
+pub fn list_view<T>(
+    result: Result<Vec<T>, ApiError>,
+    empty: impl FnOnce() -> AnyView,
+    render: impl FnOnce(Vec<T>) -> AnyView,
+) -> AnyView {
+    match result {
+        Ok(items) if items.is_empty() => empty(),
+        Ok(items) => render(items),
+        Err(error) => view! { <ErrorMessage error/> }.into_any(),
+    }
+}

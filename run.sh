@@ -6,4 +6,4 @@ set -euo pipefail
 cd "$(dirname "$0")"
 scripts/install-tools.sh
 scripts/build.sh release
-exec target/release/tollgate --pipeline server/pipelines/review-workflow.yaml "$@"
+exec "${CARGO_TARGET_DIR:-target}/release/tollgate" --pipeline server/pipelines/review-workflow.yaml "$@"

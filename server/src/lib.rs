@@ -5,8 +5,12 @@
 pub mod backend;
 pub mod clock;
 pub mod config;
+pub mod engine;
+pub mod executor;
 pub mod http;
+pub mod scheduler;
 pub mod startup;
 pub mod store;
+pub mod workspace;
 
 pub use startup::start;

@@ -351,6 +351,44 @@ async fn concurrent_decisions_count_once(db: &TestDb) {
     );
 }
 
+async fn the_run_status_comes_from_the_rows_not_a_stale_snapshot(db: &TestDb) {
+    let store = &db.store;
+    let pipeline = Pipeline::parse("name: two\njobs:\n  - {id: a, run: x}\n  - {id: b, run: y}\n")
+        .expect("parse");
+    let run = store
+        .create_run(&expand(&pipeline).expect("valid"), T0)
+        .await
+        .expect("create")
+        .id;
+    for job in ["a", "b"] {
+        step(store, run, Event::JobStarted { job: job.into() }, T0)
+            .await
+            .expect("start");
+    }
+    // Both exits are computed from the same snapshot: each thinks the other still runs.
+    let snapshot = store.load_state(run).await.expect("state");
+    let mut exits = Vec::new();
+    for job in ["a", "b"] {
+        let mut state = snapshot.clone();
+        let exit = Event::JobExited {
+            job: job.into(),
+            exit: JobExit::Code(0),
+        };
+        let transition = state.apply(exit, T0 + 5).expect("exit");
+        assert_eq!(
+            transition.run_status, None,
+            "the snapshot alone sees nothing finish"
+        );
+        exits.push(transition);
+    }
+    for transition in &exits {
+        store.apply(run, transition).await.expect("apply");
+    }
+    let record = store.get_run(run).await.expect("run");
+    assert_eq!(record.status, RunStatus::Completed);
+    assert_eq!(record.finished_at, Some(T0 + 5));
+}
+
 async fn a_waiting_gate_survives_a_reopen_with_its_deadline(db: &TestDb) {
     let run = run_to_gate(&db.store).await;
     db.store.close().await;
@@ -478,6 +516,7 @@ on_both_backends!(
     a_rejection_cancels_downstream_in_the_same_write,
     a_stale_write_is_a_conflict_and_changes_nothing,
     concurrent_decisions_count_once,
+    the_run_status_comes_from_the_rows_not_a_stale_snapshot,
     a_waiting_gate_survives_a_reopen_with_its_deadline,
     logs_append_and_read_from_any_offset,
     unknown_runs_and_jobs_are_named,

@@ -182,25 +182,9 @@ impl RunState {
         self.topology.position(id).map(|at| &self.jobs[at])
     }
 
-    /// Completed when all completed; running while anything is pending or running;
-    /// then failed if anything failed; otherwise cancelled.
+    /// See [`RunStatus::derive`].
     pub fn run_status(&self) -> RunStatus {
-        let has = |status: JobStatus| self.jobs.iter().any(|job| job.status == status);
-        if self.cancelled {
-            RunStatus::Cancelled
-        } else if self
-            .jobs
-            .iter()
-            .all(|job| job.status == JobStatus::Completed)
-        {
-            RunStatus::Completed
-        } else if has(JobStatus::Pending) || has(JobStatus::Running) {
-            RunStatus::Running
-        } else if has(JobStatus::Failed) {
-            RunStatus::Failed
-        } else {
-            RunStatus::Cancelled
-        }
+        RunStatus::derive(self.jobs.iter().map(|job| job.status), self.cancelled)
     }
 
     /// Tasks that may start now, in graph order: pending with every dependency

@@ -101,6 +101,29 @@ impl RunStatus {
     pub fn is_finished(self) -> bool {
         self != RunStatus::Running
     }
+
+    /// The one rule for a run's status, from its jobs' statuses: cancelled when a person
+    /// cancelled it; completed when every job completed; running while anything is
+    /// pending or running; then failed if anything failed; otherwise cancelled.
+    pub fn derive(jobs: impl IntoIterator<Item = JobStatus>, cancelled: bool) -> RunStatus {
+        let (mut all_completed, mut active, mut failed) = (true, false, false);
+        for status in jobs {
+            all_completed &= status == JobStatus::Completed;
+            active |= matches!(status, JobStatus::Pending | JobStatus::Running);
+            failed |= status == JobStatus::Failed;
+        }
+        if cancelled {
+            RunStatus::Cancelled
+        } else if all_completed {
+            RunStatus::Completed
+        } else if active {
+            RunStatus::Running
+        } else if failed {
+            RunStatus::Failed
+        } else {
+            RunStatus::Cancelled
+        }
+    }
 }
 
 impl std::fmt::Display for RunStatus {

@@ -4,16 +4,29 @@
 //! one transaction: if any row moved on meanwhile (another decision, another replica),
 //! nothing is written and the caller gets [`StoreError::Conflict`]. This is what makes
 //! "exactly one decision counts" hold for any number of simultaneous requests.
+//!
+//! The run's own status is not taken from the transition (it was computed from a
+//! snapshot that may be stale by now) but derived again inside the transaction from
+//! the rows as they are, with the run's row locked, by the same rule
+//! ([`RunStatus::derive`]).
 
-use app::domain::{GateChange, JobStatus, Transition};
+use app::domain::{GateChange, JobStatus, RunStatus, Transition};
 
 use super::{Store, StoreError};
 
 impl Store {
-    /// Writes `transition` for `run` atomically, with one history event per change.
+    /// Writes `transition` for `run` atomically, with one history event per change, and
+    /// brings the run's status up to date.
     pub async fn apply(&self, run: i64, transition: &Transition) -> Result<(), StoreError> {
         let at = transition.at_ms;
         let mut tx = self.pool.begin().await?;
+        // Lock the run's row: applies to one run happen one after the other.
+        let current: String =
+            sqlx::query_scalar("update runs set status = status where id = $1 returning status")
+                .bind(run)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or(StoreError::UnknownRun(run))?;
         for change in &transition.changes {
             let (activated_at, deadline_at) = match &change.gate {
                 Some(GateChange::Activated { deadline_ms }) => (Some(at), Some(*deadline_ms)),
@@ -95,24 +108,36 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        if let Some(status) = transition.run_status {
-            let finished_at = status.is_finished().then_some(at);
-            let updated = sqlx::query(
-                "update runs set status = $2, finished_at = $3 where id = $1 and status = 'RUNNING'",
-            )
-            .bind(run)
-            .bind(status.as_str())
-            .bind(finished_at)
-            .execute(&mut *tx)
-            .await?;
-            if updated.rows_affected() != 1 {
+        let present: Vec<String> =
+            sqlx::query_scalar("select distinct status from jobs where run_id = $1")
+                .bind(run)
+                .fetch_all(&mut *tx)
+                .await?;
+        let statuses = present
+            .into_iter()
+            .map(|status| {
+                JobStatus::try_from(status).map_err(|e| StoreError::Corrupt(e.to_string()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let cancelled = current == RunStatus::Cancelled.as_str()
+            || transition.run_status == Some(RunStatus::Cancelled);
+        let status = RunStatus::derive(statuses, cancelled);
+        if status.as_str() != current {
+            if current != RunStatus::Running.as_str() {
                 return Err(StoreError::RunFinished(run));
             }
+            sqlx::query("update runs set status = $2, finished_at = $3 where id = $1")
+                .bind(run)
+                .bind(status.as_str())
+                .bind(status.is_finished().then_some(at))
+                .execute(&mut *tx)
+                .await?;
             sqlx::query(
                 "insert into events (run_id, kind, from_status, to_status, at) \
-                 values ($1, 'run_status', 'RUNNING', $2, $3)",
+                 values ($1, 'run_status', $2, $3, $4)",
             )
             .bind(run)
+            .bind(&current)
             .bind(status.as_str())
             .bind(at)
             .execute(&mut *tx)

@@ -1,0 +1,132 @@
+//! Applying one event to a run: the state machine decides, the store records.
+//!
+//! Every path that changes a run (the scheduler, a decision, a cancel, recovery at
+//! start) goes through [`apply_event`], so gate log lines and conflict handling are
+//! written once.
+
+use app::domain::{
+    Event, GateChange, GateDecision, JobStatus, RunState, Transition, TransitionError,
+    format_duration,
+};
+
+use crate::clock::now_ms;
+use crate::store::{Store, StoreError};
+
+/// How often an event is re-applied when the run changed between reading and writing.
+const ATTEMPTS: usize = 5;
+
+/// Why an event could not be applied.
+#[derive(Debug, thiserror::Error)]
+pub enum EventError {
+    /// The state machine refuses the event (e.g. the gate is no longer waiting).
+    #[error(transparent)]
+    Refused(#[from] TransitionError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Loads the run, applies `event` at the current time and writes the result. When the
+/// run changed meanwhile (a compare-and-set conflict) it looks again, so the event is
+/// judged on the current state: a second decision on a gate is refused, never lost.
+/// Returns the run's state after the event and what changed.
+pub async fn apply_event(
+    store: &Store,
+    run: i64,
+    event: Event,
+) -> Result<(RunState, Transition), EventError> {
+    let mut last_conflict = None;
+    for _ in 0..ATTEMPTS {
+        let mut state = store.load_state(run).await?;
+        let transition = state.apply(event.clone(), now_ms())?;
+        match store.apply(run, &transition).await {
+            Ok(()) => {
+                write_gate_logs(store, run, &transition).await;
+                return Ok((state, transition));
+            }
+            Err(conflict @ StoreError::Conflict { .. }) => last_conflict = Some(conflict),
+            Err(other) => return Err(other.into()),
+        }
+    }
+    Err(last_conflict
+        .unwrap_or(StoreError::Corrupt("no attempt was made".into()))
+        .into())
+}
+
+/// A gate's log tells its story: when it started waiting, until when, and the outcome.
+async fn write_gate_logs(store: &Store, run: i64, transition: &Transition) {
+    for change in &transition.changes {
+        let line = match &change.gate {
+            Some(GateChange::Activated { deadline_ms }) => {
+                let wait = u64::try_from((deadline_ms - transition.at_ms) / 1000).unwrap_or(0);
+                format!(
+                    "[tollgate] gate {} is waiting for approval (timeout {}, deadline {})\n",
+                    change.job,
+                    format_duration(wait),
+                    rfc3339(*deadline_ms)
+                )
+            }
+            Some(GateChange::Decided {
+                decision,
+                by,
+                comment,
+            }) => {
+                let who = by.as_deref().unwrap_or("nobody");
+                let said = comment
+                    .as_deref()
+                    .filter(|c| !c.trim().is_empty())
+                    .map(|c| format!(", comment: {c}"))
+                    .unwrap_or_default();
+                match decision {
+                    GateDecision::Approved => format!(
+                        "[tollgate] approved by {who} at {}{said}\n",
+                        rfc3339(transition.at_ms)
+                    ),
+                    GateDecision::Rejected => format!(
+                        "[tollgate] rejected by {who} at {}{said}\n",
+                        rfc3339(transition.at_ms)
+                    ),
+                    GateDecision::TimedOut => format!(
+                        "[tollgate] {} at {}\n",
+                        change.reason.as_deref().unwrap_or("timed out"),
+                        rfc3339(transition.at_ms)
+                    ),
+                }
+            }
+            None if change.to == JobStatus::Cancelled
+                && change.job.starts_with(app::domain::GATE_PREFIX) =>
+            {
+                format!(
+                    "[tollgate] cancelled: {}\n",
+                    change.reason.as_deref().unwrap_or("cancelled")
+                )
+            }
+            None => continue,
+        };
+        if let Err(error) = store.append_log(run, &change.job, &line).await {
+            tracing::warn!(run, gate = %change.job, %error, "could not write the gate's log");
+        }
+    }
+}
+
+/// Milliseconds since the epoch as `2026-11-25T23:59:07.123Z` (UTC).
+pub fn rfc3339(epoch_ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(epoch_ms) * 1_000_000)
+        .ok()
+        .and_then(|moment| {
+            moment
+                .format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| format!("{epoch_ms} ms after 1970"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rfc3339;
+
+    #[test]
+    fn rfc3339_renders_utc() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(951_782_400_123), "2000-02-29T00:00:00.123Z");
+    }
+}

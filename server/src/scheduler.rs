@@ -1,0 +1,300 @@
+//! The scheduler: one task that starts ready jobs when a slot is free, hears their
+//! exits, and times out gates at their deadline.
+//!
+//! It is woken, never polled: a deploy, a decision or a cancel calls [`Scheduler::wake`]
+//! or [`Scheduler::perform`]; an exiting job reports through the same channel; a timer
+//! is set to the earliest gate deadline. Gates never take a slot: only tasks count
+//! against `max_jobs`.
+
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::time::Duration;
+
+use app::domain::{Effect, Event, JobExit, JobStatus, NodeKind, RunState, Transition};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::clock::now_ms;
+use crate::engine::{EventError, apply_event};
+use crate::executor::{TaskLaunch, run_task};
+use crate::store::Store;
+use crate::workspace::Workspaces;
+
+/// The reason given to jobs that were running when the server stopped without them.
+pub const RESTART_REASON: &str = "interrupted by server restart";
+
+/// A handle to the scheduler task; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Scheduler {
+    commands: mpsc::UnboundedSender<Command>,
+}
+
+#[derive(Debug)]
+enum Command {
+    /// Something about this run changed in the store: look at it again.
+    Wake(i64),
+    /// A task's process ended.
+    Exited {
+        run: i64,
+        job: String,
+        exit: JobExit,
+    },
+    /// Kill a running task's process group.
+    Kill { run: i64, job: String },
+}
+
+type JobKey = (i64, String);
+
+impl Scheduler {
+    /// Recovers what a previous server left behind, then starts the scheduler task.
+    pub async fn start(
+        store: Store,
+        workspaces: Workspaces,
+        max_jobs: usize,
+    ) -> Result<Scheduler, EventError> {
+        let (commands, receiver) = mpsc::unbounded_channel();
+        let scheduler = Scheduler { commands };
+        let runs = recover(&store).await?;
+        let worker = Worker {
+            store,
+            workspaces,
+            max_jobs: max_jobs.max(1),
+            commands: scheduler.commands.clone(),
+            queue: VecDeque::new(),
+            queued: HashSet::new(),
+            running: HashMap::new(),
+            deadlines: BTreeSet::new(),
+        };
+        tokio::spawn(worker.run(receiver));
+        for run in runs {
+            scheduler.wake(run);
+        }
+        Ok(scheduler)
+    }
+
+    /// Asks the scheduler to look at `run` again (start what is ready, arm timers).
+    pub fn wake(&self, run: i64) {
+        let _ = self.commands.send(Command::Wake(run));
+    }
+
+    /// Carries out the effects of a transition stored by someone else.
+    pub fn perform(&self, run: i64, transition: &Transition) {
+        let mut wake = false;
+        for effect in &transition.effects {
+            match effect {
+                Effect::StartJob { .. } | Effect::ArmGateTimer { .. } => wake = true,
+                Effect::KillJob { job } => {
+                    let _ = self.commands.send(Command::Kill {
+                        run,
+                        job: job.clone(),
+                    });
+                }
+            }
+        }
+        if wake {
+            self.wake(run);
+        }
+    }
+}
+
+/// Runs that were RUNNING when the server last stopped: their tasks' processes are gone,
+/// so those tasks fail (and their downstream is cancelled); gates whose deadline passed
+/// meanwhile time out now. Waiting gates keep their deadline. Returns the runs to wake.
+async fn recover(store: &Store) -> Result<Vec<i64>, EventError> {
+    let runs = store.running_runs().await?;
+    let now = now_ms();
+    for &run in &runs {
+        let state = store.load_state(run).await?;
+        let orphans: Vec<String> = running_tasks(&state);
+        for job in orphans {
+            let exit = JobExit::Interrupted {
+                reason: RESTART_REASON.into(),
+            };
+            report(apply_event(store, run, Event::JobExited { job, exit }).await);
+        }
+        for gate in state.expired_gates(now) {
+            let event = Event::GateTimedOut { gate: gate.into() };
+            report(apply_event(store, run, event).await);
+        }
+    }
+    Ok(runs)
+}
+
+fn running_tasks(state: &RunState) -> Vec<String> {
+    state
+        .graph()
+        .nodes
+        .iter()
+        .filter(|node| !node.is_gate())
+        .filter(|node| {
+            state
+                .job(&node.id)
+                .is_some_and(|j| j.status == JobStatus::Running)
+        })
+        .map(|node| node.id.clone())
+        .collect()
+}
+
+/// Logs an event the state machine refused; it is expected (a late exit of a killed job,
+/// a timer for a gate decided meanwhile) and changes nothing.
+fn report<T>(result: Result<T, EventError>) -> Option<T> {
+    match result {
+        Ok(value) => Some(value),
+        Err(EventError::Refused(refused)) => {
+            tracing::debug!(%refused, "event refused");
+            None
+        }
+        Err(EventError::Store(error)) => {
+            tracing::error!(%error, "scheduler could not write to the store");
+            None
+        }
+    }
+}
+
+struct Worker {
+    store: Store,
+    workspaces: Workspaces,
+    max_jobs: usize,
+    commands: mpsc::UnboundedSender<Command>,
+    /// Ready tasks waiting for a slot, oldest first.
+    queue: VecDeque<JobKey>,
+    queued: HashSet<JobKey>,
+    /// Running tasks and the switch that kills each.
+    running: HashMap<JobKey, Option<oneshot::Sender<()>>>,
+    /// Waiting gates by deadline.
+    deadlines: BTreeSet<(i64, i64, String)>,
+}
+
+impl Worker {
+    async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Command>) {
+        loop {
+            let next_deadline = self.deadlines.first().map(|(deadline, ..)| *deadline);
+            let sleep = next_deadline.map(|deadline| {
+                let wait = u64::try_from(deadline - now_ms()).unwrap_or(0);
+                tokio::time::sleep(Duration::from_millis(wait))
+            });
+            tokio::select! {
+                command = commands.recv() => match command {
+                    Some(command) => self.handle(command).await,
+                    None => return,
+                },
+                _ = async { sleep.expect("guarded by the condition").await }, if sleep.is_some() => {
+                    self.expire_gates().await;
+                }
+            }
+            self.fill_slots().await;
+        }
+    }
+
+    async fn handle(&mut self, command: Command) {
+        match command {
+            Command::Wake(run) => self.look_at(run).await,
+            Command::Exited { run, job, exit } => {
+                self.running.remove(&(run, job.clone()));
+                let event = Event::JobExited { job, exit };
+                if let Some((_, transition)) = report(apply_event(&self.store, run, event).await) {
+                    self.after(run, &transition).await;
+                }
+            }
+            Command::Kill { run, job } => self.kill(run, job),
+        }
+    }
+
+    fn kill(&mut self, run: i64, job: String) {
+        if let Some(switch) = self.running.get_mut(&(run, job)).and_then(Option::take) {
+            let _ = switch.send(());
+        }
+    }
+
+    /// Queues the run's ready tasks and arms its waiting gates' timers.
+    async fn look_at(&mut self, run: i64) {
+        let state = match self.store.load_state(run).await {
+            Ok(state) => state,
+            Err(error) => {
+                tracing::error!(run, %error, "cannot load run");
+                return;
+            }
+        };
+        for job in state.ready_tasks() {
+            let key = (run, job.to_string());
+            if !self.running.contains_key(&key) && self.queued.insert(key.clone()) {
+                self.queue.push_back(key);
+            }
+        }
+        for gate in state.graph().gates() {
+            if let Some(job) = state.job(&gate.id)
+                && job.status == JobStatus::Running
+                && let Some(deadline) = job.deadline_ms
+            {
+                self.deadlines.insert((deadline, run, gate.id.clone()));
+            }
+        }
+    }
+
+    async fn after(&mut self, run: i64, transition: &Transition) {
+        let arms = transition.effects.iter().any(|effect| {
+            matches!(
+                effect,
+                Effect::StartJob { .. } | Effect::ArmGateTimer { .. }
+            )
+        });
+        for effect in &transition.effects {
+            if let Effect::KillJob { job } = effect {
+                self.kill(run, job.clone());
+            }
+        }
+        if arms {
+            self.look_at(run).await;
+        }
+    }
+
+    async fn expire_gates(&mut self) {
+        let now = now_ms();
+        while let Some((deadline, run, gate)) = self.deadlines.first().cloned() {
+            if deadline > now {
+                break;
+            }
+            self.deadlines.pop_first();
+            let event = Event::GateTimedOut { gate };
+            if let Some((_, transition)) = report(apply_event(&self.store, run, event).await) {
+                self.after(run, &transition).await;
+            }
+        }
+    }
+
+    /// Starts queued tasks while slots are free.
+    async fn fill_slots(&mut self) {
+        while self.running.len() < self.max_jobs {
+            let Some((run, job)) = self.queue.pop_front() else {
+                return;
+            };
+            self.queued.remove(&(run, job.clone()));
+            let event = Event::JobStarted { job: job.clone() };
+            let Some((state, _)) = report(apply_event(&self.store, run, event).await) else {
+                continue;
+            };
+            let Some(NodeKind::Task {
+                run: command,
+                env,
+                timeout,
+            }) = state.graph().node(&job).map(|node| node.kind.clone())
+            else {
+                continue;
+            };
+            let launch = TaskLaunch {
+                run_id: run,
+                job_id: job.clone(),
+                command,
+                env,
+                timeout_secs: timeout,
+                workspace: self.workspaces.dir(run),
+            };
+            let (kill, killed) = oneshot::channel();
+            self.running.insert((run, job.clone()), Some(kill));
+            let store = self.store.clone();
+            let commands = self.commands.clone();
+            tokio::spawn(async move {
+                let exit = run_task(launch, store, killed).await;
+                let _ = commands.send(Command::Exited { run, job, exit });
+            });
+        }
+    }
+}

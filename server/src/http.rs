@@ -14,12 +14,15 @@ use tower_http::services::{ServeDir, ServeFile};
 use app::api::ApiError;
 use app::api::backend::SharedBackend;
 
+use crate::downloads;
 use crate::store::Store;
+use crate::workspace::Workspaces;
 
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
+    pub workspaces: Workspaces,
     pub backend: SharedBackend,
 }
 
@@ -29,6 +32,8 @@ pub fn router(state: AppState, dist: &Path) -> Router {
     let client = ServeDir::new(dist).fallback(ServeFile::new(dist.join("index.html")));
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/files/{run}/{*path}", get(downloads::file))
+        .route("/logs/{run}/{job}", get(downloads::log))
         .route("/api/{*function}", post(api).get(api))
         .fallback_service(client)
         .with_state(state)

@@ -5,6 +5,7 @@
 pub mod backend;
 pub mod clock;
 pub mod config;
+pub mod downloads;
 pub mod engine;
 pub mod executor;
 pub mod http;

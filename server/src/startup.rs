@@ -9,7 +9,9 @@ use crate::backend::StoreBackend;
 use crate::clock::now_ms;
 use crate::config::Config;
 use crate::http::{AppState, router};
+use crate::scheduler::Scheduler;
 use crate::store::Store;
+use crate::workspace::Workspaces;
 
 /// Runs Tollgate until SIGINT or SIGTERM. An error is one line saying what to fix.
 pub async fn start(config: Config) -> Result<(), String> {
@@ -39,9 +41,14 @@ pub async fn start(config: Config) -> Result<(), String> {
         );
     }
 
+    let workspaces = Workspaces::new(&config.data_dir);
+    let scheduler = Scheduler::start(store.clone(), workspaces.clone(), config.max_jobs())
+        .await
+        .map_err(|err| format!("cannot resume the runs left by the last start: {err}"))?;
     let state = AppState {
         store: store.clone(),
-        backend: Arc::new(StoreBackend::new(store.clone())),
+        workspaces: workspaces.clone(),
+        backend: Arc::new(StoreBackend::new(store.clone(), scheduler, workspaces)),
     };
     let listener = TcpListener::bind(config.bind).await.map_err(|err| {
         format!(

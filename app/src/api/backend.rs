@@ -7,8 +7,11 @@ use async_trait::async_trait;
 use leptos::prelude::use_context;
 use leptos_axum::ResponseOptions;
 
-use super::{ApiError, PipelineSummary, RunSummary, SavedPipeline};
-use crate::domain::Pipeline;
+use super::{
+    ApiError, Deployed, JobView, LogPage, PendingGate, PipelineSummary, RunDetail, RunSummary,
+    SavedPipeline, WorkspaceFile,
+};
+use crate::domain::{Decision, Pipeline};
 
 /// Everything the server functions need from the server.
 #[async_trait]
@@ -23,6 +26,29 @@ pub trait Backend: Send + Sync + 'static {
         pipeline: Pipeline,
         layout: serde_json::Value,
     ) -> Result<SavedPipeline, ApiError>;
+    /// Validates and expands the pipeline, stores a new run and starts it.
+    async fn deploy(&self, pipeline: Pipeline) -> Result<Deployed, ApiError>;
+    async fn get_run(&self, run: i64) -> Result<RunDetail, ApiError>;
+    /// Waiting gates (of one run, or of all), oldest activation first.
+    async fn pending_gates(&self, run: Option<i64>) -> Result<Vec<PendingGate>, ApiError>;
+    async fn decide_gate(
+        &self,
+        run: i64,
+        gate: &str,
+        decision: Decision,
+        by: String,
+        comment: Option<String>,
+    ) -> Result<JobView, ApiError>;
+    async fn cancel_run(&self, run: i64, by: String) -> Result<RunSummary, ApiError>;
+    async fn cancel_job(&self, run: i64, job: &str, by: String) -> Result<JobView, ApiError>;
+    async fn job_log(
+        &self,
+        run: i64,
+        job: &str,
+        offset: u64,
+        limit: u64,
+    ) -> Result<LogPage, ApiError>;
+    async fn list_files(&self, run: i64) -> Result<Vec<WorkspaceFile>, ApiError>;
 }
 
 /// The backend as the server provides it in context.

@@ -7,11 +7,25 @@
 #[cfg(feature = "ssr")]
 pub mod backend;
 mod error;
+mod files;
+mod gates;
 mod pipelines;
 mod runs;
 mod types;
 
 pub use error::{ApiError, Problem};
+pub use files::{job_log, list_files};
+pub use gates::{decide_gate, pending_gates};
 pub use pipelines::{get_pipeline, list_pipelines, save_pipeline};
-pub use runs::list_runs;
-pub use types::{PipelineSource, PipelineSummary, RunSummary, SavedPipeline};
+pub use runs::{cancel_job, cancel_run, deploy_pipeline, get_run, list_runs};
+pub use types::{
+    Deployed, Edge, GateView, JobKind, JobView, LogPage, PendingGate, PipelineSource,
+    PipelineSummary, RunDetail, RunSummary, SavedPipeline, WorkspaceFile,
+};
+
+/// Who made a request: the name sent with it until there is authentication.
+pub fn person(by: Option<String>) -> String {
+    by.map(|name| name.trim().chars().take(100).collect::<String>())
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "anonymous".to_string())
+}

@@ -1,8 +1,8 @@
-//! Server functions about runs.
+//! Server functions about runs: deploy, read, cancel.
 
 use leptos::prelude::*;
 
-use super::{ApiError, RunSummary};
+use super::{ApiError, Deployed, JobView, PipelineSource, RunDetail, RunSummary};
 
 /// `POST /api/list_runs` `{"limit": 100}` (optional): the newest runs, newest first.
 #[server(prefix = "/api", endpoint = "list_runs", input = server_fn::codec::Json)]
@@ -10,4 +10,52 @@ pub async fn list_runs(limit: Option<u32>) -> Result<Vec<RunSummary>, ApiError> 
     use super::backend::{backend, reply};
     let limit = limit.unwrap_or(100).clamp(1, 1000);
     reply(backend()?.list_runs(limit).await)
+}
+
+/// `POST /api/deploy_pipeline` `{"spec": "<YAML or JSON text, or a pipeline object>"}` or
+/// `{"name": "<saved pipeline>"}`: validates, injects the gates and starts a new run.
+#[server(prefix = "/api", endpoint = "deploy_pipeline", input = server_fn::codec::Json)]
+pub async fn deploy_pipeline(
+    spec: Option<PipelineSource>,
+    name: Option<String>,
+) -> Result<Deployed, ApiError> {
+    use super::backend::{backend, reply};
+    let result = async {
+        let backend = backend()?;
+        let pipeline = match (spec, name) {
+            (Some(spec), None) => spec.into_pipeline()?,
+            (None, Some(name)) => backend.get_pipeline(&name).await?.pipeline,
+            _ => {
+                return Err(ApiError::bad_request(
+                    "give either `spec` (the pipeline) or `name` (a saved pipeline), not both",
+                ));
+            }
+        };
+        backend.deploy(pipeline).await
+    };
+    reply(result.await)
+}
+
+/// `POST /api/get_run` `{"run_id": 1}`: the run, its jobs (statuses, reasons, gate
+/// fields) and its edges.
+#[server(prefix = "/api", endpoint = "get_run", input = server_fn::codec::Json)]
+pub async fn get_run(run_id: i64) -> Result<RunDetail, ApiError> {
+    use super::backend::{backend, reply};
+    reply(backend()?.get_run(run_id).await)
+}
+
+/// `POST /api/cancel_run` `{"run_id": 1, "by": "ana"}`: kills running jobs, cancels
+/// pending jobs and waiting gates; finished jobs keep their status.
+#[server(prefix = "/api", endpoint = "cancel_run", input = server_fn::codec::Json)]
+pub async fn cancel_run(run_id: i64, by: Option<String>) -> Result<RunSummary, ApiError> {
+    use super::backend::{backend, reply};
+    reply(backend()?.cancel_run(run_id, super::person(by)).await)
+}
+
+/// `POST /api/cancel_job` `{"run_id": 1, "job": "train", "by": "ana"}`: cancels one job
+/// (killing it if it runs) and everything downstream of it.
+#[server(prefix = "/api", endpoint = "cancel_job", input = server_fn::codec::Json)]
+pub async fn cancel_job(run_id: i64, job: String, by: Option<String>) -> Result<JobView, ApiError> {
+    use super::backend::{backend, reply};
+    reply(backend()?.cancel_job(run_id, &job, super::person(by)).await)
 }

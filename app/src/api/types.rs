@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Pipeline, RunStatus};
+use crate::domain::{GateDecision, JobStatus, Pipeline, RunStatus};
 
 /// A run as the runs list shows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,4 +57,106 @@ impl PipelineSource {
             PipelineSource::Spec(pipeline) => Ok(pipeline),
         }
     }
+}
+
+/// Whether a node of a run is a shell task or an injected gate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobKind {
+    Task,
+    Gate,
+}
+
+/// A gate's own fields: what it asks, until when, and how it was decided.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GateView {
+    pub message: String,
+    pub timeout_secs: u64,
+    /// The job whose output the reviewer looks at.
+    pub source: String,
+    pub activated_at_ms: Option<i64>,
+    pub deadline_at_ms: Option<i64>,
+    pub decision: Option<GateDecision>,
+    pub decided_by: Option<String>,
+    pub decided_at_ms: Option<i64>,
+    pub comment: Option<String>,
+}
+
+/// One job or gate of a run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobView {
+    pub id: String,
+    pub kind: JobKind,
+    pub status: JobStatus,
+    pub depends_on: Vec<String>,
+    /// Why it is in its status: "exit code 2", "rejected by ana", ...
+    pub reason: Option<String>,
+    pub exit_code: Option<i64>,
+    pub started_at_ms: Option<i64>,
+    pub finished_at_ms: Option<i64>,
+    pub log_bytes: u64,
+    pub gate: Option<GateView>,
+}
+
+/// A dependency edge: `to` waits for `from`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Edge {
+    pub from: String,
+    pub to: String,
+}
+
+/// A run with all of its jobs and edges.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunDetail {
+    pub run: RunSummary,
+    /// In topological order.
+    pub jobs: Vec<JobView>,
+    pub edges: Vec<Edge>,
+}
+
+/// A gate waiting for a decision.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingGate {
+    pub run_id: i64,
+    pub pipeline: String,
+    pub gate: String,
+    pub source: String,
+    pub message: String,
+    pub activated_at_ms: i64,
+    pub deadline_at_ms: i64,
+}
+
+/// What a deploy created.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deployed {
+    pub run_id: i64,
+    pub pipeline: String,
+    /// Every node of the run, gates included.
+    pub jobs: Vec<String>,
+    /// The injected gates.
+    pub gates: Vec<String>,
+}
+
+/// A piece of a job's log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogPage {
+    pub text: String,
+    /// Where `text` starts (bytes).
+    pub offset: u64,
+    /// Where to read from next time.
+    pub next_offset: u64,
+    pub total_bytes: u64,
+    /// The job is finished: nothing more will be written.
+    pub finished: bool,
+}
+
+/// A file in a run's workspace.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkspaceFile {
+    /// Relative to the workspace, `/`-separated.
+    pub path: String,
+    pub size: u64,
+    pub modified_at_ms: i64,
+    /// The job that last wrote it, when only one job ran at that moment.
+    pub written_by: Option<String>,
 }

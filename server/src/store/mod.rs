@@ -9,6 +9,7 @@
 //!
 //! Status writes go through [`Store::apply`] only (see `transitions.rs`).
 
+mod gates;
 mod logs;
 mod pipelines;
 mod records;
@@ -23,6 +24,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, ConnectOptions, Executor};
 
+pub use gates::WaitingGate;
 pub use records::{EventRecord, JobRecord, LogChunk, PipelineRecord, RunRecord, RunSummary};
 
 /// Which database a [`Store`] talks to.

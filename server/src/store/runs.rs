@@ -4,6 +4,18 @@ use app::domain::{JobState, NodeKind, RunGraph, RunState, RunStatus};
 
 use super::{EventRecord, JobRecord, RunRecord, RunSummary, Store, StoreError};
 
+/// Runs with their progress counts, before `where` / `group by`.
+macro_rules! run_summaries {
+    () => {
+        "select r.id, r.pipeline, r.status, r.created_at, r.finished_at, \
+             count(j.job_id) as total_jobs, \
+             coalesce(sum(case when j.status = 'COMPLETED' then 1 else 0 end), 0) as completed_jobs, \
+             coalesce(sum(case when j.kind = 'gate' and j.status = 'RUNNING' then 1 else 0 end), 0) \
+                 as waiting_gates \
+         from runs r left join jobs j on j.run_id = r.id"
+    };
+}
+
 /// The columns of [`JobRecord`], as a literal so queries stay `&'static str`.
 macro_rules! job_columns {
     () => {
@@ -83,20 +95,28 @@ impl Store {
 
     /// The newest `limit` runs, newest first, with their progress counts.
     pub async fn list_runs(&self, limit: i64) -> Result<Vec<RunSummary>, StoreError> {
-        let runs = sqlx::query_as::<_, RunSummary>(
-            "select r.id, r.pipeline, r.status, r.created_at, r.finished_at, \
-                 count(j.job_id) as total_jobs, \
-                 coalesce(sum(case when j.status = 'COMPLETED' then 1 else 0 end), 0) as completed_jobs, \
-                 coalesce(sum(case when j.kind = 'gate' and j.status = 'RUNNING' then 1 else 0 end), 0) \
-                     as waiting_gates \
-             from runs r left join jobs j on j.run_id = r.id \
-             group by r.id, r.pipeline, r.status, r.created_at, r.finished_at \
-             order by r.id desc limit $1",
-        )
+        let runs = sqlx::query_as::<_, RunSummary>(concat!(
+            run_summaries!(),
+            " group by r.id, r.pipeline, r.status, r.created_at, r.finished_at",
+            " order by r.id desc limit $1"
+        ))
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
         Ok(runs)
+    }
+
+    /// One run with its progress counts.
+    pub async fn run_summary(&self, run: i64) -> Result<RunSummary, StoreError> {
+        sqlx::query_as::<_, RunSummary>(concat!(
+            run_summaries!(),
+            " where r.id = $1",
+            " group by r.id, r.pipeline, r.status, r.created_at, r.finished_at"
+        ))
+        .bind(run)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::UnknownRun(run))
     }
 
     /// Ids of the runs still RUNNING, oldest first (what a starting scheduler resumes).

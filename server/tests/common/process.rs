@@ -93,6 +93,33 @@ impl ServerProcess {
     }
 }
 
+impl ServerProcess {
+    /// Sends a GET with `path` exactly as written (no client-side normalising of `..`
+    /// or `%2e`) and returns the status code and the body.
+    pub fn raw_get(&self, path: &str) -> (u16, String) {
+        use std::io::{Read, Write};
+        let address = self.base_url.trim_start_matches("http://");
+        let mut stream = std::net::TcpStream::connect(address).expect("connect");
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+        )
+        .expect("send");
+        let mut reply = String::new();
+        let _ = stream.read_to_string(&mut reply);
+        let status = reply
+            .split_whitespace()
+            .nth(1)
+            .and_then(|code| code.parse().ok())
+            .unwrap_or(0);
+        let body = reply
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_string())
+            .unwrap_or_default();
+        (status, body)
+    }
+}
+
 impl Drop for ServerProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();

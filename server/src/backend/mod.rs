@@ -1,0 +1,250 @@
+//! The backend the server functions call: the API's operations on the store, the
+//! scheduler and the workspaces. Conversions to API types are in `views.rs`.
+
+mod refusal;
+mod views;
+
+use async_trait::async_trait;
+
+use app::api::backend::Backend;
+use app::api::{
+    ApiError, Deployed, JobView, LogPage, PendingGate, PipelineSummary, RunDetail, RunSummary,
+    SavedPipeline, WorkspaceFile,
+};
+use app::domain::{Decision, Event, Pipeline, expand};
+
+use crate::clock::now_ms;
+use crate::engine::{EventError, apply_event};
+use crate::scheduler::Scheduler;
+use crate::store::{Store, StoreError};
+use crate::workspace::Workspaces;
+
+/// The API over one store and its scheduler.
+#[derive(Clone, Debug)]
+pub struct StoreBackend {
+    store: Store,
+    scheduler: Scheduler,
+    workspaces: Workspaces,
+}
+
+impl StoreBackend {
+    pub fn new(store: Store, scheduler: Scheduler, workspaces: Workspaces) -> StoreBackend {
+        StoreBackend {
+            store,
+            scheduler,
+            workspaces,
+        }
+    }
+
+    /// Applies a person's event to a run and hands its effects to the scheduler.
+    async fn act(&self, run: i64, event: Event) -> Result<(), EventError> {
+        let (_, transition) = apply_event(&self.store, run, event).await?;
+        self.scheduler.perform(run, &transition);
+        Ok(())
+    }
+
+    async fn job_view(&self, run: i64, job: &str) -> Result<JobView, ApiError> {
+        let record = self.store.job(run, job).await?;
+        let state = self.store.load_state(run).await?;
+        Ok(views::job(record, state.graph()))
+    }
+}
+
+/// Store errors as the API reports them. Database details go to the log, not the user.
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> ApiError {
+        match error {
+            StoreError::UnknownRun(_) | StoreError::UnknownJob { .. } => {
+                ApiError::not_found(error.to_string())
+            }
+            StoreError::Conflict { .. } | StoreError::RunFinished(_) => {
+                ApiError::conflict(error.to_string())
+            }
+            StoreError::Corrupt(_) | StoreError::Database(_) | StoreError::Migration(_) => {
+                tracing::error!(%error, "store failure");
+                ApiError::internal("the database failed; the server log has the details")
+            }
+        }
+    }
+}
+
+impl From<EventError> for ApiError {
+    fn from(error: EventError) -> ApiError {
+        match error {
+            EventError::Refused(refused) => ApiError::conflict(refused.to_string()),
+            EventError::Store(error) => error.into(),
+        }
+    }
+}
+
+fn internal(what: &str, error: impl std::fmt::Display) -> ApiError {
+    tracing::error!(%error, "{what}");
+    ApiError::internal(format!("{what}; the server log has the details"))
+}
+
+#[async_trait]
+impl Backend for StoreBackend {
+    async fn list_runs(&self, limit: u32) -> Result<Vec<RunSummary>, ApiError> {
+        let runs = self.store.list_runs(i64::from(limit)).await?;
+        Ok(runs.into_iter().map(views::run_summary).collect())
+    }
+
+    async fn list_pipelines(&self) -> Result<Vec<PipelineSummary>, ApiError> {
+        let records = self.store.list_pipelines().await?;
+        records
+            .into_iter()
+            .map(|record| {
+                let saved = views::saved_pipeline(record)?;
+                let jobs = &saved.pipeline.jobs;
+                let gates = jobs
+                    .iter()
+                    .filter(|job| job.active_gate().is_some())
+                    .count();
+                Ok(PipelineSummary {
+                    jobs: views::count(jobs.len() as i64),
+                    gates: views::count(gates as i64),
+                    name: saved.name,
+                    updated_at_ms: saved.updated_at_ms,
+                })
+            })
+            .collect()
+    }
+
+    async fn get_pipeline(&self, name: &str) -> Result<SavedPipeline, ApiError> {
+        match self.store.get_pipeline(name).await? {
+            Some(record) => views::saved_pipeline(record),
+            None => Err(ApiError::not_found(format!(
+                "no saved pipeline is named `{name}`"
+            ))),
+        }
+    }
+
+    async fn save_pipeline(
+        &self,
+        pipeline: Pipeline,
+        layout: serde_json::Value,
+    ) -> Result<SavedPipeline, ApiError> {
+        let spec = serde_json::to_string(&pipeline)
+            .map_err(|err| internal("cannot store the pipeline", err))?;
+        let record = self
+            .store
+            .save_pipeline(&pipeline.name, &spec, &layout.to_string(), now_ms())
+            .await?;
+        views::saved_pipeline(record)
+    }
+
+    async fn deploy(&self, pipeline: Pipeline) -> Result<Deployed, ApiError> {
+        let graph = expand(&pipeline)?;
+        let run = self.store.create_run(&graph, now_ms()).await?;
+        self.workspaces
+            .create(run.id)
+            .map_err(|err| internal("cannot create the run's workspace", err))?;
+        self.scheduler.wake(run.id);
+        tracing::info!(run = run.id, pipeline = %run.pipeline, "deployed");
+        Ok(Deployed {
+            run_id: run.id,
+            pipeline: run.pipeline,
+            jobs: graph.nodes.iter().map(|node| node.id.clone()).collect(),
+            gates: graph.gates().map(|gate| gate.id.clone()).collect(),
+        })
+    }
+
+    async fn get_run(&self, run: i64) -> Result<RunDetail, ApiError> {
+        let summary = self.store.run_summary(run).await?;
+        let state = self.store.load_state(run).await?;
+        let jobs = self.store.jobs(run).await?;
+        Ok(RunDetail {
+            run: views::run_summary(summary),
+            jobs: jobs
+                .into_iter()
+                .map(|job| views::job(job, state.graph()))
+                .collect(),
+            edges: views::edges(state.graph()),
+        })
+    }
+
+    async fn pending_gates(&self, run: Option<i64>) -> Result<Vec<PendingGate>, ApiError> {
+        if let Some(run) = run {
+            self.store.get_run(run).await?;
+        }
+        let gates = self.store.waiting_gates(run).await?;
+        Ok(gates.into_iter().map(views::pending_gate).collect())
+    }
+
+    async fn decide_gate(
+        &self,
+        run: i64,
+        gate: &str,
+        decision: Decision,
+        by: String,
+        comment: Option<String>,
+    ) -> Result<JobView, ApiError> {
+        let record = self.store.job(run, gate).await?;
+        if record.kind != "gate" {
+            return Err(ApiError::bad_request(format!(
+                "`{gate}` is a job, not a gate: only `hitl-gate-*` nodes can be approved or rejected"
+            )));
+        }
+        let event = Event::GateDecided {
+            gate: gate.to_string(),
+            decision,
+            by,
+            comment,
+        };
+        match self.act(run, event).await {
+            Ok(()) => self.job_view(run, gate).await,
+            Err(EventError::Refused(_)) => {
+                let now = self.store.job(run, gate).await?;
+                Err(ApiError::conflict(refusal::not_waiting(&now)))
+            }
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    async fn cancel_run(&self, run: i64, by: String) -> Result<RunSummary, ApiError> {
+        self.store.get_run(run).await?;
+        self.act(run, Event::RunCancelled { by }).await?;
+        Ok(views::run_summary(self.store.run_summary(run).await?))
+    }
+
+    async fn cancel_job(&self, run: i64, job: &str, by: String) -> Result<JobView, ApiError> {
+        self.store.job(run, job).await?;
+        let event = Event::JobCancelled {
+            job: job.to_string(),
+            by,
+        };
+        self.act(run, event).await?;
+        self.job_view(run, job).await
+    }
+
+    async fn job_log(
+        &self,
+        run: i64,
+        job: &str,
+        offset: u64,
+        limit: u64,
+    ) -> Result<LogPage, ApiError> {
+        let chunk = self.store.read_log(run, job, offset, limit).await?;
+        let status = self.store.job(run, job).await?.status;
+        Ok(LogPage {
+            text: chunk.text,
+            offset: chunk.offset,
+            next_offset: chunk.next_offset,
+            total_bytes: chunk.total_bytes,
+            finished: status.is_terminal(),
+        })
+    }
+
+    async fn list_files(&self, run: i64) -> Result<Vec<WorkspaceFile>, ApiError> {
+        let jobs = self.store.jobs(run).await?;
+        let workspaces = self.workspaces.clone();
+        let files = tokio::task::spawn_blocking(move || workspaces.list(run))
+            .await
+            .map_err(|err| internal("cannot list the workspace", err))?
+            .map_err(|err| internal("cannot list the workspace", err))?;
+        Ok(files
+            .into_iter()
+            .map(|file| views::workspace_file(file, &jobs))
+            .collect())
+    }
+}

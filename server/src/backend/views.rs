@@ -1,0 +1,127 @@
+//! Store records turned into what the API answers with.
+
+use app::api::{
+    ApiError, Edge, GateView, JobKind, JobView, PendingGate, RunSummary, SavedPipeline,
+    WorkspaceFile,
+};
+use app::domain::{GateDecision, JobStatus, Pipeline, RunGraph};
+
+use crate::store::{
+    JobRecord, PipelineRecord, RunSummary as RunSummaryRecord, StoreError, WaitingGate,
+};
+use crate::workspace::FileInfo;
+
+pub fn count(value: i64) -> u32 {
+    u32::try_from(value).unwrap_or(u32::MAX)
+}
+
+pub fn run_summary(summary: RunSummaryRecord) -> RunSummary {
+    RunSummary {
+        id: summary.run.id,
+        pipeline: summary.run.pipeline,
+        status: summary.run.status,
+        created_at_ms: summary.run.created_at,
+        finished_at_ms: summary.run.finished_at,
+        total_jobs: count(summary.total_jobs),
+        completed_jobs: count(summary.completed_jobs),
+        waiting_gates: count(summary.waiting_gates),
+    }
+}
+
+pub fn saved_pipeline(record: PipelineRecord) -> Result<SavedPipeline, ApiError> {
+    let pipeline: Pipeline = serde_json::from_str(&record.spec)
+        .map_err(|err| StoreError::Corrupt(format!("saved pipeline `{}`: {err}", record.name)))?;
+    let layout = serde_json::from_str(&record.layout).unwrap_or_else(|_| serde_json::json!({}));
+    Ok(SavedPipeline {
+        name: record.name,
+        yaml: pipeline.to_yaml(),
+        pipeline,
+        layout,
+        created_at_ms: record.created_at,
+        updated_at_ms: record.updated_at,
+    })
+}
+
+/// A job as the API shows it; `graph` gives its dependencies.
+pub fn job(record: JobRecord, graph: &RunGraph) -> JobView {
+    let depends_on = graph
+        .node(&record.job_id)
+        .map(|node| node.depends_on.clone())
+        .unwrap_or_default();
+    let gate = (record.kind == "gate").then(|| GateView {
+        message: record.gate_message.clone().unwrap_or_default(),
+        timeout_secs: record
+            .gate_timeout_secs
+            .map_or(0, |s| u64::try_from(s).unwrap_or(0)),
+        source: record.gate_source.clone().unwrap_or_default(),
+        activated_at_ms: record.activated_at,
+        deadline_at_ms: record.deadline_at,
+        decision: record.decision.as_deref().and_then(GateDecision::parse),
+        decided_by: record.decided_by.clone(),
+        decided_at_ms: record.decided_at,
+        comment: record.comment.clone(),
+    });
+    JobView {
+        kind: if gate.is_some() {
+            JobKind::Gate
+        } else {
+            JobKind::Task
+        },
+        id: record.job_id,
+        status: record.status,
+        depends_on,
+        reason: record.reason,
+        exit_code: record.exit_code,
+        started_at_ms: record.started_at,
+        finished_at_ms: record.finished_at,
+        log_bytes: u64::try_from(record.log_bytes).unwrap_or(0),
+        gate,
+    }
+}
+
+pub fn edges(graph: &RunGraph) -> Vec<Edge> {
+    graph
+        .nodes
+        .iter()
+        .flat_map(|node| {
+            node.depends_on.iter().map(|from| Edge {
+                from: from.clone(),
+                to: node.id.clone(),
+            })
+        })
+        .collect()
+}
+
+pub fn pending_gate(gate: WaitingGate) -> PendingGate {
+    PendingGate {
+        run_id: gate.run_id,
+        pipeline: gate.pipeline,
+        gate: gate.job_id,
+        source: gate.gate_source,
+        message: gate.gate_message,
+        activated_at_ms: gate.activated_at,
+        deadline_at_ms: gate.deadline_at,
+    }
+}
+
+/// A workspace file, credited to the one task that ran when it was last written.
+pub fn workspace_file(file: FileInfo, jobs: &[JobRecord]) -> WorkspaceFile {
+    let mut writers = jobs.iter().filter(|job| {
+        job.kind == "task"
+            && job
+                .started_at
+                .is_some_and(|start| start <= file.modified_ms)
+            && job.finished_at.is_none_or(|end| file.modified_ms <= end)
+            && job.status != JobStatus::Pending
+    });
+    let written_by = match (writers.next(), writers.next()) {
+        (Some(only), None) => Some(only.job_id.clone()),
+        _ => None,
+    };
+    WorkspaceFile {
+        path: file.path,
+        size: file.size,
+        modified_at_ms: file.modified_ms,
+        written_by,
+    }
+}

@@ -1,0 +1,121 @@
+//! Plain GET downloads: a workspace file (`/files/{run}/{path}`) and a job's whole log
+//! (`/logs/{run}/{job}`). A path that is not plainly inside the run's workspace is
+//! refused before anything is read.
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use tower::ServiceExt;
+use tower_http::services::ServeFile;
+
+use app::api::ApiError;
+
+use crate::http::AppState;
+use crate::workspace::PathError;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct DownloadOptions {
+    /// `?inline=1`: show in the browser (the preview) instead of saving.
+    #[serde(default)]
+    inline: Option<String>,
+}
+
+fn error(error: ApiError) -> Response {
+    let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, Json(error)).into_response()
+}
+
+fn parse_run(run: &str) -> Result<i64, ApiError> {
+    run.parse().map_err(|_| {
+        ApiError::bad_request(format!(
+            "`{run}` is not a run id: run ids are whole numbers"
+        ))
+    })
+}
+
+/// `Content-Disposition` for `name`, with characters that would break the header dropped.
+fn disposition(name: &str, inline: bool) -> HeaderValue {
+    let safe: String = name
+        .chars()
+        .filter(|c| c.is_ascii_graphic() && *c != '"' && *c != '\\' || *c == ' ')
+        .collect();
+    let kind = if inline { "inline" } else { "attachment" };
+    HeaderValue::from_str(&format!("{kind}; filename=\"{safe}\""))
+        .unwrap_or_else(|_| HeaderValue::from_static("attachment"))
+}
+
+pub async fn file(
+    State(state): State<AppState>,
+    Path((run, path)): Path<(String, String)>,
+    Query(options): Query<DownloadOptions>,
+    request: Request<Body>,
+) -> Response {
+    serve_file(state, &run, &path, options, request)
+        .await
+        .unwrap_or_else(error)
+}
+
+async fn serve_file(
+    state: AppState,
+    run: &str,
+    path: &str,
+    options: DownloadOptions,
+    request: Request<Body>,
+) -> Result<Response, ApiError> {
+    let run = parse_run(run)?;
+    state.store.get_run(run).await?;
+    let real = state
+        .workspaces
+        .resolve(run, path)
+        .map_err(|refused| match refused {
+            PathError::Unsafe(_) => ApiError::bad_request(refused.to_string()),
+            PathError::NotFound(_) => ApiError::not_found(refused.to_string()),
+        })?;
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let inline = options.inline.is_some_and(|v| v != "0");
+    let mut response = match ServeFile::new(&real).oneshot(request).await {
+        Ok(response) => response.map(Body::new),
+        Err(never) => match never {},
+    };
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_DISPOSITION, disposition(name, inline));
+    if inline {
+        // The preview shows text as text whatever the extension says.
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
+    }
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    Ok(response)
+}
+
+pub async fn log(
+    State(state): State<AppState>,
+    Path((run, job)): Path<(String, String)>,
+) -> Response {
+    serve_log(state, &run, &job).await.unwrap_or_else(error)
+}
+
+async fn serve_log(state: AppState, run: &str, job: &str) -> Result<Response, ApiError> {
+    let run = parse_run(run)?;
+    let chunk = state.store.read_log(run, job, 0, u64::MAX).await?;
+    let name = format!("run-{run}-{job}.log");
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; charset=utf-8"),
+            ),
+            (header::CONTENT_DISPOSITION, disposition(&name, false)),
+        ],
+        chunk.text,
+    )
+        .into_response())
+}

@@ -1,0 +1,594 @@
+//! The scheduler with real processes, through the real binary's HTTP API: gates that
+//! wait, decisions, timeouts, cancels, limits and restarts.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::TestDb;
+use common::process::ServerProcess;
+use serde_json::{Value, json};
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "tollgate-sched-{name}-{}-{}",
+        std::process::id(),
+        rand::random::<u32>()
+    ));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+/// Deploys a pipeline given as YAML and returns the run id.
+async fn deploy(server: &ServerProcess, yaml: &str) -> i64 {
+    let (status, deployed) = server
+        .post("/api/deploy_pipeline", json!({"spec": yaml}))
+        .await;
+    assert_eq!(status, 200, "{deployed}");
+    deployed["run_id"].as_i64().expect("run id")
+}
+
+async fn run(server: &ServerProcess, run: i64) -> Value {
+    let (status, detail) = server.post("/api/get_run", json!({"run_id": run})).await;
+    assert_eq!(status, 200, "{detail}");
+    detail
+}
+
+fn job<'a>(detail: &'a Value, id: &str) -> &'a Value {
+    detail["jobs"]
+        .as_array()
+        .and_then(|jobs| jobs.iter().find(|j| j["id"] == id))
+        .unwrap_or_else(|| panic!("no job {id} in {detail}"))
+}
+
+fn status_of(detail: &Value, id: &str) -> String {
+    job(detail, id)["status"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Polls the run until `done` holds (at most 20 s) and returns the last view of it.
+async fn wait_until(server: &ServerProcess, id: i64, done: impl Fn(&Value) -> bool) -> Value {
+    let start = Instant::now();
+    loop {
+        let detail = run(server, id).await;
+        if done(&detail) {
+            return detail;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "timed out waiting; last state: {detail:#}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn wait_for_status(server: &ServerProcess, id: i64, job_id: &str, status: &str) -> Value {
+    wait_until(server, id, |d| status_of(d, job_id) == status).await
+}
+
+async fn wait_finished(server: &ServerProcess, id: i64) -> Value {
+    wait_until(server, id, |d| d["run"]["status"] != "RUNNING").await
+}
+
+async fn decide(
+    server: &ServerProcess,
+    id: i64,
+    gate: &str,
+    decision: &str,
+    by: &str,
+) -> (u16, Value) {
+    server
+        .post(
+            "/api/decide_gate",
+            json!({"run_id": id, "gate": gate, "decision": decision, "by": by, "comment": "checked"}),
+        )
+        .await
+}
+
+async fn log(server: &ServerProcess, id: i64, job: &str) -> String {
+    let (status, page) = server
+        .post("/api/job_log", json!({"run_id": id, "job": job}))
+        .await;
+    assert_eq!(status, 200, "{page}");
+    page["text"].as_str().unwrap_or_default().to_string()
+}
+
+const REVIEW: &str = "
+name: review
+jobs:
+  - id: preprocess
+    run: echo rows=10 > preprocessing_report.txt && echo preprocessed
+    gate:
+      message: Review data quality report before training begins
+      timeout: 300
+  - id: train
+    run: echo \"run=$TOLLGATE_RUN_ID job=$TOLLGATE_JOB_ID ws=$TOLLGATE_WORKSPACE\"
+    depends_on: [preprocess]
+  - id: evaluate
+    run: echo evaluated
+    depends_on: [train]
+  - id: docs
+    run: sleep 1 && echo docs built
+";
+
+#[tokio::test]
+async fn approval_releases_the_downstream_jobs() {
+    let server = ServerProcess::start(&temp_dir("approve"), &[], None);
+    let id = deploy(&server, REVIEW).await;
+    let waiting = wait_for_status(&server, id, "hitl-gate-preprocess", "RUNNING").await;
+    assert_eq!(
+        status_of(&waiting, "train"),
+        "PENDING",
+        "train waits for the gate"
+    );
+    let gate = &job(&waiting, "hitl-gate-preprocess")["gate"];
+    let (activated, deadline) = (
+        gate["activated_at_ms"].as_i64(),
+        gate["deadline_at_ms"].as_i64(),
+    );
+    assert_eq!(deadline.zip(activated).map(|(d, a)| d - a), Some(300_000));
+
+    let (_, pending) = server
+        .post("/api/pending_gates", json!({"run_id": id}))
+        .await;
+    assert_eq!(pending[0]["gate"], "hitl-gate-preprocess");
+    assert_eq!(
+        pending[0]["message"],
+        "Review data quality report before training begins"
+    );
+
+    let (status, decided) = decide(&server, id, "hitl-gate-preprocess", "approve", "ana").await;
+    assert_eq!(status, 200, "{decided}");
+    assert_eq!(decided["status"], "COMPLETED");
+    assert_eq!(decided["gate"]["decided_by"], "ana");
+
+    let done = wait_finished(&server, id).await;
+    assert_eq!(done["run"]["status"], "COMPLETED", "{done:#}");
+    let train_log = log(&server, id, "train").await;
+    let workspace = server.data_dir.join("workspaces").join(id.to_string());
+    assert_eq!(
+        train_log,
+        format!("run={id} job=train ws={}\n", workspace.display())
+    );
+    let gate_log = log(&server, id, "hitl-gate-preprocess").await;
+    assert!(
+        gate_log.contains("is waiting for approval (timeout 5m, deadline"),
+        "{gate_log}"
+    );
+    assert!(gate_log.contains("approved by ana at"), "{gate_log}");
+    assert!(gate_log.contains("comment: checked"), "{gate_log}");
+
+    let (_, after) = server.post("/api/pending_gates", json!({})).await;
+    assert_eq!(after, json!([]));
+}
+
+#[tokio::test]
+async fn rejection_cancels_downstream_and_other_branches_finish() {
+    let server = ServerProcess::start(&temp_dir("reject"), &[], None);
+    let id = deploy(&server, REVIEW).await;
+    wait_for_status(&server, id, "hitl-gate-preprocess", "RUNNING").await;
+    let (status, decided) = decide(&server, id, "hitl-gate-preprocess", "reject", "bob").await;
+    assert_eq!(status, 200, "{decided}");
+    assert_eq!(decided["reason"], "rejected by bob");
+
+    let done = wait_finished(&server, id).await;
+    assert_eq!(done["run"]["status"], "FAILED");
+    assert_eq!(status_of(&done, "hitl-gate-preprocess"), "FAILED");
+    for never_ran in ["train", "evaluate"] {
+        let job = job(&done, never_ran);
+        assert_eq!(job["status"], "CANCELLED", "{job}");
+        assert_eq!(
+            job["started_at_ms"],
+            Value::Null,
+            "{never_ran} never started"
+        );
+        assert_eq!(job["reason"], "upstream `hitl-gate-preprocess` failed");
+    }
+    assert_eq!(
+        status_of(&done, "docs"),
+        "COMPLETED",
+        "the other branch ran"
+    );
+    assert_eq!(
+        log(&server, id, "train").await,
+        "",
+        "no output from a job that never ran"
+    );
+
+    let (status, late) = decide(&server, id, "hitl-gate-preprocess", "approve", "carol").await;
+    assert_eq!(status, 409);
+    assert!(
+        late["message"].as_str().is_some_and(
+            |m| m.starts_with("gate `hitl-gate-preprocess` was already rejected by bob at ")
+        ),
+        "{late}"
+    );
+}
+
+#[tokio::test]
+async fn a_gate_times_out_at_its_deadline() {
+    let server = ServerProcess::start(&temp_dir("timeout"), &[], None);
+    let yaml = "
+name: quick
+jobs:
+  - id: a
+    run: echo a
+    gate: {message: Look quickly, timeout: 2}
+  - id: b
+    run: echo b
+    depends_on: [a]
+";
+    let id = deploy(&server, yaml).await;
+    let done = wait_finished(&server, id).await;
+    let gate = job(&done, "hitl-gate-a");
+    assert_eq!(gate["status"], "FAILED");
+    assert_eq!(gate["reason"], "timed out after 2s");
+    assert_eq!(gate["gate"]["decision"], "timed_out");
+    let activated = gate["gate"]["activated_at_ms"].as_i64().expect("activated");
+    let decided = gate["gate"]["decided_at_ms"].as_i64().expect("decided");
+    let waited = decided - activated;
+    assert!(
+        (2000..2500).contains(&waited),
+        "timed out after {waited} ms, not at 2 s"
+    );
+    assert_eq!(status_of(&done, "b"), "CANCELLED");
+
+    let (status, late) = decide(&server, id, "hitl-gate-a", "approve", "ana").await;
+    assert_eq!(status, 409);
+    assert!(
+        late["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("timed out after 2s")),
+        "{late}"
+    );
+}
+
+#[tokio::test]
+async fn two_gates_wait_independently_in_activation_order() {
+    let server = ServerProcess::start(&temp_dir("two"), &[], None);
+    let yaml = "
+name: branches
+jobs:
+  - id: left
+    run: echo left
+    gate: {message: Check left}
+  - id: left_next
+    run: echo left next
+    depends_on: [left]
+  - id: right
+    run: sleep 0.5 && echo right
+    gate: {message: Check right}
+  - id: right_next
+    run: echo right next
+    depends_on: [right]
+";
+    let id = deploy(&server, yaml).await;
+    wait_until(&server, id, |d| {
+        status_of(d, "hitl-gate-left") == "RUNNING" && status_of(d, "hitl-gate-right") == "RUNNING"
+    })
+    .await;
+    let (_, pending) = server
+        .post("/api/pending_gates", json!({"run_id": id}))
+        .await;
+    let order: Vec<&str> = pending
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|g| g["gate"].as_str())
+        .collect();
+    assert_eq!(order, ["hitl-gate-left", "hitl-gate-right"]);
+
+    assert_eq!(
+        decide(&server, id, "hitl-gate-right", "reject", "bob")
+            .await
+            .0,
+        200
+    );
+    let mid = run(&server, id).await;
+    assert_eq!(
+        status_of(&mid, "hitl-gate-left"),
+        "RUNNING",
+        "the other gate still waits"
+    );
+    assert_eq!(
+        decide(&server, id, "hitl-gate-left", "approve", "ana")
+            .await
+            .0,
+        200
+    );
+    let done = wait_finished(&server, id).await;
+    assert_eq!(status_of(&done, "left_next"), "COMPLETED");
+    assert_eq!(status_of(&done, "right_next"), "CANCELLED");
+    assert_eq!(done["run"]["status"], "FAILED");
+}
+
+#[tokio::test]
+async fn waiting_gates_take_no_job_slot() {
+    let server = ServerProcess::start(&temp_dir("slots"), &["--max-jobs", "1"], None);
+    let mut gated = String::from("name: many_gates\njobs:\n");
+    for i in 0..8 {
+        gated.push_str(&format!(
+            "  - id: g{i}\n    run: echo {i}\n    gate: {{message: Gate {i}}}\n"
+        ));
+    }
+    let gates = deploy(&server, &gated).await;
+    wait_until(&server, gates, |d| d["run"]["waiting_gates"] == 8).await;
+
+    let plain = deploy(
+        &server,
+        "name: plain\njobs:\n  - {id: work, run: echo still works}\n",
+    )
+    .await;
+    let done = wait_finished(&server, plain).await;
+    assert_eq!(done["run"]["status"], "COMPLETED", "{done:#}");
+    assert_eq!(log(&server, plain, "work").await, "still works\n");
+}
+
+#[tokio::test]
+async fn at_most_max_jobs_run_at_once() {
+    let server = ServerProcess::start(&temp_dir("limit"), &["--max-jobs", "2"], None);
+    let mut yaml = String::from("name: wide\njobs:\n");
+    for i in 0..5 {
+        yaml.push_str(&format!("  - {{id: j{i}, run: sleep 0.4}}\n"));
+    }
+    let id = deploy(&server, &yaml).await;
+    let done = wait_finished(&server, id).await;
+    assert_eq!(done["run"]["status"], "COMPLETED");
+    let spans: Vec<(i64, i64)> = done["jobs"]
+        .as_array()
+        .expect("jobs")
+        .iter()
+        .filter_map(|j| Some((j["started_at_ms"].as_i64()?, j["finished_at_ms"].as_i64()?)))
+        .collect();
+    assert_eq!(spans.len(), 5);
+    let most = spans
+        .iter()
+        .map(|(start, _)| {
+            spans
+                .iter()
+                .filter(|(s, e)| s <= start && start < e)
+                .count()
+        })
+        .max();
+    assert_eq!(most, Some(2), "{spans:?}");
+}
+
+#[tokio::test]
+async fn failures_and_job_timeouts_say_why_and_kill_the_process_group() {
+    let dir = temp_dir("fail");
+    let server = ServerProcess::start(&dir, &[], None);
+    let marker = dir.join("grandchild-survived");
+    let yaml = format!(
+        "
+name: failing
+jobs:
+  - id: broken
+    run: echo about to fail >&2; exit 3
+  - id: after_broken
+    run: echo never
+    depends_on: [broken]
+  - id: slow
+    run: (sleep 2; touch {marker}) & sleep 30
+    timeout: 1
+",
+        marker = marker.display()
+    );
+    let id = deploy(&server, &yaml).await;
+    let done = wait_finished(&server, id).await;
+    assert_eq!(job(&done, "broken")["reason"], "exit code 3");
+    assert_eq!(job(&done, "broken")["exit_code"], 3);
+    assert_eq!(
+        log(&server, id, "broken").await,
+        "about to fail\n",
+        "stderr is captured"
+    );
+    assert_eq!(status_of(&done, "after_broken"), "CANCELLED");
+    assert_eq!(job(&done, "slow")["reason"], "timed out after 1s");
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert!(
+        !marker.exists(),
+        "the timed-out job's whole process group was killed"
+    );
+}
+
+#[tokio::test]
+async fn cancelling_a_run_kills_its_processes_and_keeps_finished_jobs() {
+    let dir = temp_dir("cancel");
+    let server = ServerProcess::start(&dir, &[], None);
+    let marker = dir.join("should-not-exist");
+    let yaml = format!(
+        "
+name: cancel_me
+jobs:
+  - id: quick
+    run: echo quick
+    gate: {{message: Wait here}}
+  - id: behind_gate
+    run: echo never
+    depends_on: [quick]
+  - id: long
+    run: sleep 3 && touch {marker}
+  - id: after_long
+    run: echo never
+    depends_on: [long]
+",
+        marker = marker.display()
+    );
+    let id = deploy(&server, &yaml).await;
+    wait_until(&server, id, |d| {
+        status_of(d, "long") == "RUNNING" && status_of(d, "hitl-gate-quick") == "RUNNING"
+    })
+    .await;
+    let (status, summary) = server
+        .post("/api/cancel_run", json!({"run_id": id, "by": "ana"}))
+        .await;
+    assert_eq!(status, 200, "{summary}");
+    assert_eq!(summary["status"], "CANCELLED");
+    let detail = run(&server, id).await;
+    assert_eq!(
+        status_of(&detail, "quick"),
+        "COMPLETED",
+        "finished jobs keep their status"
+    );
+    for cancelled in ["hitl-gate-quick", "behind_gate", "long", "after_long"] {
+        assert_eq!(status_of(&detail, cancelled), "CANCELLED", "{cancelled}");
+    }
+    assert_eq!(job(&detail, "long")["reason"], "run cancelled by ana");
+    tokio::time::sleep(Duration::from_millis(3500)).await;
+    assert!(!marker.exists(), "the running job was killed");
+    let (status, again) = server.post("/api/cancel_run", json!({"run_id": id})).await;
+    assert_eq!(status, 409, "{again}");
+}
+
+#[tokio::test]
+async fn cancelling_one_job_cancels_its_downstream() {
+    let server = ServerProcess::start(&temp_dir("cancel-job"), &[], None);
+    let yaml = "
+name: partial
+jobs:
+  - {id: long, run: sleep 30}
+  - {id: after, run: echo never, depends_on: [long]}
+  - {id: other, run: echo other}
+";
+    let id = deploy(&server, yaml).await;
+    wait_for_status(&server, id, "long", "RUNNING").await;
+    let (status, cancelled) = server
+        .post(
+            "/api/cancel_job",
+            json!({"run_id": id, "job": "long", "by": "ana"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{cancelled}");
+    assert_eq!(cancelled["reason"], "cancelled by ana");
+    let done = wait_finished(&server, id).await;
+    assert_eq!(status_of(&done, "after"), "CANCELLED");
+    assert_eq!(status_of(&done, "other"), "COMPLETED");
+    assert_eq!(done["run"]["status"], "CANCELLED");
+}
+
+#[tokio::test]
+async fn workspace_files_are_listed_and_downloaded_and_escapes_refused() {
+    let server = ServerProcess::start(&temp_dir("files"), &[], None);
+    let yaml = "
+name: files
+jobs:
+  - id: report
+    run: mkdir -p out && echo rows=10 > out/report.txt && ln -s /etc/passwd out/link
+";
+    let id = deploy(&server, yaml).await;
+    wait_finished(&server, id).await;
+    let (status, files) = server.post("/api/list_files", json!({"run_id": id})).await;
+    assert_eq!(status, 200, "{files}");
+    assert_eq!(
+        files.as_array().map(Vec::len),
+        Some(1),
+        "links are not listed: {files}"
+    );
+    assert_eq!(files[0]["path"], "out/report.txt");
+    assert_eq!(files[0]["size"], 8);
+    assert_eq!(files[0]["written_by"], "report");
+
+    let (status, body) = server.get(&format!("/files/{id}/out/report.txt")).await;
+    assert_eq!((status, body.as_str()), (200, "rows=10\n"));
+    for (path, expected) in [
+        ("out/link", 400),
+        ("..%2F..%2Ftollgate.db", 400),
+        ("out/%2e%2e/%2e%2e/%2e%2e/tollgate.db", 400),
+        ("%2Fetc%2Fpasswd", 400),
+        ("out/../../../tollgate.db", 400),
+        ("nothing.txt", 404),
+    ] {
+        let (status, body) = server.raw_get(&format!("/files/{id}/{path}"));
+        assert_eq!(status, expected, "{path}: {body}");
+        assert!(!body.contains("SQLite"), "{path} leaked the database");
+    }
+    let (status, body) = server.get("/files/999/out/report.txt").await;
+    assert_eq!(status, 404, "{body}");
+    let (status, body) = server.get(&format!("/logs/{id}/report")).await;
+    assert_eq!((status, body.as_str()), (200, ""));
+}
+
+#[tokio::test]
+async fn bad_requests_name_what_is_wrong() {
+    let server = ServerProcess::start(&temp_dir("bad"), &[], None);
+    let (status, error) = server.post("/api/get_run", json!({"run_id": 4242})).await;
+    assert_eq!(
+        (status, error["message"].as_str()),
+        (404, Some("run 4242 does not exist"))
+    );
+    let id = deploy(&server, REVIEW).await;
+    let (status, error) = decide(&server, id, "hitl-gate-nope", "approve", "ana").await;
+    assert_eq!(status, 404);
+    assert_eq!(
+        error["message"],
+        format!("run {id} has no job `hitl-gate-nope`")
+    );
+    let (status, error) = decide(&server, id, "train", "approve", "ana").await;
+    assert_eq!(status, 400, "{error}");
+    let (status, error) = decide(&server, id, "hitl-gate-preprocess", "maybe", "ana").await;
+    assert_eq!(status, 400, "{error}");
+    let (status, error) = server
+        .post(
+            "/api/deploy_pipeline",
+            json!({"spec": "name: x\njobs: []\n"}),
+        )
+        .await;
+    assert_eq!(status, 422, "{error}");
+    let (status, error) = server.post("/api/deploy_pipeline", json!({})).await;
+    assert_eq!(status, 400, "{error}");
+    let (status, error) = server
+        .post("/api/deploy_pipeline", json!({"name": "nope"}))
+        .await;
+    assert_eq!(status, 404, "{error}");
+}
+
+#[tokio::test]
+async fn concurrent_decisions_over_http_count_once_on_postgres() {
+    let db = TestDb::postgres().await;
+    let url = db.url.clone().expect("url");
+    let server = ServerProcess::start(&temp_dir("race"), &[], Some(&url));
+    let id = deploy(&server, REVIEW).await;
+    wait_for_status(&server, id, "hitl-gate-preprocess", "RUNNING").await;
+    let server = std::sync::Arc::new(server);
+    let attempts: Vec<_> = (0..20)
+        .map(|i| {
+            let server = std::sync::Arc::clone(&server);
+            tokio::spawn(async move {
+                let decision = if i % 2 == 0 { "approve" } else { "reject" };
+                let (status, body) = decide(
+                    &server,
+                    id,
+                    "hitl-gate-preprocess",
+                    decision,
+                    &format!("p{i}"),
+                )
+                .await;
+                (i, status, body)
+            })
+        })
+        .collect();
+    let mut winners = Vec::new();
+    for attempt in attempts {
+        let (i, status, body) = attempt.await.expect("task");
+        match status {
+            200 => winners.push(i),
+            409 => assert!(
+                body["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("was already")),
+                "{body}"
+            ),
+            other => panic!("unexpected {other}: {body}"),
+        }
+    }
+    assert_eq!(winners.len(), 1, "exactly one decision counts: {winners:?}");
+    let detail = run(&server, id).await;
+    assert_eq!(
+        job(&detail, "hitl-gate-preprocess")["gate"]["decided_by"],
+        format!("p{}", winners[0])
+    );
+    drop(server);
+    db.finish().await;
+}

@@ -17,7 +17,7 @@ test("the pipelines page lists the sample pipeline and shows its YAML", async ({
   await expect(row.getByText("HITL")).toBeVisible();
   await expect(row.getByRole("cell", { name: "3", exact: true })).toBeVisible();
 
-  await row.getByRole("button", { name: "View" }).click();
+  await row.getByRole("button", { name: "View", exact: true }).click();
   const definition = page.getByRole("article", { name: "Pipeline definition" });
   await expect(definition).toContainText("Review data quality report before training begins");
   await expect(definition).toContainText("depends_on");
@@ -28,4 +28,15 @@ test("a deep link opens the app and an unknown page says so", async ({ page }) =
   await expect(page.getByRole("heading", { name: "Page not found" })).toBeVisible();
   await page.getByRole("link", { name: "Go to the runs list" }).click();
   await expect(page.getByRole("heading", { name: "Runs" })).toBeVisible();
+});
+
+test("deploying the sample starts a run that stops at its gate", async ({ page }) => {
+  await page.goto("/pipelines");
+  await page.getByRole("button", { name: "Deploy review-workflow" }).click();
+  await expect(page).toHaveURL(/\/$/);
+  const row = page.getByRole("row", { name: /review-workflow/ }).first();
+  await expect(row).toBeVisible();
+  // preprocess runs for about two seconds, then the gate waits; the list polls by itself.
+  await expect(row.getByText("1 gate waiting")).toBeVisible({ timeout: 15_000 });
+  await expect(row.getByText("1/4")).toBeVisible();
 });

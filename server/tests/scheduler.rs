@@ -592,3 +592,123 @@ async fn concurrent_decisions_over_http_count_once_on_postgres() {
     drop(server);
     db.finish().await;
 }
+
+/// A server killed with SIGKILL and started again loses nothing and runs nothing it
+/// should not: waiting gates keep waiting with their deadline, decided and timed-out
+/// gates keep their downstream cancelled, running jobs fail with a clear reason, and a
+/// deadline that passed while it was down times out at start.
+async fn restart_keeps_every_gate_promise(database_url: Option<&str>) {
+    let dir = temp_dir("restart");
+    let server = ServerProcess::start(&dir, &[], database_url);
+    let yaml = "
+name: restart
+jobs:
+  - {id: waiting, run: echo waiting, gate: {message: Approve after the restart, timeout: 300}}
+  - {id: after_waiting, run: echo released, depends_on: [waiting]}
+  - {id: rejected, run: echo rejected, gate: {message: Reject me}}
+  - {id: after_rejected, run: echo never, depends_on: [rejected]}
+  - {id: timed, run: echo timed, gate: {message: Too slow, timeout: 1}}
+  - {id: after_timed, run: echo never, depends_on: [timed]}
+  - {id: soon, run: echo soon, gate: {message: Times out while down, timeout: 3}}
+  - {id: after_soon, run: echo never, depends_on: [soon]}
+  - {id: long, run: echo started && sleep 5}
+  - {id: after_long, run: echo never, depends_on: [long]}
+";
+    let id = deploy(&server, yaml).await;
+    let before = wait_until(&server, id, |d| {
+        status_of(d, "hitl-gate-waiting") == "RUNNING"
+            && status_of(d, "hitl-gate-rejected") == "RUNNING"
+            && status_of(d, "hitl-gate-soon") == "RUNNING"
+            && status_of(d, "hitl-gate-timed") == "FAILED"
+            && status_of(d, "long") == "RUNNING"
+    })
+    .await;
+    assert_eq!(
+        decide(&server, id, "hitl-gate-rejected", "reject", "bob")
+            .await
+            .0,
+        200
+    );
+    wait_until(&server, id, |d| log_bytes(d, "long") > 0).await;
+    let deadline = job(&before, "hitl-gate-waiting")["gate"]["deadline_at_ms"].clone();
+    let soon_deadline = job(&before, "hitl-gate-soon")["gate"]["deadline_at_ms"]
+        .as_i64()
+        .expect("deadline");
+
+    drop(server); // SIGKILL: no chance to clean up
+    let wait = u64::try_from(soon_deadline - now_ms() + 300).unwrap_or(0);
+    tokio::time::sleep(Duration::from_millis(wait)).await;
+    let server = ServerProcess::start(&dir, &[], database_url);
+
+    let after = run(&server, id).await;
+    let gate = job(&after, "hitl-gate-waiting");
+    assert_eq!(gate["status"], "RUNNING", "still waiting: {gate}");
+    assert_eq!(
+        gate["gate"]["deadline_at_ms"], deadline,
+        "with its original deadline"
+    );
+    assert_eq!(status_of(&after, "after_waiting"), "PENDING");
+
+    let rejected = job(&after, "hitl-gate-rejected");
+    assert_eq!(
+        rejected["gate"]["decided_by"], "bob",
+        "the decision survived"
+    );
+    let soon = job(&after, "hitl-gate-soon");
+    assert_eq!(soon["status"], "FAILED");
+    assert_eq!(soon["reason"], "timed out after 3s");
+    let long = job(&after, "long");
+    assert_eq!(long["status"], "FAILED");
+    assert_eq!(long["reason"], "interrupted by server restart");
+    assert_eq!(
+        log(&server, id, "long").await,
+        "started\n",
+        "its log survived"
+    );
+    for never in ["after_rejected", "after_timed", "after_soon", "after_long"] {
+        let job = job(&after, never);
+        assert_eq!(job["status"], "CANCELLED", "{never}: {job}");
+        assert_eq!(job["started_at_ms"], Value::Null, "{never} never ran");
+    }
+
+    assert_eq!(
+        decide(&server, id, "hitl-gate-waiting", "approve", "ana")
+            .await
+            .0,
+        200
+    );
+    let done = wait_finished(&server, id).await;
+    assert_eq!(status_of(&done, "after_waiting"), "COMPLETED");
+    assert_eq!(log(&server, id, "after_waiting").await, "released\n");
+    assert_eq!(done["run"]["status"], "FAILED");
+    assert!(
+        done["jobs"]
+            .as_array()
+            .expect("jobs")
+            .iter()
+            .all(|j| j["status"] != "RUNNING"),
+        "nothing is left running: {done:#}"
+    );
+}
+
+fn log_bytes(detail: &Value, id: &str) -> u64 {
+    job(detail, id)["log_bytes"].as_u64().unwrap_or(0)
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+#[tokio::test]
+async fn a_killed_server_restarts_without_breaking_a_gate_on_sqlite() {
+    restart_keeps_every_gate_promise(None).await;
+}
+
+#[tokio::test]
+async fn a_killed_server_restarts_without_breaking_a_gate_on_postgres() {
+    let db = TestDb::postgres().await;
+    restart_keeps_every_gate_promise(db.url.as_deref()).await;
+    db.finish().await;
+}

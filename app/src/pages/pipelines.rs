@@ -2,7 +2,9 @@
 
 use leptos::prelude::*;
 
-use crate::api::{PipelineSummary, get_pipeline, list_pipelines};
+use leptos_router::hooks::use_navigate;
+
+use crate::api::{PipelineSummary, deploy_pipeline, get_pipeline, list_pipelines};
 use crate::ui::{ErrorMessage, format_time, list_view};
 
 #[component]
@@ -107,13 +109,17 @@ fn PipelinesTable(
                                     {format!(" {}", pipeline.gates)}
                                 </td>
                                 <td>{format_time(pipeline.updated_at_ms)}</td>
-                                <td>
+                                <td class="actions">
                                     <button
                                         class="button"
-                                        on:click=move |_| on_select.set(Some(name.clone()))
+                                        on:click={
+                                            let name = name.clone();
+                                            move |_| on_select.set(Some(name.clone()))
+                                        }
                                     >
                                         "View"
                                     </button>
+                                    <DeployButton name=name.clone()/>
                                 </td>
                             </tr>
                         }
@@ -121,5 +127,40 @@ fn PipelinesTable(
                     .collect_view()}
             </tbody>
         </table>
+    }
+}
+
+/// Starts a new run of a saved pipeline and goes to the runs list.
+#[component]
+fn DeployButton(name: String) -> impl IntoView {
+    let navigate = use_navigate();
+    let deploy = Action::new_local(move |name: &String| {
+        let name = name.clone();
+        async move { deploy_pipeline(None, Some(name)).await }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = deploy.value().get() {
+            navigate("/", Default::default());
+        }
+    });
+    let label = format!("Deploy {name}");
+    view! {
+        <button
+            class="button primary"
+            aria-label=label
+            disabled=move || deploy.pending().get()
+            on:click=move |_| {
+                deploy.dispatch(name.clone());
+            }
+        >
+            "Deploy"
+        </button>
+        {move || {
+            deploy
+                .value()
+                .get()
+                .and_then(Result::err)
+                .map(|error| view! { <ErrorMessage error/> })
+        }}
     }
 }

@@ -1,5 +1,7 @@
 //! The real `tollgate` binary, started for one test on a free port and killed after it.
 
+#![allow(dead_code)] // shared by the tests and the latency benchmark, each using a part
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -5,7 +5,7 @@
 //! written once.
 
 use app::domain::{
-    Event, GateChange, GateDecision, JobStatus, RunState, Transition, TransitionError,
+    Event, GateChange, GateDecision, JobStatus, NodeKind, RunState, Transition, TransitionError,
     format_duration,
 };
 
@@ -40,7 +40,7 @@ pub async fn apply_event(
         let transition = state.apply(event.clone(), now_ms())?;
         match store.apply(run, &transition).await {
             Ok(()) => {
-                write_gate_logs(store, run, &transition).await;
+                write_gate_logs(store, run, &state, &transition).await;
                 return Ok((state, transition));
             }
             Err(conflict @ StoreError::Conflict { .. }) => last_conflict = Some(conflict),
@@ -53,13 +53,17 @@ pub async fn apply_event(
 }
 
 /// A gate's log tells its story: when it started waiting, until when, and the outcome.
-async fn write_gate_logs(store: &Store, run: i64, transition: &Transition) {
+async fn write_gate_logs(store: &Store, run: i64, state: &RunState, transition: &Transition) {
     for change in &transition.changes {
+        let Some(NodeKind::Gate { message, .. }) = state.graph().node(&change.job).map(|n| &n.kind)
+        else {
+            continue;
+        };
         let line = match &change.gate {
             Some(GateChange::Activated { deadline_ms }) => {
                 let wait = u64::try_from((deadline_ms - transition.at_ms) / 1000).unwrap_or(0);
                 format!(
-                    "[tollgate] gate {} is waiting for approval (timeout {}, deadline {})\n",
+                    "[tollgate] gate {} is waiting for approval: \"{message}\" (timeout {}, deadline {})\n",
                     change.job,
                     format_duration(wait),
                     rfc3339(*deadline_ms)

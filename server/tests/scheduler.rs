@@ -154,7 +154,9 @@ async fn approval_releases_the_downstream_jobs() {
     );
     let gate_log = log(&server, id, "hitl-gate-preprocess").await;
     assert!(
-        gate_log.contains("is waiting for approval (timeout 5m, deadline"),
+        gate_log.starts_with(
+            "[tollgate] gate hitl-gate-preprocess is waiting for approval: \"Review data quality report before training begins\" (timeout 5m, deadline 20"
+        ),
         "{gate_log}"
     );
     assert!(gate_log.contains("approved by ana at"), "{gate_log}");
@@ -536,6 +538,17 @@ async fn bad_requests_name_what_is_wrong() {
         )
         .await;
     assert_eq!(status, 422, "{error}");
+    let slow = deploy(
+        &server,
+        "name: slow\njobs:\n  - {id: a, run: sleep 5, gate: {message: later}}\n",
+    )
+    .await;
+    let (status, error) = decide(&server, slow, "hitl-gate-a", "approve", "ana").await;
+    assert_eq!(status, 409);
+    assert_eq!(
+        error["message"],
+        "gate `hitl-gate-a` is not waiting yet: its source job `a` has not completed"
+    );
     let (status, error) = server.post("/api/deploy_pipeline", json!({})).await;
     assert_eq!(status, 400, "{error}");
     let (status, error) = server
@@ -711,4 +724,63 @@ async fn a_killed_server_restarts_without_breaking_a_gate_on_postgres() {
     let db = TestDb::postgres().await;
     restart_keeps_every_gate_promise(db.url.as_deref()).await;
     db.finish().await;
+}
+
+#[tokio::test]
+async fn a_log_is_readable_while_the_job_runs_and_is_capped() {
+    let server = ServerProcess::start(&temp_dir("logs"), &[], None);
+    let yaml = "
+name: logs
+jobs:
+  - {id: talker, run: 'echo first; sleep 1.5; echo second >&2'}
+  - {id: flood, run: 'yes 0123456789abcdefghijklmnopqrstuvwxyz | head -c 12000000'}
+  - id: gated
+    run: echo gated
+    gate: {message: Nobody signs}
+";
+    let id = deploy(&server, yaml).await;
+    let running = wait_until(&server, id, |d| {
+        status_of(d, "talker") == "RUNNING" && log_bytes(d, "talker") > 0
+    })
+    .await;
+    assert_eq!(status_of(&running, "talker"), "RUNNING");
+    let (_, page) = server
+        .post("/api/job_log", json!({"run_id": id, "job": "talker"}))
+        .await;
+    assert_eq!(
+        (page["text"].as_str(), page["finished"].as_bool()),
+        (Some("first\n"), Some(false))
+    );
+    let next = page["next_offset"].as_u64().expect("offset");
+    wait_for_status(&server, id, "talker", "COMPLETED").await;
+    let (_, rest) = server
+        .post(
+            "/api/job_log",
+            json!({"run_id": id, "job": "talker", "offset": next}),
+        )
+        .await;
+    assert_eq!(
+        (rest["text"].as_str(), rest["finished"].as_bool()),
+        (Some("second\n"), Some(true))
+    );
+
+    let flooded = wait_for_status(&server, id, "flood", "COMPLETED").await;
+    let kept = log_bytes(&flooded, "flood");
+    assert!(kept <= 10 * 1024 * 1024 + 200, "kept {kept} bytes");
+    let (status, whole) = server.get(&format!("/logs/{id}/flood")).await;
+    assert_eq!(status, 200);
+    assert_eq!(whole.matches("[tollgate] log truncated").count(), 1);
+    assert!(
+        whole.ends_with("the rest is dropped\n"),
+        "the notice comes last"
+    );
+
+    let (_, decided) = server
+        .post(
+            "/api/decide_gate",
+            json!({"run_id": id, "gate": "hitl-gate-gated", "decision": "reject"}),
+        )
+        .await;
+    assert_eq!(decided["gate"]["decided_by"], "anonymous", "{decided}");
+    assert_eq!(decided["gate"]["comment"], Value::Null);
 }

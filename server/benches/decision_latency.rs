@@ -6,14 +6,13 @@
 //! `date +%s%N` as its first act, so the figure includes the HTTP request, the
 //! decision's transaction, waking the scheduler, claiming a slot and spawning `sh`.
 
-#[path = "../tests/common/process.rs"]
-mod process;
+#[path = "../tests/common/mod.rs"]
+mod common;
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use process::ServerProcess;
+use common::process::ServerProcess;
 use serde_json::json;
-use sqlx::{Connection, Executor, PgConnection};
 
 const SAMPLES: usize = 30;
 
@@ -48,8 +47,7 @@ async fn wait_for(server: &ServerProcess, run: i64, job: &str, status: &str) -> 
 }
 
 async fn measure(label: &str, database_url: Option<&str>) {
-    let dir = std::env::temp_dir().join(format!("tollgate-latency-{}-{label}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let dir = common::temp_dir(&format!("latency-{label}"));
     let server = ServerProcess::start(&dir, &[], database_url);
     let mut samples = Vec::with_capacity(SAMPLES);
     for _ in 0..SAMPLES {
@@ -93,25 +91,7 @@ async fn measure(label: &str, database_url: Option<&str>) {
 async fn main() {
     measure("SQLite", None).await;
 
-    let admin_url = std::env::var("TOLLGATE_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string());
-    let mut admin = PgConnection::connect(&admin_url)
-        .await
-        .expect("Postgres for the benchmark (set TOLLGATE_TEST_POSTGRES_URL)");
-    let name = format!("tollgate_latency_{}", std::process::id());
-    admin
-        .execute(sqlx::AssertSqlSafe(format!("create database {name}")))
-        .await
-        .expect("create database");
-    let url = match admin_url.rsplit_once('/') {
-        Some((server, _)) => format!("{server}/{name}"),
-        None => panic!("no database part in {admin_url}"),
-    };
-    measure("Postgres", Some(&url)).await;
-    admin
-        .execute(sqlx::AssertSqlSafe(format!(
-            "drop database {name} with (force)"
-        )))
-        .await
-        .expect("drop database");
+    let db = common::TestDb::postgres().await;
+    measure("Postgres", db.url.as_deref()).await;
+    db.finish().await;
 }

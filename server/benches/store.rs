@@ -4,15 +4,16 @@
 //!   transaction): the database part of approve-to-downstream-start;
 //! - a log line appended while a job runs.
 //!
-//! Postgres is the server at `TOLLGATE_TEST_POSTGRES_URL` (default
-//! `postgres://postgres@127.0.0.1:5432/postgres`); a scratch database is created and
-//! dropped.
+//! Postgres is a scratch database on the server at `TOLLGATE_TEST_POSTGRES_URL`, as
+//! in the tests.
 
 use std::time::{Duration, Instant};
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 use app::domain::{Decision, Event, JobExit, Pipeline, expand};
 use server::store::Store;
-use sqlx::{Connection, Executor, PgConnection};
 
 const RUNS: usize = 200;
 const LOG_LINES: usize = 2000;
@@ -86,34 +87,11 @@ async fn bench(store: &Store, label: &str) {
 
 #[tokio::main]
 async fn main() {
-    let dir = std::env::temp_dir().join(format!("tollgate-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let sqlite = Store::open(None, &dir).await.expect("sqlite");
-    bench(&sqlite, "SQLite").await;
-    sqlite.close().await;
-    let _ = std::fs::remove_dir_all(&dir);
+    let db = common::TestDb::sqlite().await;
+    bench(&db.store, "SQLite").await;
+    db.finish().await;
 
-    let admin_url = std::env::var("TOLLGATE_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string());
-    let mut admin = PgConnection::connect(&admin_url)
-        .await
-        .expect("Postgres for the benchmark (set TOLLGATE_TEST_POSTGRES_URL)");
-    let name = format!("tollgate_bench_{}", std::process::id());
-    admin
-        .execute(sqlx::AssertSqlSafe(format!("create database {name}")))
-        .await
-        .expect("create database");
-    let url = match admin_url.rsplit_once('/') {
-        Some((server, _)) => format!("{server}/{name}"),
-        None => panic!("no database part in {admin_url}"),
-    };
-    let postgres = Store::open(Some(&url), &dir).await.expect("postgres");
-    bench(&postgres, "Postgres").await;
-    postgres.close().await;
-    admin
-        .execute(sqlx::AssertSqlSafe(format!(
-            "drop database {name} with (force)"
-        )))
-        .await
-        .expect("drop database");
+    let db = common::TestDb::postgres().await;
+    bench(&db.store, "Postgres").await;
+    db.finish().await;
 }

@@ -2,19 +2,9 @@
 
 mod common;
 
-use common::TestDb;
 use common::process::{ServerProcess, sample_pipeline, tollgate};
+use common::{TestDb, temp_dir};
 use serde_json::json;
-
-fn temp_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "tollgate-http-{name}-{}-{}",
-        std::process::id(),
-        rand::random::<u32>()
-    ));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
-}
 
 fn start_with_sample(name: &str) -> ServerProcess {
     let sample = sample_pipeline();

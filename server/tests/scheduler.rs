@@ -5,19 +5,9 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::TestDb;
 use common::process::ServerProcess;
+use common::{TestDb, temp_dir};
 use serde_json::{Value, json};
-
-fn temp_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "tollgate-sched-{name}-{}-{}",
-        std::process::id(),
-        rand::random::<u32>()
-    ));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
-}
 
 /// Deploys a pipeline given as YAML and returns the run id.
 async fn deploy(server: &ServerProcess, yaml: &str) -> i64 {

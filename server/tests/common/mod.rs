@@ -34,6 +34,13 @@ fn unique_name() -> String {
     )
 }
 
+/// A new empty directory under the system's temp folder.
+pub fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("tollgate-{name}-{}", unique_name()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
 impl TestDb {
     pub async fn sqlite() -> TestDb {
         let dir = std::env::temp_dir().join(unique_name());

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_router::components::{A, Route, Router, Routes};
 use leptos_router::path;
 
-use crate::pages::{NotFoundPage, PipelinesPage, RunsPage};
+use crate::pages::{NotFoundPage, PipelinesPage, RunPage, RunsPage};
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -18,6 +18,7 @@ pub fn App() -> impl IntoView {
             <main>
                 <Routes fallback=NotFoundPage>
                     <Route path=path!("/") view=RunsPage/>
+                    <Route path=path!("/runs/:id") view=RunPage/>
                     <Route path=path!("/pipelines") view=PipelinesPage/>
                 </Routes>
             </main>

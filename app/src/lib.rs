@@ -15,6 +15,7 @@ compile_error!(
 pub mod api;
 mod app;
 pub mod domain;
+pub mod layout;
 pub mod pages;
 pub mod ui;
 

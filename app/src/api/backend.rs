@@ -8,8 +8,8 @@ use leptos::prelude::use_context;
 use leptos_axum::ResponseOptions;
 
 use super::{
-    ApiError, Deployed, JobView, LogPage, PendingGate, PipelineSummary, RunDetail, RunSummary,
-    SavedPipeline, WorkspaceFile,
+    ApiError, Deployed, JobView, LogPage, PendingGate, PipelineSummary, RunDetail, RunProgress,
+    RunSummary, SavedPipeline, WorkspaceFile,
 };
 use crate::domain::{Decision, Pipeline};
 
@@ -29,6 +29,9 @@ pub trait Backend: Send + Sync + 'static {
     /// Validates and expands the pipeline, stores a new run and starts it.
     async fn deploy(&self, pipeline: Pipeline) -> Result<Deployed, ApiError>;
     async fn get_run(&self, run: i64) -> Result<RunDetail, ApiError>;
+    async fn run_statuses(&self, run: i64) -> Result<RunProgress, ApiError>;
+    /// The pipeline a run was deployed from.
+    async fn run_pipeline(&self, run: i64) -> Result<Pipeline, ApiError>;
     /// Waiting gates (of one run, or of all), oldest activation first.
     async fn pending_gates(&self, run: Option<i64>) -> Result<Vec<PendingGate>, ApiError>;
     async fn decide_gate(

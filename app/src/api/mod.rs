@@ -17,10 +17,10 @@ pub use error::{ApiError, Problem};
 pub use files::{job_log, list_files};
 pub use gates::{decide_gate, pending_gates};
 pub use pipelines::{get_pipeline, list_pipelines, save_pipeline};
-pub use runs::{cancel_job, cancel_run, deploy_pipeline, get_run, list_runs};
+pub use runs::{cancel_job, cancel_run, deploy_pipeline, get_run, list_runs, run_statuses};
 pub use types::{
-    Deployed, Edge, GateView, JobKind, JobView, LogPage, PendingGate, PipelineSource,
-    PipelineSummary, RunDetail, RunSummary, SavedPipeline, WorkspaceFile,
+    Deployed, Edge, GateView, JobKind, JobProgress, JobView, LogPage, PendingGate, PipelineSource,
+    PipelineSummary, RunDetail, RunProgress, RunSummary, SavedPipeline, WorkspaceFile,
 };
 
 /// Who made a request: the name sent with it until there is authentication.

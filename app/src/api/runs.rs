@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use super::{ApiError, Deployed, JobView, PipelineSource, RunDetail, RunSummary};
+use super::{ApiError, Deployed, JobView, PipelineSource, RunDetail, RunProgress, RunSummary};
 
 /// `POST /api/list_runs` `{"limit": 100}` (optional): the newest runs, newest first.
 #[server(prefix = "/api", endpoint = "list_runs", input = server_fn::codec::Json)]
@@ -12,22 +12,25 @@ pub async fn list_runs(limit: Option<u32>) -> Result<Vec<RunSummary>, ApiError> 
     reply(backend()?.list_runs(limit).await)
 }
 
-/// `POST /api/deploy_pipeline` `{"spec": "<YAML or JSON text, or a pipeline object>"}` or
-/// `{"name": "<saved pipeline>"}`: validates, injects the gates and starts a new run.
+/// `POST /api/deploy_pipeline` `{"spec": "<YAML or JSON text, or a pipeline object>"}`,
+/// `{"name": "<saved pipeline>"}` or `{"run_id": 1}` (the same pipeline as that run):
+/// validates, injects the gates and starts a new run.
 #[server(prefix = "/api", endpoint = "deploy_pipeline", input = server_fn::codec::Json)]
 pub async fn deploy_pipeline(
     spec: Option<PipelineSource>,
     name: Option<String>,
+    run_id: Option<i64>,
 ) -> Result<Deployed, ApiError> {
     use super::backend::{backend, reply};
     let result = async {
         let backend = backend()?;
-        let pipeline = match (spec, name) {
-            (Some(spec), None) => spec.into_pipeline()?,
-            (None, Some(name)) => backend.get_pipeline(&name).await?.pipeline,
+        let pipeline = match (spec, name, run_id) {
+            (Some(spec), None, None) => spec.into_pipeline()?,
+            (None, Some(name), None) => backend.get_pipeline(&name).await?.pipeline,
+            (None, None, Some(run)) => backend.run_pipeline(run).await?,
             _ => {
                 return Err(ApiError::bad_request(
-                    "give either `spec` (the pipeline) or `name` (a saved pipeline), not both",
+                    "give exactly one of `spec` (the pipeline), `name` (a saved pipeline) or `run_id` (deploy that run's pipeline again)",
                 ));
             }
         };
@@ -42,6 +45,14 @@ pub async fn deploy_pipeline(
 pub async fn get_run(run_id: i64) -> Result<RunDetail, ApiError> {
     use super::backend::{backend, reply};
     reply(backend()?.get_run(run_id).await)
+}
+
+/// `POST /api/run_statuses` `{"run_id": 1}`: the run's progress and each job's status,
+/// reason, times and log size (what the run page polls).
+#[server(prefix = "/api", endpoint = "run_statuses", input = server_fn::codec::Json)]
+pub async fn run_statuses(run_id: i64) -> Result<RunProgress, ApiError> {
+    use super::backend::{backend, reply};
+    reply(backend()?.run_statuses(run_id).await)
 }
 
 /// `POST /api/cancel_run` `{"run_id": 1, "by": "ana"}`: kills running jobs, cancels

@@ -160,3 +160,21 @@ pub struct WorkspaceFile {
     /// The job that last wrote it, when only one job ran at that moment.
     pub written_by: Option<String>,
 }
+
+/// What changes while a run goes on: polled by the run page after the first `get_run`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunProgress {
+    pub run: RunSummary,
+    pub jobs: Vec<JobProgress>,
+}
+
+/// The changing part of one job.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobProgress {
+    pub id: String,
+    pub status: JobStatus,
+    pub reason: Option<String>,
+    pub started_at_ms: Option<i64>,
+    pub finished_at_ms: Option<i64>,
+    pub log_bytes: u64,
+}

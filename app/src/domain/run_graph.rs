@@ -161,6 +161,45 @@ impl RunGraph {
         self.nodes.iter().find(|node| node.id == id)
     }
 
+    /// The pipeline this graph was expanded from (gates folded back into their source
+    /// jobs), so a run can be deployed again exactly as it was.
+    pub fn to_pipeline(&self) -> crate::domain::Pipeline {
+        use crate::domain::{GateSpec, JobSpec};
+        let source_of = |id: &str| match self.node(id).map(|node| &node.kind) {
+            Some(NodeKind::Gate { source, .. }) => source.clone(),
+            _ => id.to_string(),
+        };
+        let jobs = self
+            .nodes
+            .iter()
+            .filter_map(|node| match &node.kind {
+                NodeKind::Gate { .. } => None,
+                NodeKind::Task { run, env, timeout } => Some(JobSpec {
+                    id: node.id.clone(),
+                    run: run.clone(),
+                    depends_on: node.depends_on.iter().map(|d| source_of(d)).collect(),
+                    env: env.clone(),
+                    timeout: *timeout,
+                    gate: self.gates().find_map(|gate| match &gate.kind {
+                        NodeKind::Gate {
+                            message,
+                            timeout_secs,
+                            source,
+                        } if *source == node.id => Some(GateSpec {
+                            message: message.clone(),
+                            timeout: Some(*timeout_secs),
+                        }),
+                        _ => None,
+                    }),
+                }),
+            })
+            .collect();
+        crate::domain::Pipeline {
+            name: self.pipeline.clone(),
+            jobs,
+        }
+    }
+
     /// The injected gates, in graph order.
     pub fn gates(&self) -> impl Iterator<Item = &RunNode> {
         self.nodes.iter().filter(|node| node.is_gate())

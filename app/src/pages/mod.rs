@@ -2,8 +2,10 @@
 
 mod not_found;
 mod pipelines;
+mod run;
 mod runs;
 
 pub use not_found::NotFoundPage;
 pub use pipelines::PipelinesPage;
+pub use run::RunPage;
 pub use runs::RunsPage;

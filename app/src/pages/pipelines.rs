@@ -130,17 +130,17 @@ fn PipelinesTable(
     }
 }
 
-/// Starts a new run of a saved pipeline and goes to the runs list.
+/// Starts a new run of a saved pipeline and opens its run page.
 #[component]
 fn DeployButton(name: String) -> impl IntoView {
     let navigate = use_navigate();
     let deploy = Action::new_local(move |name: &String| {
         let name = name.clone();
-        async move { deploy_pipeline(None, Some(name)).await }
+        async move { deploy_pipeline(None, Some(name), None).await }
     });
     Effect::new(move |_| {
-        if let Some(Ok(_)) = deploy.value().get() {
-            navigate("/", Default::default());
+        if let Some(Ok(deployed)) = deploy.value().get() {
+            navigate(&format!("/runs/{}", deployed.run_id), Default::default());
         }
     });
     let label = format!("Deploy {name}");

@@ -67,8 +67,12 @@ fn RunsTable(runs: Vec<RunSummary>) -> impl IntoView {
                         let waiting = run.waiting_gates;
                         view! {
                             <tr>
-                                <td>{run.pipeline.clone()}</td>
-                                <td class="mono">{format!("#{}", run.id)}</td>
+                                <td>
+                                    <A href=format!("/runs/{}", run.id)>{run.pipeline.clone()}</A>
+                                </td>
+                                <td class="mono">
+                                    <A href=format!("/runs/{}", run.id)>{format!("#{}", run.id)}</A>
+                                </td>
                                 <td>
                                     <StatusBadge status=run.status.as_str()/>
                                     {(waiting > 0)

@@ -6,6 +6,6 @@ mod interval;
 mod status_badge;
 
 pub use fetched::{ErrorMessage, list_view};
-pub use format::{format_elapsed, format_time};
+pub use format::{format_bytes, format_elapsed, format_time, now_ms};
 pub use interval::use_interval;
 pub use status_badge::StatusBadge;

@@ -8,8 +8,8 @@ use async_trait::async_trait;
 
 use app::api::backend::Backend;
 use app::api::{
-    ApiError, Deployed, JobView, LogPage, PendingGate, PipelineSummary, RunDetail, RunSummary,
-    SavedPipeline, WorkspaceFile,
+    ApiError, Deployed, JobProgress, JobView, LogPage, PendingGate, PipelineSummary, RunDetail,
+    RunProgress, RunSummary, SavedPipeline, WorkspaceFile,
 };
 use app::domain::{Decision, Event, Pipeline, expand};
 
@@ -161,6 +161,29 @@ impl Backend for StoreBackend {
                 .collect(),
             edges: views::edges(state.graph()),
         })
+    }
+
+    async fn run_statuses(&self, run: i64) -> Result<RunProgress, ApiError> {
+        let summary = self.store.run_summary(run).await?;
+        let jobs = self.store.jobs(run).await?;
+        Ok(RunProgress {
+            run: views::run_summary(summary),
+            jobs: jobs
+                .into_iter()
+                .map(|job| JobProgress {
+                    log_bytes: u64::try_from(job.log_bytes).unwrap_or(0),
+                    id: job.job_id,
+                    status: job.status,
+                    reason: job.reason,
+                    started_at_ms: job.started_at,
+                    finished_at_ms: job.finished_at,
+                })
+                .collect(),
+        })
+    }
+
+    async fn run_pipeline(&self, run: i64) -> Result<Pipeline, ApiError> {
+        Ok(self.store.load_state(run).await?.graph().to_pipeline())
     }
 
     async fn pending_gates(&self, run: Option<i64>) -> Result<Vec<PendingGate>, ApiError> {

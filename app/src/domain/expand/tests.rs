@@ -153,3 +153,15 @@ fn graph_snapshot_round_trips_as_json() {
         graph
     );
 }
+
+#[test]
+fn a_run_graph_folds_back_into_its_pipeline() {
+    let graph = expanded(vec![
+        job("evaluate", &["train"]),
+        job("train", &["preprocess"]),
+        gated("preprocess", &[], "check", Some(300)),
+        gated("side", &["preprocess"], "other", None),
+    ]);
+    let again = expand(&graph.to_pipeline()).expect("valid");
+    assert_eq!(again, graph);
+}

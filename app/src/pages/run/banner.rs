@@ -1,0 +1,212 @@
+//! The approval banner: appears by itself when a gate waits, one gate at a time in the
+//! order they started waiting, with the source job's files one click away.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use super::RunContext;
+use super::files::{FilePreview, PreviewTarget};
+use crate::api::{
+    ApiError, JobView, PendingGate, WorkspaceFile, decide_gate, list_files, pending_gates,
+};
+use crate::domain::{Decision, GateDecision, format_duration};
+use crate::ui::{ErrorMessage, now_ms};
+
+/// What happened to the last decision made from this banner.
+#[derive(Clone, Debug)]
+enum Outcome {
+    /// What was decided, e.g. `hitl-gate-preprocess approved.`
+    Decided(String),
+    Refused(ApiError),
+}
+
+fn decided(gate: &JobView) -> String {
+    let verb = gate
+        .gate
+        .as_ref()
+        .and_then(|g| g.decision)
+        .map_or("decided", |decision| match decision {
+            GateDecision::Approved => "approved",
+            GateDecision::Rejected => "rejected",
+            GateDecision::TimedOut => "timed out",
+        });
+    format!("{} {verb}.", gate.id)
+}
+
+#[component]
+pub fn ApprovalBanner() -> impl IntoView {
+    let context = expect_context::<RunContext>();
+    let run_id = context.run_id;
+    let gates = RwSignal::new(Vec::<PendingGate>::new());
+    let files = RwSignal::new(Vec::<WorkspaceFile>::new());
+    let outcome = RwSignal::new(None::<Outcome>);
+    let preview = RwSignal::new(None::<PreviewTarget>);
+    // Lives here, not in the card, so a refresh of the card keeps what was typed.
+    let draft = RwSignal::new(String::new());
+
+    let load = move || {
+        spawn_local(async move {
+            if let Ok(waiting) = pending_gates(Some(run_id)).await {
+                let any = !waiting.is_empty();
+                if gates.with_untracked(|known| *known != waiting) {
+                    gates.set(waiting);
+                }
+                if any
+                    && let Ok(listed) = list_files(run_id).await
+                    && files.with_untracked(|known| *known != listed)
+                {
+                    files.set(listed);
+                }
+            }
+        });
+    };
+    Effect::new(move |_| {
+        context.tick.track();
+        if !context.finished() || !gates.with_untracked(Vec::is_empty) {
+            load();
+        }
+    });
+
+    let decide = Action::new_local(
+        move |(gate, decision, comment): &(String, Decision, String)| {
+            let (gate, decision, comment) = (gate.clone(), *decision, comment.clone());
+            async move {
+                let comment = (!comment.trim().is_empty()).then_some(comment);
+                let result = decide_gate(run_id, gate, decision, None, comment).await;
+                if result.is_ok() {
+                    draft.set(String::new());
+                }
+                outcome.set(Some(match result {
+                    Ok(view) => Outcome::Decided(decided(&view)),
+                    Err(error) => Outcome::Refused(error),
+                }));
+                load();
+                context.refresh();
+            }
+        },
+    );
+
+    view! {
+        {move || {
+            gates
+                .with(|all| all.first().cloned().map(|gate| (gate, all.len())))
+                .map(|(gate, waiting)| {
+                    let source_files: Vec<WorkspaceFile> = files.with(|all| {
+                        all.iter()
+                            .filter(|file| file.written_by.as_deref() == Some(gate.source.as_str()))
+                            .cloned()
+                            .collect()
+                    });
+                    view! {
+                        <GateCard
+                            gate
+                            waiting
+                            source_files
+                            pending=decide.pending()
+                            on_decide=move |gate, decision, comment| {
+                                decide.dispatch((gate, decision, comment));
+                            }
+                            preview
+                            comment=draft
+                        />
+                    }
+                })
+        }}
+        {move || {
+            outcome
+                .get()
+                .map(|outcome| match outcome {
+                    Outcome::Decided(message) => {
+                        view! { <p class="outcome" role="status">{message}</p> }.into_any()
+                    }
+                    Outcome::Refused(error) => view! { <ErrorMessage error/> }.into_any(),
+                })
+        }}
+        <FilePreview target=preview/>
+    }
+}
+
+#[component]
+fn GateCard(
+    gate: PendingGate,
+    waiting: usize,
+    source_files: Vec<WorkspaceFile>,
+    pending: Memo<bool>,
+    on_decide: impl Fn(String, Decision, String) + Clone + Send + Sync + 'static,
+    preview: RwSignal<Option<PreviewTarget>>,
+    comment: RwSignal<String>,
+) -> impl IntoView {
+    let context = expect_context::<RunContext>();
+    let run_id = context.run_id;
+    let (activated, deadline) = (gate.activated_at_ms, gate.deadline_at_ms);
+    let clock = move || {
+        context.tick.track();
+        let now = now_ms();
+        let waited = format_duration(u64::try_from((now - activated) / 1000).unwrap_or(0));
+        let left = format_duration(u64::try_from((deadline - now) / 1000).unwrap_or(0));
+        format!("waiting {waited} · {left} left")
+    };
+    let approve = {
+        let (on_decide, id) = (on_decide.clone(), gate.gate.clone());
+        move |_| on_decide(id.clone(), Decision::Approve, comment.get_untracked())
+    };
+    let reject = {
+        let (on_decide, id) = (on_decide.clone(), gate.gate.clone());
+        move |_| on_decide(id.clone(), Decision::Reject, comment.get_untracked())
+    };
+    let files = source_files
+        .into_iter()
+        .map(|file| {
+            let path = file.path.clone();
+            let href = format!("/files/{run_id}/{path}");
+            view! {
+                <li>
+                    <button
+                        class="link"
+                        on:click={
+                            let path = path.clone();
+                            move |_| preview.set(Some(PreviewTarget { run_id, path: path.clone() }))
+                        }
+                    >
+                        {path.clone()}
+                    </button>
+                    <a class="muted" href=href download aria-label=format!("Download {path}")>
+                        "download"
+                    </a>
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="banner" role="region" aria-label="Approval needed">
+            <div class="banner-main">
+                <div class="banner-head">
+                    <span class="badge hitl">"HITL"</span>
+                    <strong class="mono gate-id">{gate.gate.clone()}</strong>
+                    <span class="muted">{format!("1 of {waiting} waiting")}</span>
+                    <span class="muted">{clock}</span>
+                </div>
+                <p class="gate-message">{gate.message.clone()}</p>
+                <ul class="gate-files" aria-label=format!("Files written by {}", gate.source)>
+                    {files}
+                </ul>
+            </div>
+            <div class="banner-actions">
+                <label class="comment">
+                    <span class="muted">"Comment (optional)"</span>
+                    <input
+                        type="text"
+                        prop:value=move || comment.get()
+                        on:input=move |event| comment.set(event_target_value(&event))
+                    />
+                </label>
+                <button class="button approve" disabled=move || pending.get() on:click=approve>
+                    "Approve"
+                </button>
+                <button class="button reject" disabled=move || pending.get() on:click=reject>
+                    "Reject"
+                </button>
+            </div>
+        </section>
+    }
+}

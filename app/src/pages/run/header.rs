@@ -1,0 +1,115 @@
+//! The run's header: what it is, how far it got, and the run-wide actions.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
+
+use super::RunContext;
+use crate::api::{cancel_run, deploy_pipeline};
+use crate::domain::JobStatus;
+use crate::ui::{ErrorMessage, StatusBadge, format_elapsed};
+
+#[component]
+pub fn RunHeader(pipeline: String) -> impl IntoView {
+    let context = expect_context::<RunContext>();
+    let run_id = context.run_id;
+    let navigate = use_navigate();
+
+    let cancel = Action::new_local(move |_: &()| async move {
+        let result = cancel_run(run_id, None).await;
+        context.refresh();
+        result
+    });
+    let again = Action::new_local(move |_: &()| deploy_pipeline(None, None, Some(run_id)));
+    Effect::new(move |_| {
+        if let Some(Ok(deployed)) = again.value().get() {
+            navigate(&format!("/runs/{}", deployed.run_id), Default::default());
+        }
+    });
+
+    let summary = move || context.progress.get().map(|p| p.run);
+    let count = move |status: JobStatus| {
+        context.progress.with(|p| {
+            p.as_ref()
+                .map_or(0, |p| p.jobs.iter().filter(|j| j.status == status).count())
+        })
+    };
+    let percent = move || {
+        summary().map_or(0.0, |run| {
+            if run.total_jobs == 0 {
+                0.0
+            } else {
+                f64::from(run.completed_jobs) * 100.0 / f64::from(run.total_jobs)
+            }
+        })
+    };
+
+    view! {
+        <header class="run-header">
+            <div class="run-title">
+                <h1>{pipeline}</h1>
+                <span class="mono muted">{format!("run #{run_id}")}</span>
+                {move || summary().map(|run| view! { <StatusBadge status=run.status.as_str()/> })}
+                {move || {
+                    summary()
+                        .map(|run| {
+                            view! {
+                                <span class="muted">
+                                    {format_elapsed(run.created_at_ms, run.finished_at_ms)}
+                                </span>
+                            }
+                        })
+                }}
+            </div>
+            <div class="run-actions">
+                <button
+                    class="button danger"
+                    disabled=move || context.finished() || cancel.pending().get()
+                    on:click=move |_| {
+                        cancel.dispatch(());
+                    }
+                >
+                    "Cancel run"
+                </button>
+                <button
+                    class="button"
+                    disabled=move || again.pending().get()
+                    on:click=move |_| {
+                        again.dispatch(());
+                    }
+                >
+                    "Deploy again"
+                </button>
+            </div>
+            <div class="run-progress">
+                <div
+                    class="progress"
+                    role="progressbar"
+                    aria-label="Jobs completed"
+                    aria-valuemin="0"
+                    aria-valuemax="100"
+                    aria-valuenow=move || format!("{:.0}", percent())
+                >
+                    <div class="progress-fill" style=move || format!("width: {:.1}%", percent())></div>
+                </div>
+                <span class="counts">
+                    {move || {
+                        summary()
+                            .map(|run| format!("{}/{} completed", run.completed_jobs, run.total_jobs))
+                    }}
+                    {JobStatus::ALL
+                        .into_iter()
+                        .map(|status| {
+                            view! {
+                                <span class=format!("count status-text-{}", status.as_str().to_lowercase())>
+                                    {move || format!("{} {}", count(status), status.as_str().to_lowercase())}
+                                </span>
+                            }
+                        })
+                        .collect_view()}
+                </span>
+            </div>
+            {move || cancel.value().get().and_then(Result::err).map(|error| view! { <ErrorMessage error/> })}
+            {move || again.value().get().and_then(Result::err).map(|error| view! { <ErrorMessage error/> })}
+        </header>
+    }
+}

@@ -1,0 +1,126 @@
+// The run page as a reviewer uses it: the live graph, the banner, files and logs.
+import type { APIRequestContext, Page } from "@playwright/test";
+import { test, expect } from "./fixtures";
+
+async function deploy(request: APIRequestContext, spec: string): Promise<number> {
+  const response = await request.post("/api/deploy_pipeline", {
+    data: { spec },
+    headers: { accept: "application/json" },
+  });
+  expect(response.status(), await response.text()).toBe(200);
+  return (await response.json()).run_id;
+}
+
+function node(page: Page, job: string) {
+  return page.locator(`[data-job="${job}"]`);
+}
+
+async function expectStatus(page: Page, job: string, status: string, timeout = 15_000) {
+  await expect(node(page, job)).toHaveClass(new RegExp(`status-${status}`), { timeout });
+}
+
+test("the review workflow: read the report, approve, training runs", async ({ page }) => {
+  await page.goto("/pipelines");
+  await page.getByRole("button", { name: "Deploy review-workflow" }).click();
+  await expect(page).toHaveURL(/\/runs\/\d+$/);
+  await expect(page.getByRole("heading", { name: "review-workflow" })).toBeVisible();
+
+  await expectStatus(page, "preprocess", "completed");
+  const files = page.getByRole("region", { name: "Workspace Files" });
+  await expect(files.getByText("preprocessing_report.txt")).toBeVisible();
+
+  const banner = page.getByRole("region", { name: "Approval needed" });
+  await expect(banner).toBeVisible();
+  await expect(banner).toContainText("Review data quality report before training begins");
+  await expect(banner).toContainText("hitl-gate-preprocess");
+  await expect(banner).toContainText("1 of 1 waiting");
+  await expectStatus(page, "hitl-gate-preprocess", "running");
+  await expectStatus(page, "train", "pending");
+
+  const download = page.waitForEvent("download");
+  await files.getByRole("link", { name: "Download preprocessing_report.txt" }).click();
+  const report = await download;
+  expect(report.suggestedFilename()).toBe("preprocessing_report.txt");
+  const path = await report.path();
+  const { readFileSync } = await import("node:fs");
+  expect(readFileSync(path, "utf8")).toContain("Data quality report");
+
+  await banner.getByRole("button", { name: "preprocessing_report.txt" }).click();
+  const preview = page.getByRole("dialog", { name: "Preview of preprocessing_report.txt" });
+  await expect(preview).toBeVisible();
+  await expect(preview.frameLocator("iframe").locator("body")).toContainText("rows: 10000");
+  await preview.getByRole("button", { name: "Close the preview" }).click();
+
+  await banner.getByRole("textbox").fill("report looks right");
+  await banner.getByRole("button", { name: "Approve" }).click();
+  await expect(banner).toBeHidden();
+  await expectStatus(page, "hitl-gate-preprocess", "completed");
+  await expectStatus(page, "train", "completed");
+  await expectStatus(page, "evaluate", "completed");
+  await expect(page.locator(".run-title")).toContainText("COMPLETED");
+});
+
+test("a rejection fails the gate and cancels what comes after it", async ({ page, request }) => {
+  const id = await deploy(
+    request,
+    "name: rejected\njobs:\n  - {id: preprocess, run: echo ok > report.txt, gate: {message: Check the report}}\n  - {id: train, run: echo train, depends_on: [preprocess]}\n  - {id: evaluate, run: echo eval, depends_on: [train]}\n",
+  );
+  await page.goto(`/runs/${id}`);
+  const banner = page.getByRole("region", { name: "Approval needed" });
+  await expect(banner).toContainText("Check the report");
+  await banner.getByRole("button", { name: "Reject" }).click();
+  await expect(banner).toBeHidden();
+  await expectStatus(page, "hitl-gate-preprocess", "failed");
+  await expectStatus(page, "train", "cancelled");
+  await expectStatus(page, "evaluate", "cancelled");
+  await expect(page.locator(".run-title")).toContainText("FAILED");
+});
+
+test("a gate with a 2 s timeout fails by itself and says why", async ({ page, request }) => {
+  const id = await deploy(
+    request,
+    "name: hurry\njobs:\n  - {id: quick, run: echo quick, gate: {message: Decide fast, timeout: 2}}\n  - {id: after, run: echo after, depends_on: [quick]}\n",
+  );
+  await page.goto(`/runs/${id}`);
+  await expectStatus(page, "hitl-gate-quick", "failed");
+  await expectStatus(page, "after", "cancelled");
+  await expect(page.getByRole("region", { name: "Approval needed" })).toBeHidden();
+  await node(page, "hitl-gate-quick").click();
+  const log = page.getByRole("complementary", { name: "Job log" });
+  await expect(log).toContainText("FAILED — timed out after 2s");
+  await expect(log).toContainText("timed out after 2s at");
+});
+
+test("two gates on parallel branches are decided one at a time", async ({ page, request }) => {
+  const id = await deploy(
+    request,
+    "name: branches\njobs:\n  - {id: left, run: echo left, gate: {message: Check the left branch}}\n  - {id: left_next, run: echo left next, depends_on: [left]}\n  - {id: right, run: sleep 0.5 && echo right, gate: {message: Check the right branch}}\n  - {id: right_next, run: echo right next, depends_on: [right]}\n",
+  );
+  await page.goto(`/runs/${id}`);
+  const banner = page.getByRole("region", { name: "Approval needed" });
+  await expect(banner).toContainText("1 of 2 waiting");
+  await expect(banner).toContainText("Check the left branch");
+  await banner.getByRole("button", { name: "Approve" }).click();
+  await expect(banner).toContainText("Check the right branch");
+  await expect(banner).toContainText("1 of 1 waiting");
+  await banner.getByRole("button", { name: "Reject" }).click();
+  await expect(banner).toBeHidden();
+  await expectStatus(page, "left_next", "completed");
+  await expectStatus(page, "right_next", "cancelled");
+});
+
+test("clicking a node shows its log, and a running job's log grows", async ({ page, request }) => {
+  const id = await deploy(
+    request,
+    "name: chatty\njobs:\n  - id: talk\n    run: for i in 1 2 3 4 5 6; do echo line $i; sleep 1; done\n",
+  );
+  await page.goto(`/runs/${id}`);
+  await expectStatus(page, "talk", "running");
+  await node(page, "talk").click();
+  const log = page.getByRole("complementary", { name: "Job log" });
+  await expect(log).toContainText("line 1");
+  await expect(log).not.toContainText("line 5");
+  await expect(log).toContainText("line 5", { timeout: 10_000 });
+  await expectStatus(page, "talk", "completed");
+  await expect(log).toContainText("line 6");
+});

@@ -7,7 +7,11 @@ export const test = base.extend({
     const errors: string[] = [];
     page.on("pageerror", (error) => errors.push(`page error: ${error.message}`));
     page.on("console", (message) => {
-      if (message.type() === "error") errors.push(`console error: ${message.text()}`);
+      const text = message.text();
+      // A refused request (e.g. a 409 for a gate decided by someone else) is shown to the
+      // user by the page itself; the browser also logs it, which is not a fault.
+      const refused = /^Failed to load resource: the server responded with a status of 4\d\d/;
+      if (message.type() === "error" && !refused.test(text)) errors.push(`console error: ${text}`);
     });
     await use(page);
     expect(errors, "the browser reported errors").toEqual([]);

@@ -124,3 +124,96 @@ test("clicking a node shows its log, and a running job's log grows", async ({ pa
   await expectStatus(page, "talk", "completed");
   await expect(log).toContainText("line 6");
 });
+
+test("someone else deciding first is shown, not swallowed", async ({ page, request }) => {
+  const id = await deploy(
+    request,
+    "name: contested\njobs:\n  - {id: report, run: echo ok, gate: {message: Two reviewers look at this}}\n  - {id: next, run: echo next, depends_on: [report]}\n",
+  );
+  await page.goto(`/runs/${id}`);
+  const banner = page.getByRole("region", { name: "Approval needed" });
+  await expect(banner).toContainText("Two reviewers look at this");
+  // Hold the banner's polling so it still offers the gate after the other decision.
+  await page.route("**/api/pending_gates", () => {});
+  const other = await request.post("/api/decide_gate", {
+    data: { run_id: id, gate: "hitl-gate-report", decision: "reject", by: "dana" },
+    headers: { accept: "application/json" },
+  });
+  expect(other.status()).toBe(200);
+  await banner.getByRole("button", { name: "Approve" }).click();
+  await expect(page.getByRole("alert")).toContainText(
+    "gate `hitl-gate-report` was already rejected by dana at",
+  );
+  await page.unroute("**/api/pending_gates");
+  await expect(banner).toBeHidden();
+  await expectStatus(page, "next", "cancelled");
+});
+
+test("the page is usable from the keyboard", async ({ page, request }) => {
+  const id = await deploy(
+    request,
+    "name: keyboard\njobs:\n  - {id: first, run: echo typed, gate: {message: Approve with the keyboard}}\n  - {id: second, run: echo done, depends_on: [first]}\n",
+  );
+  await page.goto(`/runs/${id}`);
+  await expectStatus(page, "first", "completed");
+  await node(page, "first").focus();
+  await page.keyboard.press("Enter");
+  await expect(page.getByRole("complementary", { name: "Job log" })).toContainText("typed");
+  const approve = page.getByRole("region", { name: "Approval needed" }).getByRole("button", { name: "Approve" });
+  await approve.focus();
+  await page.keyboard.press("Enter");
+  await expectStatus(page, "second", "completed");
+  await expect(node(page, "hitl-gate-first")).toHaveAttribute("aria-label", "hitl-gate-first: COMPLETED");
+});
+
+test("the header deploys the same pipeline again and cancels a run", async ({ page, request }) => {
+  const id = await deploy(
+    request,
+    "name: again\njobs:\n  - {id: slow, run: sleep 20}\n  - {id: after, run: echo never, depends_on: [slow]}\n",
+  );
+  await page.goto(`/runs/${id}`);
+  await expectStatus(page, "slow", "running");
+  await page.getByRole("button", { name: "Deploy again" }).click();
+  await expect(page).toHaveURL(new RegExp(`/runs/(?!${id}$)\\d+$`));
+  await expect(page.getByRole("heading", { name: "again" })).toBeVisible();
+  await expectStatus(page, "slow", "running");
+  await page.getByRole("button", { name: "Cancel run" }).click();
+  await expectStatus(page, "slow", "cancelled");
+  await expectStatus(page, "after", "cancelled");
+  await expect(page.locator(".run-title")).toContainText("CANCELLED");
+  await page.goto(`/runs/${id}`);
+  await page.getByRole("button", { name: "Cancel run" }).click();
+  await expectStatus(page, "slow", "cancelled");
+});
+
+test("the files panel filters by path", async ({ page, request }) => {
+  const id = await deploy(
+    request,
+    "name: files\njobs:\n  - {id: write, run: mkdir -p out && echo a > out/alpha.txt && echo bb > beta.csv}\n",
+  );
+  await page.goto(`/runs/${id}`);
+  const files = page.getByRole("region", { name: "Workspace Files" });
+  await expect(files.getByText("out/alpha.txt")).toBeVisible();
+  await expect(files.getByText("beta.csv")).toBeVisible();
+  await expect(files.getByRole("row", { name: /beta\.csv/ })).toContainText("3 B");
+  await files.getByRole("searchbox", { name: "Filter files" }).fill("alpha");
+  await expect(files.getByText("beta.csv")).toBeHidden();
+  await expect(files.getByText("out/alpha.txt")).toBeVisible();
+});
+
+test("a 500-job graph lays out and renders", async ({ page, request }) => {
+  const lines = ["name: big", "jobs:"];
+  for (let chain = 0; chain < 50; chain++) {
+    for (let step = 0; step < 10; step++) {
+      const depends = step === 0 ? "" : `, depends_on: [c${chain}_${step - 1}]`;
+      lines.push(`  - {id: c${chain}_${step}, run: 'true'${depends}}`);
+    }
+  }
+  const id = await deploy(request, lines.join("\n") + "\n");
+  const started = Date.now();
+  await page.goto(`/runs/${id}`);
+  await expect(page.locator("[data-job]")).toHaveCount(500, { timeout: 20_000 });
+  console.log(`500-job run page rendered in ${Date.now() - started} ms`);
+  await page.getByRole("button", { name: "Zoom out" }).click();
+  await node(page, "c49_9").scrollIntoViewIfNeeded();
+});

@@ -34,6 +34,7 @@ test("the review workflow: read the report, approve, training runs", async ({ pa
   await expect(banner).toContainText("Review data quality report before training begins");
   await expect(banner).toContainText("hitl-gate-preprocess");
   await expect(banner).toContainText("1 of 1 waiting");
+  await expect(banner).toContainText(/waiting \d+s · 1d 23h 59m \d+s left/);
   await expectStatus(page, "hitl-gate-preprocess", "running");
   await expectStatus(page, "train", "pending");
 
@@ -85,6 +86,10 @@ test("a gate with a 2 s timeout fails by itself and says why", async ({ page, re
   await expectStatus(page, "hitl-gate-quick", "failed");
   await expectStatus(page, "after", "cancelled");
   await expect(page.getByRole("region", { name: "Approval needed" })).toBeHidden();
+  // Hovering shows the id, status, reason and duration (the node's SVG title).
+  await expect(node(page, "hitl-gate-quick").locator("title")).toHaveText(
+    /^hitl-gate-quick\nFAILED\ntimed out after 2s\n2s$/,
+  );
   await node(page, "hitl-gate-quick").click();
   const log = page.getByRole("complementary", { name: "Job log" });
   await expect(log).toContainText("FAILED — timed out after 2s");

@@ -120,10 +120,11 @@ fn main() {
             let mut state = RunState::new(graph.clone());
             events = run_to_completion(&mut state);
         });
+        let drawing = time(5, || app::layout::layout(&graph));
         println!(
             "{jobs:>5} jobs ({nodes} nodes with gates): parse YAML {parse:>10.2?}  \
              validate+inject {expansion:>10.2?}  whole run through the state machine \
-             {run:>10.2?} ({events} events)"
+             {run:>10.2?} ({events} events)  graph layout {drawing:>10.2?}"
         );
     }
 }

@@ -14,6 +14,7 @@ compile_error!(
 
 pub mod api;
 mod app;
+pub mod constructor;
 pub mod domain;
 pub mod layout;
 pub mod pages;

@@ -1,0 +1,317 @@
+//! The draft: nodes, edges and positions, and its conversion to and from a pipeline.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{DEFAULT_GATE_TIMEOUT_SECS, GateSpec, JobSpec, Pipeline};
+
+/// Positions snap to this many pixels.
+pub const GRID: f64 = 20.0;
+
+/// A pipeline on the canvas.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Draft {
+    pub name: String,
+    pub nodes: Vec<DraftNode>,
+    pub edges: Vec<DraftEdge>,
+    /// The next node key to hand out; keys never repeat within a draft.
+    pub next_key: u32,
+}
+
+/// One job on the canvas, every field as typed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DraftNode {
+    /// Stable while the job id is being edited.
+    pub key: u32,
+    pub id: String,
+    pub run: String,
+    /// `KEY=value` lines.
+    pub env: String,
+    /// Seconds, or blank for none.
+    pub timeout: String,
+    /// Blank means no gate.
+    pub gate_message: String,
+    /// Seconds; starts at 172800 (48 hours).
+    pub gate_timeout: String,
+    pub x: f64,
+    pub y: f64,
+}
+
+/// `to` depends on `from` (keys of nodes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DraftEdge {
+    pub from: u32,
+    pub to: u32,
+}
+
+/// A field that cannot even be read (before the pipeline rules apply).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldProblem {
+    pub node: u32,
+    /// `timeout`, `gate_timeout` or `env`.
+    pub field: &'static str,
+    pub message: String,
+}
+
+/// Node positions by job id, as saved with a pipeline.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Layout {
+    pub positions: BTreeMap<String, (f64, f64)>,
+}
+
+impl Default for Draft {
+    fn default() -> Draft {
+        Draft {
+            name: "new-pipeline".to_string(),
+            nodes: Vec::new(),
+            edges: Vec::new(),
+            next_key: 1,
+        }
+    }
+}
+
+impl DraftNode {
+    /// A fresh node with the sidebar's defaults.
+    pub fn new(key: u32, id: String, x: f64, y: f64) -> DraftNode {
+        DraftNode {
+            key,
+            id,
+            run: String::new(),
+            env: String::new(),
+            timeout: String::new(),
+            gate_message: String::new(),
+            gate_timeout: DEFAULT_GATE_TIMEOUT_SECS.to_string(),
+            x,
+            y,
+        }
+    }
+
+    pub fn has_gate(&self) -> bool {
+        !self.gate_message.trim().is_empty()
+    }
+}
+
+/// Rounds a coordinate to the grid.
+pub fn snap(value: f64) -> f64 {
+    (value / GRID).round() * GRID
+}
+
+fn seconds(
+    node: u32,
+    field: &'static str,
+    text: &str,
+    problems: &mut Vec<FieldProblem>,
+) -> Option<u64> {
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    match text.parse::<u64>() {
+        Ok(value) => Some(value),
+        Err(_) => {
+            problems.push(FieldProblem {
+                node,
+                field,
+                message: format!("`{text}` is not a whole number of seconds"),
+            });
+            None
+        }
+    }
+}
+
+impl Draft {
+    pub fn node(&self, key: u32) -> Option<&DraftNode> {
+        self.nodes.iter().find(|node| node.key == key)
+    }
+
+    pub fn node_mut(&mut self, key: u32) -> Option<&mut DraftNode> {
+        self.nodes.iter_mut().find(|node| node.key == key)
+    }
+
+    /// The node whose job id is `id` (the first, if ids repeat).
+    pub fn key_of(&self, id: &str) -> Option<u32> {
+        self.nodes
+            .iter()
+            .find(|node| node.id == id)
+            .map(|node| node.key)
+    }
+
+    /// The pipeline this draft describes, and the fields that could not be read.
+    pub fn to_pipeline(&self) -> (Pipeline, Vec<FieldProblem>) {
+        let mut problems = Vec::new();
+        let ids: HashMap<u32, &str> = self
+            .nodes
+            .iter()
+            .map(|node| (node.key, node.id.as_str()))
+            .collect();
+        let jobs = self
+            .nodes
+            .iter()
+            .map(|node| {
+                let depends_on = self
+                    .edges
+                    .iter()
+                    .filter(|edge| edge.to == node.key)
+                    .filter_map(|edge| ids.get(&edge.from).map(|id| id.to_string()))
+                    .collect();
+                let mut env = BTreeMap::new();
+                for (number, line) in node.env.lines().enumerate() {
+                    let line = line.trim();
+                    if line.is_empty() {
+                        continue;
+                    }
+                    match line.split_once('=') {
+                        Some((name, value)) => {
+                            env.insert(name.trim().to_string(), value.to_string());
+                        }
+                        None => problems.push(FieldProblem {
+                            node: node.key,
+                            field: "env",
+                            message: format!("line {} is not `NAME=value`: `{line}`", number + 1),
+                        }),
+                    }
+                }
+                let timeout = seconds(node.key, "timeout", &node.timeout, &mut problems);
+                let gate_timeout =
+                    seconds(node.key, "gate_timeout", &node.gate_timeout, &mut problems);
+                // A blank message is "no gate", unless the timeout was changed from its
+                // default: then the pipeline rules say why that is a mistake.
+                let changed = gate_timeout.is_some_and(|t| t != DEFAULT_GATE_TIMEOUT_SECS);
+                let gate = (node.has_gate() || changed).then(|| GateSpec {
+                    message: node.gate_message.clone(),
+                    timeout: gate_timeout,
+                });
+                JobSpec {
+                    id: node.id.clone(),
+                    run: node.run.clone(),
+                    depends_on,
+                    env,
+                    timeout,
+                    gate,
+                }
+            })
+            .collect();
+        (
+            Pipeline {
+                name: self.name.clone(),
+                jobs,
+            },
+            problems,
+        )
+    }
+
+    /// The draft of a saved pipeline: positions from `layout`, or a tidy column-per-layer
+    /// arrangement for jobs it does not place.
+    pub fn from_pipeline(pipeline: &Pipeline, layout: &Layout) -> Draft {
+        let mut draft = Draft {
+            name: pipeline.name.clone(),
+            ..Draft::default()
+        };
+        let depth = layers(pipeline);
+        let mut per_layer: HashMap<usize, usize> = HashMap::new();
+        for (position, job) in pipeline.jobs.iter().enumerate() {
+            let key = draft.next_key;
+            draft.next_key += 1;
+            let (x, y) = layout.positions.get(&job.id).copied().unwrap_or_else(|| {
+                let layer = depth[position];
+                let row = per_layer.entry(layer).or_default();
+                *row += 1;
+                (
+                    GRID * 2.0 + layer as f64 * 240.0,
+                    GRID * 2.0 + (*row - 1) as f64 * 100.0,
+                )
+            });
+            draft.nodes.push(DraftNode {
+                key,
+                id: job.id.clone(),
+                run: job.run.clone(),
+                env: job
+                    .env
+                    .iter()
+                    .map(|(name, value)| format!("{name}={value}"))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+                timeout: job.timeout.map(|t| t.to_string()).unwrap_or_default(),
+                gate_message: job
+                    .gate
+                    .as_ref()
+                    .map(|g| g.message.clone())
+                    .unwrap_or_default(),
+                gate_timeout: job
+                    .gate
+                    .as_ref()
+                    .map_or(DEFAULT_GATE_TIMEOUT_SECS, GateSpec::timeout_secs)
+                    .to_string(),
+                x,
+                y,
+            });
+        }
+        for job in &pipeline.jobs {
+            let Some(to) = draft.key_of(&job.id) else {
+                continue;
+            };
+            for dependency in &job.depends_on {
+                if let Some(from) = draft.key_of(dependency)
+                    && !draft.edges.contains(&DraftEdge { from, to })
+                {
+                    draft.edges.push(DraftEdge { from, to });
+                }
+            }
+        }
+        draft
+    }
+
+    /// Where each job is, to save beside the pipeline.
+    pub fn layout(&self) -> Layout {
+        Layout {
+            positions: self
+                .nodes
+                .iter()
+                .map(|node| (node.id.clone(), (node.x, node.y)))
+                .collect(),
+        }
+    }
+}
+
+/// Each job's layer: 0 for jobs without known dependencies, else one more than the
+/// deepest dependency (cycles are cut where they close).
+fn layers(pipeline: &Pipeline) -> Vec<usize> {
+    let index: HashMap<&str, usize> = pipeline
+        .jobs
+        .iter()
+        .enumerate()
+        .map(|(i, job)| (job.id.as_str(), i))
+        .collect();
+    let mut depth: Vec<Option<usize>> = vec![None; pipeline.jobs.len()];
+    fn visit(
+        at: usize,
+        pipeline: &Pipeline,
+        index: &HashMap<&str, usize>,
+        depth: &mut Vec<Option<usize>>,
+        on_path: &mut Vec<bool>,
+    ) -> usize {
+        if let Some(known) = depth[at] {
+            return known;
+        }
+        on_path[at] = true;
+        let mut deepest = 0;
+        for dependency in &pipeline.jobs[at].depends_on {
+            if let Some(&from) = index.get(dependency.as_str())
+                && !on_path[from]
+            {
+                deepest = deepest.max(visit(from, pipeline, index, depth, on_path) + 1);
+            }
+        }
+        on_path[at] = false;
+        depth[at] = Some(deepest);
+        deepest
+    }
+    let mut on_path = vec![false; pipeline.jobs.len()];
+    (0..pipeline.jobs.len())
+        .map(|at| visit(at, pipeline, &index, &mut depth, &mut on_path))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_router::components::{A, Route, Router, Routes};
 use leptos_router::path;
 
-use crate::pages::{NotFoundPage, PipelinesPage, RunPage, RunsPage};
+use crate::pages::{ConstructorPage, NotFoundPage, PipelinesPage, RunPage, RunsPage};
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -14,12 +14,14 @@ pub fn App() -> impl IntoView {
                 <span class="brand">"Tollgate"</span>
                 <A href="/">"Runs"</A>
                 <A href="/pipelines">"Pipelines"</A>
+                <A href="/constructor">"Constructor"</A>
             </nav>
             <main>
                 <Routes fallback=NotFoundPage>
                     <Route path=path!("/") view=RunsPage/>
                     <Route path=path!("/runs/:id") view=RunPage/>
                     <Route path=path!("/pipelines") view=PipelinesPage/>
+                    <Route path=path!("/constructor") view=ConstructorPage/>
                 </Routes>
             </main>
         </Router>

@@ -507,7 +507,34 @@ async fn unknown_runs_and_jobs_are_named(db: &TestDb) {
     ));
 }
 
+async fn the_constructor_draft_is_kept(db: &TestDb) {
+    let store = &db.store;
+    assert_eq!(store.load_draft("constructor").await.expect("load"), None);
+    store
+        .save_draft("constructor", "{\"v\":1}", T0)
+        .await
+        .expect("save");
+    store
+        .save_draft("constructor", "{\"v\":2}", T0 + 1)
+        .await
+        .expect("replace");
+    assert_eq!(
+        store.load_draft("constructor").await.expect("load"),
+        Some(("{\"v\":2}".to_string(), T0 + 1))
+    );
+    let reopened = db.reopen().await;
+    assert!(
+        reopened
+            .load_draft("constructor")
+            .await
+            .expect("load")
+            .is_some()
+    );
+    reopened.close().await;
+}
+
 on_both_backends!(
+    the_constructor_draft_is_kept,
     migrations_apply_once_and_reopen_cleanly,
     pipelines_are_saved_listed_and_updated,
     a_deploy_stores_the_graph_with_every_job_pending,

@@ -52,6 +52,9 @@ pub trait Backend: Send + Sync + 'static {
         limit: u64,
     ) -> Result<LogPage, ApiError>;
     async fn list_files(&self, run: i64) -> Result<Vec<WorkspaceFile>, ApiError>;
+    /// Keeps the Constructor's draft; returns when.
+    async fn save_draft(&self, draft: crate::constructor::Draft) -> Result<i64, ApiError>;
+    async fn load_draft(&self) -> Result<Option<crate::constructor::Draft>, ApiError>;
 }
 
 /// The backend as the server provides it in context.

@@ -6,6 +6,7 @@
 
 #[cfg(feature = "ssr")]
 pub mod backend;
+mod drafts;
 mod error;
 mod files;
 mod gates;
@@ -13,6 +14,7 @@ mod pipelines;
 mod runs;
 mod types;
 
+pub use drafts::{load_draft, save_draft};
 pub use error::{ApiError, Problem};
 pub use files::{job_log, list_files};
 pub use gates::{decide_gate, pending_gates};

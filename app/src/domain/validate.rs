@@ -101,6 +101,27 @@ impl ValidationError {
     }
 }
 
+impl ValidationError {
+    /// The job field the error is about, for an editor to mark: `id`, `run`,
+    /// `depends_on`, `timeout`, `gate_timeout`, `env`, or `name` (the pipeline's).
+    pub fn field(&self) -> Option<&'static str> {
+        use ValidationError::*;
+        Some(match self {
+            NoJobs | Cycle { .. } => return None,
+            BadPipelineName { .. } => "name",
+            BadJobId { .. }
+            | DuplicateJobId { .. }
+            | CollidesWithGate { .. }
+            | ReservedGatePrefix { .. } => "id",
+            EmptyRun { .. } => "run",
+            UnknownDependency { .. } | SelfDependency { .. } => "depends_on",
+            ZeroJobTimeout { .. } => "timeout",
+            GateTimeoutOutOfRange { .. } | GateTimeoutWithoutMessage { .. } => "gate_timeout",
+            BadEnvName { .. } | ReservedEnvName { .. } => "env",
+        })
+    }
+}
+
 /// All the errors of one pipeline, in the order of its jobs.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ValidationErrors(pub Vec<ValidationError>);

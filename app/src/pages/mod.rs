@@ -1,10 +1,12 @@
 //! The pages of the web client, one file each.
 
+mod constructor;
 mod not_found;
 mod pipelines;
 mod run;
 mod runs;
 
+pub use constructor::ConstructorPage;
 pub use not_found::NotFoundPage;
 pub use pipelines::PipelinesPage;
 pub use run::RunPage;

@@ -11,6 +11,7 @@ use app::api::{
     ApiError, Deployed, JobProgress, JobView, LogPage, PendingGate, PipelineSummary, RunDetail,
     RunProgress, RunSummary, SavedPipeline, WorkspaceFile,
 };
+use app::constructor::Draft;
 use app::domain::{Decision, Event, Pipeline, expand};
 
 use crate::clock::now_ms;
@@ -18,6 +19,9 @@ use crate::engine::{EventError, apply_event};
 use crate::scheduler::Scheduler;
 use crate::store::{Store, StoreError};
 use crate::workspace::Workspaces;
+
+/// The one draft slot until there are users.
+const DRAFT_SLOT: &str = "constructor";
 
 /// The API over one store and its scheduler.
 #[derive(Clone, Debug)]
@@ -256,6 +260,24 @@ impl Backend for StoreBackend {
             total_bytes: chunk.total_bytes,
             finished: status.is_terminal(),
         })
+    }
+
+    async fn save_draft(&self, draft: Draft) -> Result<i64, ApiError> {
+        let text =
+            serde_json::to_string(&draft).map_err(|err| internal("cannot store the draft", err))?;
+        let now = now_ms();
+        self.store.save_draft(DRAFT_SLOT, &text, now).await?;
+        Ok(now)
+    }
+
+    async fn load_draft(&self) -> Result<Option<Draft>, ApiError> {
+        let Some((text, _)) = self.store.load_draft(DRAFT_SLOT).await? else {
+            return Ok(None);
+        };
+        // A draft this version cannot read is dropped rather than blocking the page.
+        Ok(serde_json::from_str(&text)
+            .inspect_err(|error| tracing::warn!(%error, "ignoring an unreadable draft"))
+            .ok())
     }
 
     async fn list_files(&self, run: i64) -> Result<Vec<WorkspaceFile>, ApiError> {

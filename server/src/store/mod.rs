@@ -9,6 +9,7 @@
 //!
 //! Status writes go through [`Store::apply`] only (see `transitions.rs`).
 
+mod drafts;
 mod gates;
 mod logs;
 mod pipelines;

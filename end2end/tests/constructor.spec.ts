@@ -1,0 +1,136 @@
+// The Constructor as a person uses it: mouse to draw, keyboard to type and undo.
+import type { Page } from "@playwright/test";
+import { test, expect } from "./fixtures";
+
+/** Opens the Constructor on an empty canvas (another test may have left a draft). */
+async function freshCanvas(page: Page) {
+  page.on("dialog", (dialog) => dialog.accept());
+  await page.goto("/constructor");
+  await expect(page.getByRole("application", { name: "Pipeline canvas" })).toBeVisible();
+  await page.getByRole("button", { name: "New" }).click();
+  await expect(page.locator("[data-node]")).toHaveCount(0);
+}
+
+function node(page: Page, id: string) {
+  return page.locator(`[data-node="${id}"]`);
+}
+
+/** Drags from a job's output port onto another job: the second now depends on the first. */
+async function connect(page: Page, from: string, to: string) {
+  const port = await page.locator(`[data-port="${from}-out"]`).boundingBox();
+  const target = await node(page, to).locator("rect").first().boundingBox();
+  if (!port || !target) throw new Error(`cannot find ${from} or ${to}`);
+  await page.mouse.move(port.x + port.width / 2, port.y + port.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(target.x + target.width / 2, target.y + target.height / 2, { steps: 8 });
+  await page.mouse.up();
+}
+
+/** Adds a job and names it through the sidebar. */
+async function addJob(page: Page, id: string, run: string) {
+  await page.getByRole("button", { name: "Add job" }).click();
+  const sidebar = page.getByRole("complementary", { name: "Job settings" });
+  await sidebar.getByLabel("Job ID").fill(id);
+  await sidebar.getByLabel("Run").fill(run);
+  await expect(node(page, id)).toBeVisible();
+}
+
+async function buildReviewWorkflow(page: Page) {
+  await page.getByLabel("Pipeline name").fill("built-by-hand");
+  await addJob(page, "preprocess", "echo rows=10 > preprocessing_report.txt");
+  const sidebar = page.getByRole("complementary", { name: "Job settings" });
+  await expect(sidebar.getByLabel("Gate Timeout (seconds)")).toHaveValue("172800");
+  await expect(sidebar).toContainText("48 hours");
+  await sidebar.getByLabel("Gate Message").fill("Review data quality report before training begins");
+  await sidebar.getByLabel("Gate Timeout (seconds)").fill("300");
+  await addJob(page, "train", "echo training");
+  await addJob(page, "evaluate", "echo evaluating");
+  await connect(page, "preprocess", "train");
+  await connect(page, "train", "evaluate");
+  await expect(page.locator("[data-edge]")).toHaveCount(2);
+}
+
+test("build the review workflow on the canvas, see its gate, deploy it", async ({ page }) => {
+  await freshCanvas(page);
+  await buildReviewWorkflow(page);
+
+  await expect(node(page, "preprocess").locator(".c-hitl")).toContainText("HITL");
+  await expect(node(page, "train").locator(".c-hitl")).toHaveCount(0);
+  const preview = page.getByRole("region", { name: "Preview" });
+  await expect(preview.getByLabel("Pipeline YAML")).toContainText("timeout: 300");
+  await expect(preview.getByLabel("Pipeline YAML")).toContainText("- preprocess");
+  await expect(preview.locator('[data-preview="hitl-gate-preprocess"]')).toBeVisible();
+
+  await page.getByRole("button", { name: "Deploy" }).click();
+  await page.getByRole("link", { name: "Open the run" }).click();
+  await expect(page).toHaveURL(/\/runs\/\d+$/);
+  await expect(page.getByRole("heading", { name: "built-by-hand" })).toBeVisible();
+  const banner = page.getByRole("region", { name: "Approval needed" });
+  await expect(banner).toContainText("Review data quality report before training begins");
+  await expect(banner).toContainText("hitl-gate-preprocess");
+});
+
+test("a cycle blocks deploy and is named", async ({ page }) => {
+  await freshCanvas(page);
+  await buildReviewWorkflow(page);
+  await connect(page, "evaluate", "preprocess");
+  await expect(page.getByText(/Deploy is blocked: 1 problem/)).toContainText(
+    "preprocess -> train -> evaluate -> preprocess",
+  );
+  await expect(page.getByRole("button", { name: "Deploy" })).toBeDisabled();
+  await expect(page.locator(".c-edge.cycle")).toHaveCount(3);
+});
+
+test("invalid fields are marked with the server's messages", async ({ page }) => {
+  await freshCanvas(page);
+  await addJob(page, "a", "echo a");
+  const sidebar = page.getByRole("complementary", { name: "Job settings" });
+  await sidebar.getByLabel("Gate Timeout (seconds)").fill("99999999");
+  await sidebar.getByLabel("Gate Message").fill("check");
+  await expect(sidebar.getByRole("alert")).toHaveText(
+    "job `a` has gate timeout 99999999 s: use 1 to 2592000 seconds (30 days)",
+  );
+  await sidebar.getByLabel("Run").fill("");
+  await expect(sidebar).toContainText("job `a` has an empty `run`: give it a shell command or script");
+  await expect(page.getByRole("button", { name: "Deploy" })).toBeDisabled();
+  await sidebar.getByLabel("Job ID").fill("bad id");
+  await expect(sidebar).toContainText("job id `bad id` is not valid");
+});
+
+test("the draft survives a reload", async ({ page }) => {
+  await freshCanvas(page);
+  await buildReviewWorkflow(page);
+  await expect(page.getByRole("status").filter({ hasText: "Draft saved" })).toBeVisible({ timeout: 10_000 });
+  await page.reload();
+  await expect(node(page, "preprocess")).toBeVisible();
+  await expect(page.locator("[data-edge]")).toHaveCount(2);
+  await expect(page.getByLabel("Pipeline name")).toHaveValue("built-by-hand");
+});
+
+test("undo and redo an edge; shortcuts stay out of text fields", async ({ page }) => {
+  await freshCanvas(page);
+  await buildReviewWorkflow(page);
+  await page.locator(".c-background").click({ position: { x: 600, y: 400 } });
+  await page.keyboard.press("Control+z");
+  await expect(page.locator("[data-edge]")).toHaveCount(1);
+  await page.keyboard.press("Control+y");
+  await expect(page.locator("[data-edge]")).toHaveCount(2);
+  await page.keyboard.press("Control+z");
+  await page.keyboard.press("Control+Shift+z");
+  await expect(page.locator("[data-edge]")).toHaveCount(2);
+
+  // Backspace in a field edits the field, not the canvas.
+  await node(page, "evaluate").click();
+  const id = page.getByRole("complementary", { name: "Job settings" }).getByLabel("Job ID");
+  await id.click();
+  await page.keyboard.press("End");
+  await page.keyboard.press("Backspace");
+  await expect(node(page, "evaluat")).toBeVisible();
+  await node(page, "evaluat").click();
+  await page.keyboard.press("Delete");
+  await expect(page.locator("[data-node]")).toHaveCount(2);
+  await expect(page.locator("[data-edge]")).toHaveCount(1);
+  await node(page, "train").click();
+  await page.keyboard.press("Control+d");
+  await expect(node(page, "train_copy_1")).toBeVisible();
+});

@@ -134,3 +134,65 @@ test("undo and redo an edge; shortcuts stay out of text fields", async ({ page }
   await page.keyboard.press("Control+d");
   await expect(node(page, "train_copy_1")).toBeVisible();
 });
+
+test("drag snaps to the grid, box-select, save and load exactly, import, confirm a re-deploy", async ({ page }) => {
+  const dialogs: string[] = [];
+  await freshCanvas(page);
+  page.on("dialog", (dialog) => dialogs.push(dialog.message()));
+  await buildReviewWorkflow(page);
+
+  // Drag train somewhere odd: it lands on the 20 px grid.
+  const box = await node(page, "train").locator("rect").first().boundingBox();
+  if (!box) throw new Error("no train node");
+  await page.mouse.move(box.x + 30, box.y + 30);
+  await page.mouse.down();
+  await page.mouse.move(box.x + 30 + 37, box.y + 30 + 113, { steps: 6 });
+  await page.mouse.up();
+  const moved = await node(page, "train").getAttribute("transform");
+  const [x, y] = (moved ?? "").match(/-?[\d.]+/g)!.map(Number);
+  expect(x % 20).toBe(0);
+  expect(y % 20).toBe(0);
+
+  // A box around everything selects all three jobs.
+  const canvas = await page.getByRole("application", { name: "Pipeline canvas" }).boundingBox();
+  if (!canvas) throw new Error("no canvas");
+  await page.mouse.move(canvas.x + 5, canvas.y + 5);
+  await page.mouse.down();
+  await page.mouse.move(canvas.x + canvas.width - 5, canvas.y + canvas.height - 5, { steps: 5 });
+  await page.mouse.up();
+  await expect(page.locator(".c-node.selected")).toHaveCount(3);
+
+  // Save, clear, load: the same jobs at the same places.
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByText("Saved pipeline `built-by-hand`.")).toBeVisible();
+  await page.getByRole("button", { name: "New" }).click();
+  await expect(page.locator("[data-node]")).toHaveCount(0);
+  await page.getByRole("button", { name: "Load", exact: true }).click();
+  await page.getByRole("button", { name: "Load built-by-hand" }).click();
+  await expect(node(page, "train")).toHaveAttribute("transform", moved ?? "");
+  await expect(page.locator("[data-edge]")).toHaveCount(2);
+
+  // Loading over a full canvas asked first.
+  await page.getByRole("button", { name: "Load", exact: true }).click();
+  await page.getByRole("button", { name: "Load built-by-hand" }).click();
+  await expect
+    .poll(() => dialogs.includes("Replace what is on the canvas with this pipeline?"))
+    .toBe(true);
+
+  // Import YAML by pasting it.
+  const preview = page.getByRole("region", { name: "Preview" });
+  await preview.getByText("Import YAML").click();
+  await preview
+    .getByLabel("YAML to import")
+    .fill("name: imported\njobs:\n  - {id: one, run: echo 1}\n  - {id: two, run: echo 2, depends_on: [one]}\n");
+  await preview.getByRole("button", { name: "Import", exact: true }).click();
+  await expect(node(page, "one")).toBeVisible();
+  await expect(node(page, "two")).toBeVisible();
+  await expect(page.getByLabel("Pipeline name")).toHaveValue("imported");
+
+  // Deploying a pipeline that has runs already asks first.
+  await page.getByRole("button", { name: "Deploy" }).click();
+  await expect(page.getByRole("link", { name: "Open the run" })).toBeVisible();
+  await page.getByRole("button", { name: "Deploy" }).click();
+  await expect.poll(() => dialogs.some((m) => m.startsWith("`imported` has 1 run(s) already"))).toBe(true);
+});

@@ -31,6 +31,10 @@ pub struct Config {
     #[arg(long, env = "TOLLGATE_DIST", default_value = "dist")]
     pub dist: PathBuf,
 
+    /// Log lines as `text` (for people) or `json` (one object per line, for collectors).
+    #[arg(long, env = "TOLLGATE_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    pub log_format: String,
+
     /// A pipeline file (YAML or JSON) to save at start, replacing a saved pipeline of
     /// the same name. Repeat for several.
     #[arg(long = "pipeline", value_name = "FILE")]

@@ -32,6 +32,7 @@ pub fn router(state: AppState, dist: &Path) -> Router {
     let client = ServeDir::new(dist).fallback(ServeFile::new(dist.join("index.html")));
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .route("/files/{run}/{*path}", get(downloads::file))
         .route("/logs/{run}/{job}", get(downloads::log))
         .route("/api/{*function}", post(api).get(api))
@@ -47,6 +48,19 @@ async fn healthz(State(state): State<AppState>) -> Response {
         Err(error) => {
             tracing::warn!(%error, "health check: store unreachable");
             let body = serde_json::json!({"status": "unavailable", "error": "the database does not answer"});
+            (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
+        }
+    }
+}
+
+/// Readiness: the store answers and its migrations are applied, so requests can be
+/// served. 200 `{"status":"ready"}` or 503 with the reason.
+async fn readyz(State(state): State<AppState>) -> Response {
+    match state.store.ready().await {
+        Ok(()) => Json(serde_json::json!({"status": "ready"})).into_response(),
+        Err(error) => {
+            tracing::warn!(%error, "readiness check failed");
+            let body = serde_json::json!({"status": "not ready", "error": error.to_string()});
             (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
         }
     }

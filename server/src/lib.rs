@@ -10,6 +10,7 @@ pub mod engine;
 pub mod executor;
 pub mod http;
 pub mod scheduler;
+pub mod single_instance;
 pub mod startup;
 pub mod store;
 pub mod workspace;

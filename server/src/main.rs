@@ -6,11 +6,13 @@ use tracing_subscriber::EnvFilter;
 #[tokio::main]
 async fn main() {
     let config = server::config::Config::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .init();
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt().with_env_filter(filter);
+    if config.log_format == "json" {
+        logs.json().init();
+    } else {
+        logs.init();
+    }
     if let Err(message) = server::start(config).await {
         eprintln!("tollgate: {message}");
         std::process::exit(1);

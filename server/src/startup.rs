@@ -10,6 +10,7 @@ use crate::clock::now_ms;
 use crate::config::Config;
 use crate::http::{AppState, router};
 use crate::scheduler::Scheduler;
+use crate::single_instance::lock_data_dir;
 use crate::store::Store;
 use crate::workspace::Workspaces;
 
@@ -22,6 +23,10 @@ pub async fn start(config: Config) -> Result<(), String> {
             config.data_dir.display()
         )
     })?;
+    let _lock = match postgres {
+        None => Some(lock_data_dir(&config.data_dir)?),
+        Some(_) => None,
+    };
     let store = Store::open(postgres, &config.data_dir)
         .await
         .map_err(|err| match postgres {

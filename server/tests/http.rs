@@ -221,3 +221,42 @@ fn start_up_errors_are_one_clear_line() {
     );
     assert!(stderr.contains("job `a` depends on itself"), "{stderr}");
 }
+
+#[tokio::test]
+async fn readiness_says_the_schema_is_in_place() {
+    let server = start_with_sample("ready");
+    let (status, body) = server.get("/readyz").await;
+    assert_eq!((status, body.as_str()), (200, r#"{"status":"ready"}"#));
+}
+
+#[test]
+fn a_second_server_on_the_same_sqlite_file_is_refused() {
+    let dir = temp_dir("twice");
+    let _first = ServerProcess::start(&dir, &[], None);
+    let output = tollgate(&dir, &[]).output().expect("run a second tollgate");
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.starts_with(
+            "tollgate: another Tollgate server is already using the SQLite database in"
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn json_logs_are_one_object_per_line() {
+    let dir = temp_dir("json");
+    let mut child = tollgate(&dir, &["--log-format", "json"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("start");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stdout));
+    let first = lines.next().and_then(Result::ok).unwrap_or_default();
+    let _ = child.kill();
+    let _ = child.wait();
+    let parsed: serde_json::Value = serde_json::from_str(&first).expect("a JSON log line");
+    assert!(parsed["level"].is_string(), "{first}");
+    assert!(parsed["fields"]["message"].is_string(), "{first}");
+}

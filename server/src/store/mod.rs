@@ -133,6 +133,31 @@ impl Store {
         Ok(())
     }
 
+    /// Whether the store can serve: it answers and every migration this build knows is
+    /// applied (the last one is recorded in `_sqlx_migrations`).
+    pub async fn ready(&self) -> Result<(), StoreError> {
+        let latest = match self.backend {
+            Backend::Postgres => sqlx::migrate!("./migrations/postgres")
+                .iter()
+                .map(|m| m.version)
+                .max(),
+            Backend::Sqlite => sqlx::migrate!("./migrations/sqlite")
+                .iter()
+                .map(|m| m.version)
+                .max(),
+        };
+        let applied: Option<i64> =
+            sqlx::query_scalar("select max(version) from _sqlx_migrations where success = true")
+                .fetch_one(&self.pool)
+                .await?;
+        if applied < latest {
+            return Err(StoreError::Corrupt(format!(
+                "the database schema is at migration {applied:?}, this server needs {latest:?}"
+            )));
+        }
+        Ok(())
+    }
+
     /// Closes every connection (tests drop their database afterwards).
     pub async fn close(&self) {
         self.pool.close().await;

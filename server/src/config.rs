@@ -31,6 +31,10 @@ pub struct Config {
     #[arg(long, env = "TOLLGATE_DIST", default_value = "dist")]
     pub dist: PathBuf,
 
+    /// Seconds running jobs get to finish on SIGTERM/SIGINT before they are killed.
+    #[arg(long, env = "TOLLGATE_SHUTDOWN_GRACE", default_value_t = 30)]
+    pub shutdown_grace: u64,
+
     /// Log lines as `text` (for people) or `json` (one object per line, for collectors).
     #[arg(long, env = "TOLLGATE_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
     pub log_format: String,

@@ -9,7 +9,9 @@
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::time::Duration;
 
-use app::domain::{Effect, Event, JobExit, JobStatus, NodeKind, RunState, Transition};
+use app::domain::{
+    Effect, Event, JobExit, JobStatus, NodeKind, RunState, Transition, format_duration,
+};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::clock::now_ms;
@@ -39,6 +41,21 @@ enum Command {
     },
     /// Kill a running task's process group.
     Kill { run: i64, job: String },
+    /// Start no more jobs; let running ones finish within `grace`, then kill them.
+    Shutdown {
+        grace: Duration,
+        done: oneshot::Sender<()>,
+    },
+}
+
+/// A shutdown in progress.
+#[derive(Debug)]
+struct Draining {
+    deadline: tokio::time::Instant,
+    grace: Duration,
+    done: Option<oneshot::Sender<()>>,
+    /// Jobs killed when the grace period ran out, and so failed with its reason.
+    forced: HashSet<JobKey>,
 }
 
 type JobKey = (i64, String);
@@ -62,6 +79,7 @@ impl Scheduler {
             queued: HashSet::new(),
             running: HashMap::new(),
             deadlines: BTreeSet::new(),
+            draining: None,
         };
         tokio::spawn(worker.run(receiver));
         for run in runs {
@@ -73,6 +91,20 @@ impl Scheduler {
     /// Asks the scheduler to look at `run` again (start what is ready, arm timers).
     pub fn wake(&self, run: i64) {
         let _ = self.commands.send(Command::Wake(run));
+    }
+
+    /// Stops the scheduler for a server shutdown: no new job starts, running jobs get
+    /// `grace` to finish, then they are killed and fail with a reason that says so.
+    /// Waiting gates are state, not processes: they stay as they are.
+    pub async fn shutdown(&self, grace: Duration) {
+        let (done, finished) = oneshot::channel();
+        if self
+            .commands
+            .send(Command::Shutdown { grace, done })
+            .is_ok()
+        {
+            let _ = finished.await;
+        }
     }
 
     /// Carries out the effects of a transition stored by someone else.
@@ -161,16 +193,25 @@ struct Worker {
     running: HashMap<JobKey, Option<oneshot::Sender<()>>>,
     /// Waiting gates by deadline.
     deadlines: BTreeSet<(i64, i64, String)>,
+    draining: Option<Draining>,
 }
 
 impl Worker {
     async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Command>) {
         loop {
+            if self.drained() {
+                return;
+            }
             let next_deadline = self.deadlines.first().map(|(deadline, ..)| *deadline);
             let sleep = next_deadline.map(|deadline| {
                 let wait = u64::try_from(deadline - now_ms()).unwrap_or(0);
                 tokio::time::sleep(Duration::from_millis(wait))
             });
+            let grace_over = self
+                .draining
+                .as_ref()
+                .filter(|draining| draining.forced.is_empty())
+                .map(|draining| tokio::time::sleep_until(draining.deadline));
             tokio::select! {
                 command = commands.recv() => match command {
                     Some(command) => self.handle(command).await,
@@ -179,8 +220,37 @@ impl Worker {
                 _ = async { sleep.expect("guarded by the condition").await }, if sleep.is_some() => {
                     self.expire_gates().await;
                 }
+                _ = async { grace_over.expect("guarded by the condition").await }, if grace_over.is_some() => {
+                    self.kill_the_rest();
+                }
             }
             self.fill_slots().await;
+        }
+    }
+
+    /// During a shutdown: true (and the waiter told) once no job runs any more.
+    fn drained(&mut self) -> bool {
+        let Some(draining) = self.draining.as_mut() else {
+            return false;
+        };
+        if !self.running.is_empty() {
+            return false;
+        }
+        if let Some(done) = draining.done.take() {
+            let _ = done.send(());
+        }
+        true
+    }
+
+    /// The grace period ran out: kill what still runs.
+    fn kill_the_rest(&mut self) {
+        let keys: Vec<JobKey> = self.running.keys().cloned().collect();
+        if let Some(draining) = self.draining.as_mut() {
+            draining.forced.extend(keys.iter().cloned());
+        }
+        for (run, job) in keys {
+            tracing::warn!(run, job = %job, "shutdown grace period over: killing the job");
+            self.kill(run, job);
         }
     }
 
@@ -189,12 +259,36 @@ impl Worker {
             Command::Wake(run) => self.look_at(run).await,
             Command::Exited { run, job, exit } => {
                 self.running.remove(&(run, job.clone()));
+                let exit = match &self.draining {
+                    Some(draining) if draining.forced.contains(&(run, job.clone())) => {
+                        JobExit::Interrupted {
+                            reason: format!(
+                                "stopped by server shutdown after the {} grace period",
+                                format_duration(draining.grace.as_secs())
+                            ),
+                        }
+                    }
+                    _ => exit,
+                };
                 let event = Event::JobExited { job, exit };
                 if let Some((_, transition)) = report(apply_event(&self.store, run, event).await) {
                     self.after(run, &transition).await;
                 }
             }
             Command::Kill { run, job } => self.kill(run, job),
+            Command::Shutdown { grace, done } => {
+                tracing::info!(
+                    running = self.running.len(),
+                    grace_secs = grace.as_secs(),
+                    "scheduler stopping: no new jobs start"
+                );
+                self.draining = Some(Draining {
+                    deadline: tokio::time::Instant::now() + grace,
+                    grace,
+                    done: Some(done),
+                    forced: HashSet::new(),
+                });
+            }
         }
     }
 
@@ -262,7 +356,7 @@ impl Worker {
 
     /// Starts queued tasks while slots are free.
     async fn fill_slots(&mut self) {
-        while self.running.len() < self.max_jobs {
+        while self.draining.is_none() && self.running.len() < self.max_jobs {
             let Some((run, job)) = self.queue.pop_front() else {
                 return;
             };

@@ -53,7 +53,11 @@ pub async fn start(config: Config) -> Result<(), String> {
     let state = AppState {
         store: store.clone(),
         workspaces: workspaces.clone(),
-        backend: Arc::new(StoreBackend::new(store.clone(), scheduler, workspaces)),
+        backend: Arc::new(StoreBackend::new(
+            store.clone(),
+            scheduler.clone(),
+            workspaces,
+        )),
     };
     let listener = TcpListener::bind(config.bind).await.map_err(|err| {
         format!(
@@ -74,7 +78,11 @@ pub async fn start(config: Config) -> Result<(), String> {
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(|err| format!("the HTTP server failed: {err}"))?;
+    scheduler
+        .shutdown(std::time::Duration::from_secs(config.shutdown_grace))
+        .await;
     store.close().await;
+    tracing::info!("stopped");
     Ok(())
 }
 

@@ -774,3 +774,48 @@ jobs:
     assert_eq!(decided["gate"]["decided_by"], "anonymous", "{decided}");
     assert_eq!(decided["gate"]["comment"], Value::Null);
 }
+
+#[tokio::test]
+async fn sigterm_lets_jobs_finish_within_the_grace_period_and_keeps_gates() {
+    let dir = temp_dir("shutdown");
+    let mut server =
+        ServerProcess::start(&dir, &["--shutdown-grace", "2", "--max-jobs", "4"], None);
+    let yaml = "
+name: stopping
+jobs:
+  - {id: short, run: sleep 1 && echo finished}
+  - {id: long, run: sleep 30}
+  - {id: gated, run: echo gated, gate: {message: Still here after a restart}}
+";
+    let id = deploy(&server, yaml).await;
+    wait_until(&server, id, |d| {
+        status_of(d, "short") == "RUNNING"
+            && status_of(d, "long") == "RUNNING"
+            && status_of(d, "hitl-gate-gated") == "RUNNING"
+    })
+    .await;
+    server.terminate();
+    let code = server.wait_for_exit(Duration::from_secs(10));
+    assert_eq!(code, Some(0), "a clean exit after the grace period");
+    drop(server);
+
+    let server = ServerProcess::start(&dir, &[], None);
+    let after = run(&server, id).await;
+    assert_eq!(
+        status_of(&after, "short"),
+        "COMPLETED",
+        "it had time to finish"
+    );
+    assert_eq!(log(&server, id, "short").await, "finished\n");
+    let long = job(&after, "long");
+    assert_eq!(long["status"], "FAILED");
+    assert_eq!(
+        long["reason"],
+        "stopped by server shutdown after the 2s grace period"
+    );
+    assert_eq!(
+        status_of(&after, "hitl-gate-gated"),
+        "RUNNING",
+        "a waiting gate is untouched"
+    );
+}

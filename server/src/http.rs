@@ -15,6 +15,7 @@ use app::api::ApiError;
 use app::api::backend::SharedBackend;
 
 use crate::downloads;
+use crate::metrics::Metrics;
 use crate::store::Store;
 use crate::workspace::Workspaces;
 
@@ -22,6 +23,7 @@ use crate::workspace::Workspaces;
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
+    pub metrics: Metrics,
     pub workspaces: Workspaces,
     pub backend: SharedBackend,
 }
@@ -33,6 +35,7 @@ pub fn router(state: AppState, dist: &Path) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
         .route("/files/{run}/{*path}", get(downloads::file))
         .route("/logs/{run}/{job}", get(downloads::log))
         .route("/api/{*function}", post(api).get(api))
@@ -49,6 +52,28 @@ async fn healthz(State(state): State<AppState>) -> Response {
             tracing::warn!(%error, "health check: store unreachable");
             let body = serde_json::json!({"status": "unavailable", "error": "the database does not answer"});
             (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
+        }
+    }
+}
+
+/// Prometheus metrics in the text format.
+async fn metrics(State(state): State<AppState>) -> Response {
+    match state.metrics.render(&state.store).await {
+        Ok(text) => (
+            [(
+                axum::http::header::CONTENT_TYPE,
+                "text/plain; version=0.0.4; charset=utf-8",
+            )],
+            text,
+        )
+            .into_response(),
+        Err(error) => {
+            tracing::warn!(%error, "metrics unavailable");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the database does not answer\n",
+            )
+                .into_response()
         }
     }
 }

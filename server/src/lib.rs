@@ -9,6 +9,7 @@ pub mod downloads;
 pub mod engine;
 pub mod executor;
 pub mod http;
+pub mod metrics;
 pub mod scheduler;
 pub mod single_instance;
 pub mod startup;

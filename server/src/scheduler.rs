@@ -17,6 +17,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::clock::now_ms;
 use crate::engine::{EventError, apply_event};
 use crate::executor::{TaskLaunch, run_task};
+use crate::metrics::Metrics;
 use crate::store::Store;
 use crate::workspace::Workspaces;
 
@@ -66,6 +67,7 @@ impl Scheduler {
         store: Store,
         workspaces: Workspaces,
         max_jobs: usize,
+        metrics: Metrics,
     ) -> Result<Scheduler, EventError> {
         let (commands, receiver) = mpsc::unbounded_channel();
         let scheduler = Scheduler { commands };
@@ -80,6 +82,7 @@ impl Scheduler {
             running: HashMap::new(),
             deadlines: BTreeSet::new(),
             draining: None,
+            metrics,
         };
         tokio::spawn(worker.run(receiver));
         for run in runs {
@@ -189,11 +192,18 @@ struct Worker {
     /// Ready tasks waiting for a slot, oldest first.
     queue: VecDeque<JobKey>,
     queued: HashSet<JobKey>,
-    /// Running tasks and the switch that kills each.
-    running: HashMap<JobKey, Option<oneshot::Sender<()>>>,
+    /// Running tasks: when each started and the switch that kills it.
+    running: HashMap<JobKey, RunningTask>,
     /// Waiting gates by deadline.
     deadlines: BTreeSet<(i64, i64, String)>,
     draining: Option<Draining>,
+    metrics: Metrics,
+}
+
+#[derive(Debug)]
+struct RunningTask {
+    started: std::time::Instant,
+    kill: Option<oneshot::Sender<()>>,
 }
 
 impl Worker {
@@ -256,9 +266,15 @@ impl Worker {
 
     async fn handle(&mut self, command: Command) {
         match command {
-            Command::Wake(run) => self.look_at(run).await,
+            Command::Wake(run) => {
+                self.metrics.woken();
+                self.look_at(run).await;
+            }
             Command::Exited { run, job, exit } => {
-                self.running.remove(&(run, job.clone()));
+                if let Some(task) = self.running.remove(&(run, job.clone())) {
+                    self.metrics
+                        .job_finished(task.started.elapsed().as_secs_f64());
+                }
                 let exit = match &self.draining {
                     Some(draining) if draining.forced.contains(&(run, job.clone())) => {
                         JobExit::Interrupted {
@@ -293,7 +309,11 @@ impl Worker {
     }
 
     fn kill(&mut self, run: i64, job: String) {
-        if let Some(switch) = self.running.get_mut(&(run, job)).and_then(Option::take) {
+        if let Some(switch) = self
+            .running
+            .get_mut(&(run, job))
+            .and_then(|task| task.kill.take())
+        {
             let _ = switch.send(());
         }
     }
@@ -382,7 +402,11 @@ impl Worker {
                 workspace: self.workspaces.dir(run),
             };
             let (kill, killed) = oneshot::channel();
-            self.running.insert((run, job.clone()), Some(kill));
+            let task = RunningTask {
+                started: std::time::Instant::now(),
+                kill: Some(kill),
+            };
+            self.running.insert((run, job.clone()), task);
             let store = self.store.clone();
             let commands = self.commands.clone();
             tokio::spawn(async move {

@@ -9,6 +9,7 @@ use crate::backend::StoreBackend;
 use crate::clock::now_ms;
 use crate::config::Config;
 use crate::http::{AppState, router};
+use crate::metrics::Metrics;
 use crate::scheduler::Scheduler;
 use crate::single_instance::lock_data_dir;
 use crate::store::Store;
@@ -47,16 +48,24 @@ pub async fn start(config: Config) -> Result<(), String> {
     }
 
     let workspaces = Workspaces::new(&config.data_dir);
-    let scheduler = Scheduler::start(store.clone(), workspaces.clone(), config.max_jobs())
-        .await
-        .map_err(|err| format!("cannot resume the runs left by the last start: {err}"))?;
+    let metrics = Metrics::default();
+    let scheduler = Scheduler::start(
+        store.clone(),
+        workspaces.clone(),
+        config.max_jobs(),
+        metrics.clone(),
+    )
+    .await
+    .map_err(|err| format!("cannot resume the runs left by the last start: {err}"))?;
     let state = AppState {
         store: store.clone(),
+        metrics: metrics.clone(),
         workspaces: workspaces.clone(),
         backend: Arc::new(StoreBackend::new(
             store.clone(),
             scheduler.clone(),
             workspaces,
+            metrics,
         )),
     };
     let listener = TcpListener::bind(config.bind).await.map_err(|err| {

@@ -154,6 +154,25 @@ async fn approval_releases_the_downstream_jobs() {
 
     let (_, after) = server.post("/api/pending_gates", json!({})).await;
     assert_eq!(after, json!([]));
+
+    let (status, metrics) = server.get("/metrics").await;
+    assert_eq!(status, 200);
+    for line in [
+        "tollgate_runs{status=\"COMPLETED\"} 1",
+        "tollgate_jobs{status=\"COMPLETED\"} 5",
+        "tollgate_gates_waiting 0",
+        "tollgate_decision_seconds_count 1",
+        "tollgate_job_duration_seconds_count 4",
+    ] {
+        assert!(
+            metrics.lines().any(|l| l == line),
+            "no `{line}` in\n{metrics}"
+        );
+    }
+    assert!(
+        metrics.contains("tollgate_scheduler_wakeups_total "),
+        "{metrics}"
+    );
 }
 
 #[tokio::test]

@@ -16,6 +16,7 @@ use app::domain::{Decision, Event, Pipeline, expand};
 
 use crate::clock::now_ms;
 use crate::engine::{EventError, apply_event};
+use crate::metrics::Metrics;
 use crate::scheduler::Scheduler;
 use crate::store::{Store, StoreError};
 use crate::workspace::Workspaces;
@@ -29,14 +30,21 @@ pub struct StoreBackend {
     store: Store,
     scheduler: Scheduler,
     workspaces: Workspaces,
+    metrics: Metrics,
 }
 
 impl StoreBackend {
-    pub fn new(store: Store, scheduler: Scheduler, workspaces: Workspaces) -> StoreBackend {
+    pub fn new(
+        store: Store,
+        scheduler: Scheduler,
+        workspaces: Workspaces,
+        metrics: Metrics,
+    ) -> StoreBackend {
         StoreBackend {
             store,
             scheduler,
             workspaces,
+            metrics,
         }
     }
 
@@ -218,8 +226,12 @@ impl Backend for StoreBackend {
             by,
             comment,
         };
+        let started = std::time::Instant::now();
         match self.act(run, event).await {
-            Ok(()) => self.job_view(run, gate).await,
+            Ok(()) => {
+                self.metrics.decision(started.elapsed().as_secs_f64());
+                self.job_view(run, gate).await
+            }
             Err(EventError::Refused(_)) => {
                 let now = self.store.job(run, gate).await?;
                 Err(ApiError::conflict(refusal::not_waiting(&now)))

@@ -9,6 +9,7 @@
 //!
 //! Status writes go through [`Store::apply`] only (see `transitions.rs`).
 
+mod counts;
 mod drafts;
 mod gates;
 mod logs;
@@ -25,6 +26,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, ConnectOptions, Executor};
 
+pub use counts::StatusCounts;
 pub use gates::WaitingGate;
 pub use records::{EventRecord, JobRecord, LogChunk, PipelineRecord, RunRecord, RunSummary};
 

@@ -14,6 +14,7 @@ pub mod scheduler;
 pub mod single_instance;
 pub mod startup;
 pub mod store;
+pub mod wakeups;
 pub mod workspace;
 
 pub use startup::start;

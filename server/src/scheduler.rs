@@ -21,6 +21,9 @@ use crate::metrics::Metrics;
 use crate::store::Store;
 use crate::workspace::Workspaces;
 
+/// How often every running run is looked at anyway, in case a wake-up was lost.
+const RESCAN: Duration = Duration::from_secs(30);
+
 /// The reason given to jobs that were running when the server stopped without them.
 pub const RESTART_REASON: &str = "interrupted by server restart";
 
@@ -208,6 +211,8 @@ struct RunningTask {
 
 impl Worker {
     async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Command>) {
+        let mut rescan = tokio::time::interval_at(tokio::time::Instant::now() + RESCAN, RESCAN);
+        rescan.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             if self.drained() {
                 return;
@@ -232,6 +237,16 @@ impl Worker {
                 }
                 _ = async { grace_over.expect("guarded by the condition").await }, if grace_over.is_some() => {
                     self.kill_the_rest();
+                }
+                _ = rescan.tick() => {
+                    match self.store.running_runs().await {
+                        Ok(runs) => {
+                            for run in runs {
+                                self.look_at(run).await;
+                            }
+                        }
+                        Err(error) => tracing::warn!(%error, "cannot list running runs"),
+                    }
                 }
             }
             self.fill_slots().await;

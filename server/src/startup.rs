@@ -57,6 +57,9 @@ pub async fn start(config: Config) -> Result<(), String> {
     )
     .await
     .map_err(|err| format!("cannot resume the runs left by the last start: {err}"))?;
+    if let Some(url) = postgres {
+        tokio::spawn(crate::wakeups::listen(url.to_string(), scheduler.clone()));
+    }
     let state = AppState {
         store: store.clone(),
         metrics: metrics.clone(),

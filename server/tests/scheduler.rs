@@ -838,3 +838,42 @@ jobs:
         "a waiting gate is untouched"
     );
 }
+
+/// Two servers on one Postgres database: a change made through one wakes the other at
+/// once (LISTEN/NOTIFY), and each job runs exactly once.
+#[tokio::test]
+async fn a_second_replica_hears_about_a_gate_and_times_it_out() {
+    let db = TestDb::postgres().await;
+    let url = db.url.clone().expect("url");
+    let shared = temp_dir("replicas");
+    let first = ServerProcess::start(&shared, &[], Some(&url));
+    let second = ServerProcess::start(&shared, &[], Some(&url));
+    let yaml = "
+name: two_replicas
+jobs:
+  - {id: source, run: echo $TOLLGATE_JOB_ID >> ../markers, gate: {message: Only the other replica is left, timeout: 2}}
+  - {id: after, run: echo $TOLLGATE_JOB_ID >> ../markers, depends_on: [source]}
+  - {id: side, run: echo $TOLLGATE_JOB_ID >> ../markers}
+";
+    let id = deploy(&first, yaml).await;
+    wait_for_status(&second, id, "hitl-gate-source", "RUNNING").await;
+    drop(first); // SIGKILL: only the second replica can time the gate out
+
+    let done = wait_finished(&second, id).await;
+    let gate = job(&done, "hitl-gate-source");
+    assert_eq!(gate["reason"], "timed out after 2s");
+    let waited = gate["gate"]["decided_at_ms"].as_i64().unwrap_or(0)
+        - gate["gate"]["activated_at_ms"].as_i64().unwrap_or(0);
+    assert!(
+        (2000..2500).contains(&waited),
+        "timed out after {waited} ms"
+    );
+    assert_eq!(status_of(&done, "after"), "CANCELLED");
+
+    let markers = std::fs::read_to_string(shared.join("workspaces/markers")).unwrap_or_default();
+    let mut ran: Vec<&str> = markers.lines().collect();
+    ran.sort_unstable();
+    assert_eq!(ran, ["side", "source"], "each job ran exactly once");
+    drop(second);
+    db.finish().await;
+}

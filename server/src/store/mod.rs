@@ -30,6 +30,10 @@ pub use counts::StatusCounts;
 pub use gates::WaitingGate;
 pub use records::{EventRecord, JobRecord, LogChunk, PipelineRecord, RunRecord, RunSummary};
 
+/// The Postgres channel on which every change to a run is announced (payload: the run
+/// id), so the scheduler of every replica looks at it at once.
+pub const RUN_CHANNEL: &str = "tollgate_runs";
+
 /// Which database a [`Store`] talks to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {

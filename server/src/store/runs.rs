@@ -79,6 +79,15 @@ impl Store {
         .bind(now_ms)
         .execute(&mut *tx)
         .await?;
+        if self.backend == super::Backend::Postgres {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "notify {}, '{}'",
+                super::RUN_CHANNEL,
+                run.id
+            )))
+            .execute(&mut *tx)
+            .await?;
+        }
         tx.commit().await?;
         Ok(run)
     }

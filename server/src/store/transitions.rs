@@ -12,7 +12,7 @@
 
 use app::domain::{GateChange, JobStatus, RunStatus, Transition};
 
-use super::{Store, StoreError};
+use super::{Backend, RUN_CHANNEL, Store, StoreError};
 
 impl Store {
     /// Writes `transition` for `run` atomically, with one history event per change, and
@@ -140,6 +140,14 @@ impl Store {
             .bind(&current)
             .bind(status.as_str())
             .bind(at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        if self.backend == Backend::Postgres && !transition.changes.is_empty() {
+            // Delivered on commit: other replicas look at the run at once.
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "notify {RUN_CHANNEL}, '{run}'"
+            )))
             .execute(&mut *tx)
             .await?;
         }

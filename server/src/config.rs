@@ -35,6 +35,11 @@ pub struct Config {
     #[arg(long, env = "TOLLGATE_SHUTDOWN_GRACE", default_value_t = 30)]
     pub shutdown_grace: u64,
 
+    /// Seconds a server may miss heartbeats before its running jobs are failed by
+    /// another server (several replicas on Postgres).
+    #[arg(long, env = "TOLLGATE_LEASE_SECS", default_value_t = 15)]
+    pub lease_secs: u64,
+
     /// Log lines as `text` (for people) or `json` (one object per line, for collectors).
     #[arg(long, env = "TOLLGATE_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
     pub log_format: String,

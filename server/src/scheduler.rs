@@ -18,7 +18,7 @@ use crate::clock::now_ms;
 use crate::engine::{EventError, apply_event};
 use crate::executor::{TaskLaunch, run_task};
 use crate::metrics::Metrics;
-use crate::store::Store;
+use crate::store::{Backend, Store};
 use crate::workspace::Workspaces;
 
 /// How often every running run is looked at anyway, in case a wake-up was lost.
@@ -26,6 +26,28 @@ const RESCAN: Duration = Duration::from_secs(30);
 
 /// The reason given to jobs that were running when the server stopped without them.
 pub const RESTART_REASON: &str = "interrupted by server restart";
+
+/// How the scheduler works on this server.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Jobs running at once on this server.
+    pub max_jobs: usize,
+    /// How long a server may go without a heartbeat before its running jobs are failed
+    /// by another server (Postgres, several replicas).
+    pub lease: Duration,
+    /// This server's name in the `replicas` table, unique per process start.
+    pub replica: String,
+}
+
+impl Settings {
+    /// A replica id unique to this process start.
+    pub fn new_replica_id() -> String {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        format!("{:x}-{:x}", std::process::id(), nanos & 0xffff_ffff_ffff)
+    }
+}
 
 /// A handle to the scheduler task; cheap to clone.
 #[derive(Clone, Debug)]
@@ -69,16 +91,20 @@ impl Scheduler {
     pub async fn start(
         store: Store,
         workspaces: Workspaces,
-        max_jobs: usize,
+        settings: Settings,
         metrics: Metrics,
     ) -> Result<Scheduler, EventError> {
         let (commands, receiver) = mpsc::unbounded_channel();
         let scheduler = Scheduler { commands };
-        let runs = recover(&store).await?;
+        let runs = recover(&store, &settings).await?;
+        store.register_replica(&settings.replica, now_ms()).await?;
+        tracing::info!(replica = %settings.replica, "scheduler started");
         let worker = Worker {
             store,
             workspaces,
-            max_jobs: max_jobs.max(1),
+            max_jobs: settings.max_jobs.max(1),
+            replica: settings.replica,
+            lease: settings.lease,
             commands: scheduler.commands.clone(),
             queue: VecDeque::new(),
             queued: HashSet::new(),
@@ -133,27 +159,51 @@ impl Scheduler {
     }
 }
 
-/// Runs that were RUNNING when the server last stopped: their tasks' processes are gone,
-/// so those tasks fail (and their downstream is cancelled); gates whose deadline passed
-/// meanwhile time out now. Waiting gates keep their deadline. Returns the runs to wake.
-async fn recover(store: &Store) -> Result<Vec<i64>, EventError> {
+/// Runs that were RUNNING when the server last stopped: the tasks that were running
+/// under a server that is gone fail (and their downstream is cancelled); gates whose
+/// deadline passed meanwhile time out now. Waiting gates keep their deadline. Returns
+/// the runs to wake.
+///
+/// SQLite has one server, so every RUNNING task is an orphan. On Postgres other replicas
+/// may be running jobs right now: only tasks whose server stopped heartbeating for a
+/// whole lease are orphans.
+async fn recover(store: &Store, settings: &Settings) -> Result<Vec<i64>, EventError> {
     let runs = store.running_runs().await?;
     let now = now_ms();
+    let orphans: Vec<(i64, String)> = match store.backend() {
+        Backend::Sqlite => {
+            let mut all = Vec::new();
+            for &run in &runs {
+                let state = store.load_state(run).await?;
+                all.extend(running_tasks(&state).into_iter().map(|job| (run, job)));
+            }
+            all
+        }
+        Backend::Postgres => store
+            .abandoned_jobs(now - lease_ms(settings.lease), None)
+            .await?
+            .into_iter()
+            .map(|job| (job.run_id, job.job_id))
+            .collect(),
+    };
+    for (run, job) in orphans {
+        let exit = JobExit::Interrupted {
+            reason: RESTART_REASON.into(),
+        };
+        report(apply_event(store, run, Event::JobExited { job, exit }).await);
+    }
     for &run in &runs {
         let state = store.load_state(run).await?;
-        let orphans: Vec<String> = running_tasks(&state);
-        for job in orphans {
-            let exit = JobExit::Interrupted {
-                reason: RESTART_REASON.into(),
-            };
-            report(apply_event(store, run, Event::JobExited { job, exit }).await);
-        }
         for gate in state.expired_gates(now) {
             let event = Event::GateTimedOut { gate: gate.into() };
             report(apply_event(store, run, event).await);
         }
     }
     Ok(runs)
+}
+
+fn lease_ms(lease: Duration) -> i64 {
+    i64::try_from(lease.as_millis()).unwrap_or(i64::MAX)
 }
 
 fn running_tasks(state: &RunState) -> Vec<String> {
@@ -191,6 +241,8 @@ struct Worker {
     store: Store,
     workspaces: Workspaces,
     max_jobs: usize,
+    replica: String,
+    lease: Duration,
     commands: mpsc::UnboundedSender<Command>,
     /// Ready tasks waiting for a slot, oldest first.
     queue: VecDeque<JobKey>,
@@ -213,6 +265,9 @@ impl Worker {
     async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Command>) {
         let mut rescan = tokio::time::interval_at(tokio::time::Instant::now() + RESCAN, RESCAN);
         rescan.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let beat = (self.lease / 3).max(Duration::from_millis(200));
+        let mut heartbeat = tokio::time::interval(beat);
+        heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             if self.drained() {
                 return;
@@ -238,6 +293,7 @@ impl Worker {
                 _ = async { grace_over.expect("guarded by the condition").await }, if grace_over.is_some() => {
                     self.kill_the_rest();
                 }
+                _ = heartbeat.tick() => self.heartbeat().await,
                 _ = rescan.tick() => {
                     match self.store.running_runs().await {
                         Ok(runs) => {
@@ -250,6 +306,48 @@ impl Worker {
                 }
             }
             self.fill_slots().await;
+        }
+    }
+
+    /// Says this server is alive and, on Postgres, fails the jobs of servers that are
+    /// not (their processes are gone with them).
+    async fn heartbeat(&mut self) {
+        let now = now_ms();
+        if let Err(error) = self.store.heartbeat(&self.replica, now).await {
+            tracing::warn!(%error, "heartbeat failed");
+            return;
+        }
+        if self.store.backend() != Backend::Postgres {
+            return;
+        }
+        let lost = match self
+            .store
+            .abandoned_jobs(now - lease_ms(self.lease), Some(&self.replica))
+            .await
+        {
+            Ok(lost) => lost,
+            Err(error) => {
+                tracing::warn!(%error, "cannot look for abandoned jobs");
+                return;
+            }
+        };
+        for job in lost {
+            let owner = job.owner.as_deref().unwrap_or("unknown");
+            tracing::warn!(run = job.run_id, job = %job.job_id, owner, "failing a job whose server stopped");
+            let exit = JobExit::Interrupted {
+                reason: format!(
+                    "interrupted: server {owner} stopped answering (no heartbeat for {})",
+                    format_duration(self.lease.as_secs())
+                ),
+            };
+            let event = Event::JobExited {
+                job: job.job_id,
+                exit,
+            };
+            if let Some((_, transition)) = report(apply_event(&self.store, job.run_id, event).await)
+            {
+                self.after(job.run_id, &transition).await;
+            }
         }
     }
 
@@ -400,6 +498,9 @@ impl Worker {
             let Some((state, _)) = report(apply_event(&self.store, run, event).await) else {
                 continue;
             };
+            if let Err(error) = self.store.claim(run, &job, &self.replica).await {
+                tracing::warn!(run, job = %job, %error, "could not record which server runs the job");
+            }
             let Some(NodeKind::Task {
                 run: command,
                 env,

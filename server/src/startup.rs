@@ -10,7 +10,7 @@ use crate::clock::now_ms;
 use crate::config::Config;
 use crate::http::{AppState, router};
 use crate::metrics::Metrics;
-use crate::scheduler::Scheduler;
+use crate::scheduler::{Scheduler, Settings};
 use crate::single_instance::lock_data_dir;
 use crate::store::Store;
 use crate::workspace::Workspaces;
@@ -49,14 +49,14 @@ pub async fn start(config: Config) -> Result<(), String> {
 
     let workspaces = Workspaces::new(&config.data_dir);
     let metrics = Metrics::default();
-    let scheduler = Scheduler::start(
-        store.clone(),
-        workspaces.clone(),
-        config.max_jobs(),
-        metrics.clone(),
-    )
-    .await
-    .map_err(|err| format!("cannot resume the runs left by the last start: {err}"))?;
+    let settings = Settings {
+        max_jobs: config.max_jobs(),
+        lease: std::time::Duration::from_secs(config.lease_secs.max(1)),
+        replica: Settings::new_replica_id(),
+    };
+    let scheduler = Scheduler::start(store.clone(), workspaces.clone(), settings, metrics.clone())
+        .await
+        .map_err(|err| format!("cannot resume the runs left by the last start: {err}"))?;
     if let Some(url) = postgres {
         tokio::spawn(crate::wakeups::listen(url.to_string(), scheduler.clone()));
     }

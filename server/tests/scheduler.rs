@@ -621,7 +621,10 @@ async fn concurrent_decisions_over_http_count_once_on_postgres() {
 /// deadline that passed while it was down times out at start.
 async fn restart_keeps_every_gate_promise(database_url: Option<&str>) {
     let dir = temp_dir("restart");
-    let server = ServerProcess::start(&dir, &[], database_url);
+    // A short lease, so that on Postgres the killed server's jobs count as abandoned by
+    // the time it is back.
+    let lease = ["--lease-secs", "2"];
+    let server = ServerProcess::start(&dir, &lease, database_url);
     let yaml = "
 name: restart
 jobs:
@@ -659,8 +662,8 @@ jobs:
 
     drop(server); // SIGKILL: no chance to clean up
     let wait = u64::try_from(soon_deadline - now_ms() + 300).unwrap_or(0);
-    tokio::time::sleep(Duration::from_millis(wait)).await;
-    let server = ServerProcess::start(&dir, &[], database_url);
+    tokio::time::sleep(Duration::from_millis(wait.max(2300))).await;
+    let server = ServerProcess::start(&dir, &lease, database_url);
 
     let after = run(&server, id).await;
     let gate = job(&after, "hitl-gate-waiting");
@@ -874,6 +877,109 @@ jobs:
     let mut ran: Vec<&str> = markers.lines().collect();
     ran.sort_unstable();
     assert_eq!(ran, ["side", "source"], "each job ran exactly once");
+    drop(second);
+    db.finish().await;
+}
+
+/// Two replicas on one Postgres database: runs deployed through both, every gate
+/// decided through the replica that did not deploy it, one replica killed with SIGKILL
+/// while it runs jobs. No job runs twice, none is lost, every gate is decided once, and
+/// the survivor fails the dead replica's jobs after the lease and finishes the rest.
+#[tokio::test]
+async fn replicas_share_the_work_and_survive_one_dying() {
+    let db = TestDb::postgres().await;
+    let url = db.url.clone().expect("url");
+    let shared = temp_dir("two-replicas");
+    let args = ["--lease-secs", "2", "--max-jobs", "8"];
+    let yaml = "
+name: shared
+jobs:
+  - {id: prep, run: echo $TOLLGATE_RUN_ID/$TOLLGATE_JOB_ID >> ../markers, gate: {message: Decide from the other replica}}
+  - {id: work, run: echo $TOLLGATE_RUN_ID/$TOLLGATE_JOB_ID >> ../markers, depends_on: [prep]}
+  - {id: long, run: echo $TOLLGATE_RUN_ID/$TOLLGATE_JOB_ID >> ../markers && sleep 6}
+";
+    // The first replica alone takes the first runs, so it surely holds running jobs.
+    let first = ServerProcess::start(&shared, &args, Some(&url));
+    let mut deployed = Vec::new();
+    for _ in 0..3 {
+        deployed.push((deploy(&first, yaml).await, 0));
+    }
+    for &(id, _) in &deployed {
+        wait_for_status(&first, id, "long", "RUNNING").await;
+    }
+    let second = ServerProcess::start(&shared, &args, Some(&url));
+    for _ in 0..3 {
+        deployed.push((deploy(&second, yaml).await, 1));
+    }
+    let servers = [&first, &second];
+    for &(id, _) in &deployed {
+        wait_for_status(&second, id, "hitl-gate-prep", "RUNNING").await;
+    }
+    for &(id, through) in &deployed {
+        let other = servers[1 - through];
+        let (status, body) = decide(
+            other,
+            id,
+            "hitl-gate-prep",
+            "approve",
+            &format!("via-{}", 1 - through),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let first_replica = first.replica.clone();
+    let held: Vec<(i64, String)> = {
+        let mut held = Vec::new();
+        for &(id, _) in &deployed {
+            let detail = run(&second, id).await;
+            for job in detail["jobs"].as_array().expect("jobs") {
+                if job["status"] == "RUNNING" && job["owner"] == first_replica.as_str() {
+                    held.push((id, job["id"].as_str().unwrap_or_default().to_string()));
+                }
+            }
+        }
+        held
+    };
+    assert!(
+        !held.is_empty(),
+        "the first replica runs something when it dies"
+    );
+    drop(first); // SIGKILL
+
+    for &(id, through) in &deployed {
+        let done = wait_finished(&second, id).await;
+        let gate = job(&done, "hitl-gate-prep");
+        assert_eq!(
+            gate["gate"]["decided_by"],
+            format!("via-{}", 1 - through),
+            "decided once"
+        );
+        for node in done["jobs"].as_array().expect("jobs") {
+            let key = (id, node["id"].as_str().unwrap_or_default().to_string());
+            if held.contains(&key) {
+                assert_eq!(node["status"], "FAILED", "{node}");
+                let reason = node["reason"].as_str().unwrap_or_default();
+                assert!(
+                    reason.starts_with(&format!(
+                        "interrupted: server {first_replica} stopped answering"
+                    )),
+                    "{reason}"
+                );
+            } else {
+                assert_eq!(node["status"], "COMPLETED", "run {id}: {node}");
+            }
+        }
+    }
+    let markers = std::fs::read_to_string(shared.join("workspaces/markers")).unwrap_or_default();
+    let mut seen = std::collections::HashSet::new();
+    for line in markers.lines() {
+        assert!(seen.insert(line.to_string()), "{line} ran twice");
+    }
+    assert_eq!(
+        seen.len(),
+        deployed.len() * 3,
+        "every job ran once: {markers}"
+    );
     drop(second);
     db.finish().await;
 }

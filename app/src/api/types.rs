@@ -96,6 +96,8 @@ pub struct JobView {
     pub finished_at_ms: Option<i64>,
     pub log_bytes: u64,
     pub gate: Option<GateView>,
+    /// The server that runs (or ran) this task.
+    pub owner: Option<String>,
 }
 
 /// A dependency edge: `to` waits for `from`.

@@ -76,6 +76,7 @@ pub fn job(record: JobRecord, graph: &RunGraph) -> JobView {
         finished_at_ms: record.finished_at,
         log_bytes: u64::try_from(record.log_bytes).unwrap_or(0),
         gate,
+        owner: record.owner,
     }
 }
 

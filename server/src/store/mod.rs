@@ -15,6 +15,7 @@ mod gates;
 mod logs;
 mod pipelines;
 mod records;
+mod replicas;
 mod runs;
 mod transitions;
 
@@ -29,6 +30,7 @@ use sqlx::{AnyPool, ConnectOptions, Executor};
 pub use counts::StatusCounts;
 pub use gates::WaitingGate;
 pub use records::{EventRecord, JobRecord, LogChunk, PipelineRecord, RunRecord, RunSummary};
+pub use replicas::AbandonedJob;
 
 /// The Postgres channel on which every change to a run is announced (payload: the run
 /// id), so the scheduler of every replica looks at it at once.

@@ -59,6 +59,8 @@ pub struct JobRecord {
     pub decided_by: Option<String>,
     pub decided_at: Option<i64>,
     pub comment: Option<String>,
+    /// The server running (or that ran) this task.
+    pub owner: Option<String>,
 }
 
 /// One entry of a run's history.

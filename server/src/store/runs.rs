@@ -21,7 +21,7 @@ macro_rules! job_columns {
     () => {
         "run_id, job_id, position, kind, status, reason, exit_code, started_at, finished_at, \
          log_bytes, gate_message, gate_timeout_secs, gate_source, activated_at, deadline_at, \
-         decision, decided_by, decided_at, comment"
+         decision, decided_by, decided_at, comment, owner"
     };
 }
 

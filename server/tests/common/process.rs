@@ -12,6 +12,8 @@ use serde_json::Value;
 pub struct ServerProcess {
     child: Child,
     pub base_url: String,
+    /// The id this server gave itself in the `replicas` table.
+    pub replica: String,
     pub data_dir: PathBuf,
 }
 
@@ -51,6 +53,14 @@ impl ServerProcess {
         let (sender, receiver) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(at) = line.find("replica=") {
+                    let id = line[at + "replica=".len()..]
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or_default()
+                        .to_string();
+                    let _ = sender.send(format!("replica {id}"));
+                }
                 if let Some(at) = line.find("listening on http://") {
                     let url = line[at + "listening on ".len()..]
                         .split_whitespace()
@@ -61,12 +71,20 @@ impl ServerProcess {
                 }
             }
         });
-        let base_url = receiver
-            .recv_timeout(Duration::from_secs(30))
-            .expect("tollgate did not start listening within 30 s");
+        let mut replica = String::new();
+        let base_url = loop {
+            let line = receiver
+                .recv_timeout(Duration::from_secs(30))
+                .expect("tollgate did not start listening within 30 s");
+            match line.strip_prefix("replica ") {
+                Some(id) => replica = id.to_string(),
+                None => break line,
+            }
+        };
         ServerProcess {
             child,
             base_url,
+            replica,
             data_dir: data_dir.to_path_buf(),
         }
     }

@@ -399,6 +399,7 @@ impl Worker {
                     }
                     _ => exit,
                 };
+                tracing::info!(run, job = %job, exit = ?exit, "job ended");
                 let event = Event::JobExited { job, exit };
                 if let Some((_, transition)) = report(apply_event(&self.store, run, event).await) {
                     self.after(run, &transition).await;
@@ -517,6 +518,7 @@ impl Worker {
                 timeout_secs: timeout,
                 workspace: self.workspaces.dir(run),
             };
+            tracing::info!(run, job = %job, replica = %self.replica, "job started");
             let (kill, killed) = oneshot::channel();
             let task = RunningTask {
                 started: std::time::Instant::now(),

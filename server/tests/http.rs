@@ -206,6 +206,30 @@ fn start_up_errors_are_one_clear_line() {
     );
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
 
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_tollgate"))
+        .args([
+            "--bind",
+            "127.0.0.1:0",
+            "--data-dir",
+            "/etc/hostname/tollgate",
+        ])
+        .env_remove("DATABASE_URL")
+        .output()
+        .expect("run tollgate");
+    let (code, stderr) = (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).trim().to_string(),
+    );
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.starts_with("tollgate: cannot create the data directory /etc/hostname/tollgate:"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.ends_with("set TOLLGATE_DATA_DIR to a writable folder"),
+        "{stderr}"
+    );
+
     let bad = temp_dir("badfile").join("bad.yaml");
     std::fs::write(
         &bad,

@@ -915,17 +915,25 @@ jobs:
     for &(id, _) in &deployed {
         wait_for_status(&second, id, "hitl-gate-prep", "RUNNING").await;
     }
-    for &(id, through) in &deployed {
-        let other = servers[1 - through];
+    // Decide each gate through the replica that did not run its source job.
+    let mut deciders = Vec::new();
+    for &(id, _) in &deployed {
+        let detail = run(&second, id).await;
+        let ran_source = job(&detail, "prep")["owner"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let other = usize::from(ran_source == first.replica);
         let (status, body) = decide(
-            other,
+            servers[other],
             id,
             "hitl-gate-prep",
             "approve",
-            &format!("via-{}", 1 - through),
+            &format!("via-{other}"),
         )
         .await;
         assert_eq!(status, 200, "{body}");
+        deciders.push(other);
     }
     let first_replica = first.replica.clone();
     let held: Vec<(i64, String)> = {
@@ -946,12 +954,12 @@ jobs:
     );
     drop(first); // SIGKILL
 
-    for &(id, through) in &deployed {
+    for (&(id, _), decider) in deployed.iter().zip(&deciders) {
         let done = wait_finished(&second, id).await;
         let gate = job(&done, "hitl-gate-prep");
         assert_eq!(
             gate["gate"]["decided_by"],
-            format!("via-{}", 1 - through),
+            format!("via-{decider}"),
             "decided once"
         );
         for node in done["jobs"].as_array().expect("jobs") {

@@ -1,10 +1,12 @@
 //! Small UI helpers shared by the pages: polling, time formatting, status badges.
 
+mod arrow_marker;
 mod fetched;
 mod format;
 mod interval;
 mod status_badge;
 
+pub use arrow_marker::ArrowMarker;
 pub use fetched::{ErrorMessage, list_view};
 pub use format::{format_bytes, format_elapsed, format_time, now_ms};
 pub use interval::use_interval;

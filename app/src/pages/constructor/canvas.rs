@@ -3,6 +3,8 @@
 
 use leptos::prelude::*;
 
+use crate::ui::ArrowMarker;
+
 use super::Editor;
 use crate::constructor::{Draft, DraftEdge, DraftNode};
 
@@ -270,9 +272,7 @@ pub fn Canvas() -> impl IntoView {
                     <pattern id="c-grid" width="20" height="20" patternUnits="userSpaceOnUse">
                         <circle cx="1" cy="1" r="1" class="c-grid-dot"></circle>
                     </pattern>
-                    <marker id="c-arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
-                        <path d="M0,0 L10,5 L0,10 z" class="arrowhead"></path>
-                    </marker>
+                    <ArrowMarker id="c-arrow"/>
                 </defs>
                 <rect class="c-background" width="100%" height="100%" fill="url(#c-grid)"></rect>
                 {edges}

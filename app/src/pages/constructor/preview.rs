@@ -2,6 +2,8 @@
 //! with the injected `hitl-gate-*` nodes.
 
 use leptos::prelude::*;
+
+use crate::ui::ArrowMarker;
 use leptos::task::spawn_local;
 
 use super::Editor;
@@ -89,9 +91,7 @@ pub fn Preview() -> impl IntoView {
                 view! {
                     <svg class="preview-graph" role="img" aria-label="Deployed shape" viewBox=format!("0 0 {:.0} {:.0}", drawn.width.max(100.0), drawn.height.max(60.0))>
                         <defs>
-                            <marker id="p-arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
-                                <path d="M0,0 L10,5 L0,10 z" class="arrowhead"></path>
-                            </marker>
+                            <ArrowMarker id="p-arrow"/>
                         </defs>
                         {edges}
                         {nodes}

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use super::RunContext;
 use crate::domain::{RunGraph, format_duration};
 use crate::layout::{NODE_HEIGHT, NODE_WIDTH, PlacedNode, layout};
-use crate::ui::now_ms;
+use crate::ui::{ArrowMarker, now_ms};
 
 /// The visible part of the drawing: a translation and a zoom factor.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -115,17 +115,7 @@ pub fn RunGraphView(shape: RunGraph) -> impl IntoView {
                 on:pointerleave=on_up
             >
                 <defs>
-                    <marker
-                        id="arrow"
-                        viewBox="0 0 10 10"
-                        refX="10"
-                        refY="5"
-                        markerWidth="7"
-                        markerHeight="7"
-                        orient="auto-start-reverse"
-                    >
-                        <path d="M0,0 L10,5 L0,10 z" class="arrowhead"></path>
-                    </marker>
+                    <ArrowMarker id="arrow"/>
                 </defs>
                 <g transform=transform>{edges} {nodes}</g>
             </svg>

@@ -4,7 +4,9 @@ use leptos::prelude::*;
 use leptos_router::components::{A, Route, Router, Routes};
 use leptos_router::path;
 
-use crate::pages::{ConstructorPage, NotFoundPage, PipelinesPage, RunPage, RunsPage};
+use crate::pages::{
+    ApprovalsPage, ConstructorPage, NotFoundPage, PipelinesPage, RunPage, RunsPage,
+};
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -13,6 +15,7 @@ pub fn App() -> impl IntoView {
             <nav class="topbar">
                 <span class="brand">"Tollgate"</span>
                 <A href="/">"Runs"</A>
+                <A href="/approvals">"Approvals"</A>
                 <A href="/pipelines">"Pipelines"</A>
                 <A href="/constructor">"Constructor"</A>
             </nav>
@@ -20,6 +23,7 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=NotFoundPage>
                     <Route path=path!("/") view=RunsPage/>
                     <Route path=path!("/runs/:id") view=RunPage/>
+                    <Route path=path!("/approvals") view=ApprovalsPage/>
                     <Route path=path!("/pipelines") view=PipelinesPage/>
                     <Route path=path!("/constructor") view=ConstructorPage/>
                 </Routes>

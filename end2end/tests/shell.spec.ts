@@ -44,3 +44,18 @@ test("a deployed run is listed and waits at its gate", async ({ page, request })
   await expect(row.getByText("1 gate waiting")).toBeVisible({ timeout: 15_000 });
   await expect(row.getByText("1/4")).toBeVisible();
 });
+
+test("the approvals inbox lists waiting gates across runs", async ({ page, request }) => {
+  const response = await request.post("/api/deploy_pipeline", {
+    data: { spec: "name: inbox\njobs:\n  - {id: ask, run: echo ask, gate: {message: Sign the release notes}}\n" },
+    headers: { accept: "application/json" },
+  });
+  const { run_id } = await response.json();
+  await page.goto("/approvals");
+  const row = page.getByRole("row", { name: /Sign the release notes/ });
+  await expect(row).toBeVisible({ timeout: 10_000 });
+  await expect(row).toContainText("hitl-gate-ask");
+  await row.getByRole("link", { name: `Review hitl-gate-ask of run ${run_id}` }).click();
+  await expect(page).toHaveURL(new RegExp(`/runs/${run_id}$`));
+  await expect(page.getByRole("region", { name: "Approval needed" })).toContainText("Sign the release notes");
+});

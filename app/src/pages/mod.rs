@@ -1,11 +1,13 @@
 //! The pages of the web client, one file each.
 
+mod approvals;
 mod constructor;
 mod not_found;
 mod pipelines;
 mod run;
 mod runs;
 
+pub use approvals::ApprovalsPage;
 pub use constructor::ConstructorPage;
 pub use not_found::NotFoundPage;
 pub use pipelines::PipelinesPage;

@@ -49,16 +49,22 @@ pub async fn start(config: Config) -> Result<(), String> {
 
     let workspaces = Workspaces::new(&config.data_dir);
     let metrics = Metrics::default();
+    let replica = Settings::new_replica_id();
+    let store = store.with_origin(&replica);
     let settings = Settings {
         max_jobs: config.max_jobs(),
         lease: std::time::Duration::from_secs(config.lease_secs.max(1)),
-        replica: Settings::new_replica_id(),
+        replica: replica.clone(),
     };
     let scheduler = Scheduler::start(store.clone(), workspaces.clone(), settings, metrics.clone())
         .await
         .map_err(|err| format!("cannot resume the runs left by the last start: {err}"))?;
     if let Some(url) = postgres {
-        tokio::spawn(crate::wakeups::listen(url.to_string(), scheduler.clone()));
+        tokio::spawn(crate::wakeups::listen(
+            url.to_string(),
+            replica,
+            scheduler.clone(),
+        ));
     }
     let state = AppState {
         store: store.clone(),

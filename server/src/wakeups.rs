@@ -9,9 +9,9 @@ use sqlx::postgres::PgListener;
 use crate::scheduler::Scheduler;
 use crate::store::RUN_CHANNEL;
 
-/// Listens for run changes announced by any replica (this one included) until the
-/// process ends.
-pub async fn listen(url: String, scheduler: Scheduler) {
+/// Listens for run changes announced by the other replicas (this server's own changes
+/// already woke its scheduler directly) until the process ends.
+pub async fn listen(url: String, replica: String, scheduler: Scheduler) {
     loop {
         match PgListener::connect(&url).await {
             Ok(mut listener) => {
@@ -21,7 +21,12 @@ pub async fn listen(url: String, scheduler: Scheduler) {
                     loop {
                         match listener.recv().await {
                             Ok(notification) => {
-                                if let Ok(run) = notification.payload().parse::<i64>() {
+                                let mut parts = notification.payload().split(' ');
+                                let run = parts.next().and_then(|run| run.parse::<i64>().ok());
+                                let origin = parts.next().unwrap_or_default();
+                                if let Some(run) = run
+                                    && origin != replica
+                                {
                                     scheduler.wake(run);
                                 }
                             }

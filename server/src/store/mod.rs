@@ -21,6 +21,7 @@ mod transitions;
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
@@ -73,6 +74,9 @@ pub enum StoreError {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// The server this store belongs to, sent with every change notification so that
+    /// a server can ignore its own (it already knows about them).
+    origin: Arc<str>,
 }
 
 impl Store {
@@ -128,7 +132,37 @@ impl Store {
         let options = AnyConnectOptions::from_str(url)?.disable_statement_logging();
         let pool = pool.connect_with(options).await?;
         migrator.run(&pool).await?;
-        Ok(Store { pool, backend })
+        Ok(Store {
+            pool,
+            backend,
+            origin: Arc::from(""),
+        })
+    }
+
+    /// The same store, announcing its changes as coming from server `origin`.
+    pub fn with_origin(mut self, origin: &str) -> Store {
+        self.origin = Arc::from(origin);
+        self
+    }
+
+    /// Tells the other servers that `run` changed (delivered when `tx` commits).
+    /// Postgres only; the payload is `<run id> <origin>`.
+    async fn announce(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        run: i64,
+    ) -> Result<(), StoreError> {
+        if self.backend == Backend::Postgres {
+            // The origin is a replica id this process made (hex digits and `-`), and the
+            // run id a number: nothing here comes from a user.
+            let payload = format!("{run} {}", self.origin);
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "notify {RUN_CHANNEL}, '{payload}'"
+            )))
+            .execute(&mut **tx)
+            .await?;
+        }
+        Ok(())
     }
 
     pub fn backend(&self) -> Backend {

@@ -79,15 +79,7 @@ impl Store {
         .bind(now_ms)
         .execute(&mut *tx)
         .await?;
-        if self.backend == super::Backend::Postgres {
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "notify {}, '{}'",
-                super::RUN_CHANNEL,
-                run.id
-            )))
-            .execute(&mut *tx)
-            .await?;
-        }
+        self.announce(&mut tx, run.id).await?;
         tx.commit().await?;
         Ok(run)
     }

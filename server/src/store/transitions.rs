@@ -12,7 +12,7 @@
 
 use app::domain::{GateChange, JobStatus, RunStatus, Transition};
 
-use super::{Backend, RUN_CHANNEL, Store, StoreError};
+use super::{Store, StoreError};
 
 impl Store {
     /// Writes `transition` for `run` atomically, with one history event per change, and
@@ -143,13 +143,9 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        if self.backend == Backend::Postgres && !transition.changes.is_empty() {
+        if !transition.changes.is_empty() {
             // Delivered on commit: other replicas look at the run at once.
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "notify {RUN_CHANNEL}, '{run}'"
-            )))
-            .execute(&mut *tx)
-            .await?;
+            self.announce(&mut tx, run).await?;
         }
         tx.commit().await?;
         Ok(())

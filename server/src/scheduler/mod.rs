@@ -9,17 +9,21 @@
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::time::Duration;
 
-use app::domain::{
-    Effect, Event, JobExit, JobStatus, NodeKind, RunState, Transition, format_duration,
-};
+use app::domain::{Effect, Event, JobExit, JobStatus, NodeKind, Transition, format_duration};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::clock::now_ms;
 use crate::engine::{EventError, apply_event};
 use crate::executor::{TaskLaunch, run_task};
 use crate::metrics::Metrics;
-use crate::store::{Backend, Store};
+use crate::store::Store;
 use crate::workspace::Workspaces;
+
+mod recovery;
+mod shutdown;
+
+use recovery::recover;
+use shutdown::Draining;
 
 /// How often every running run is looked at anyway, in case a wake-up was lost.
 const RESCAN: Duration = Duration::from_secs(30);
@@ -72,16 +76,6 @@ enum Command {
         grace: Duration,
         done: oneshot::Sender<()>,
     },
-}
-
-/// A shutdown in progress.
-#[derive(Debug)]
-struct Draining {
-    deadline: tokio::time::Instant,
-    grace: Duration,
-    done: Option<oneshot::Sender<()>>,
-    /// Jobs killed when the grace period ran out, and so failed with its reason.
-    forced: HashSet<JobKey>,
 }
 
 type JobKey = (i64, String);
@@ -157,68 +151,6 @@ impl Scheduler {
             self.wake(run);
         }
     }
-}
-
-/// Runs that were RUNNING when the server last stopped: the tasks that were running
-/// under a server that is gone fail (and their downstream is cancelled); gates whose
-/// deadline passed meanwhile time out now. Waiting gates keep their deadline. Returns
-/// the runs to wake.
-///
-/// SQLite has one server, so every RUNNING task is an orphan. On Postgres other replicas
-/// may be running jobs right now: only tasks whose server stopped heartbeating for a
-/// whole lease are orphans.
-async fn recover(store: &Store, settings: &Settings) -> Result<Vec<i64>, EventError> {
-    let runs = store.running_runs().await?;
-    let now = now_ms();
-    let orphans: Vec<(i64, String)> = match store.backend() {
-        Backend::Sqlite => {
-            let mut all = Vec::new();
-            for &run in &runs {
-                let state = store.load_state(run).await?;
-                all.extend(running_tasks(&state).into_iter().map(|job| (run, job)));
-            }
-            all
-        }
-        Backend::Postgres => store
-            .abandoned_jobs(now - lease_ms(settings.lease), None)
-            .await?
-            .into_iter()
-            .map(|job| (job.run_id, job.job_id))
-            .collect(),
-    };
-    for (run, job) in orphans {
-        let exit = JobExit::Interrupted {
-            reason: RESTART_REASON.into(),
-        };
-        report(apply_event(store, run, Event::JobExited { job, exit }).await);
-    }
-    for &run in &runs {
-        let state = store.load_state(run).await?;
-        for gate in state.expired_gates(now) {
-            let event = Event::GateTimedOut { gate: gate.into() };
-            report(apply_event(store, run, event).await);
-        }
-    }
-    Ok(runs)
-}
-
-fn lease_ms(lease: Duration) -> i64 {
-    i64::try_from(lease.as_millis()).unwrap_or(i64::MAX)
-}
-
-fn running_tasks(state: &RunState) -> Vec<String> {
-    state
-        .graph()
-        .nodes
-        .iter()
-        .filter(|node| !node.is_gate())
-        .filter(|node| {
-            state
-                .job(&node.id)
-                .is_some_and(|j| j.status == JobStatus::Running)
-        })
-        .map(|node| node.id.clone())
-        .collect()
 }
 
 /// Logs an event the state machine refused; it is expected (a late exit of a killed job,
@@ -306,74 +238,6 @@ impl Worker {
                 }
             }
             self.fill_slots().await;
-        }
-    }
-
-    /// Says this server is alive and, on Postgres, fails the jobs of servers that are
-    /// not (their processes are gone with them).
-    async fn heartbeat(&mut self) {
-        let now = now_ms();
-        if let Err(error) = self.store.heartbeat(&self.replica, now).await {
-            tracing::warn!(%error, "heartbeat failed");
-            return;
-        }
-        if self.store.backend() != Backend::Postgres {
-            return;
-        }
-        let lost = match self
-            .store
-            .abandoned_jobs(now - lease_ms(self.lease), Some(&self.replica))
-            .await
-        {
-            Ok(lost) => lost,
-            Err(error) => {
-                tracing::warn!(%error, "cannot look for abandoned jobs");
-                return;
-            }
-        };
-        for job in lost {
-            let owner = job.owner.as_deref().unwrap_or("unknown");
-            tracing::warn!(run = job.run_id, job = %job.job_id, owner, "failing a job whose server stopped");
-            let exit = JobExit::Interrupted {
-                reason: format!(
-                    "interrupted: server {owner} stopped answering (no heartbeat for {})",
-                    format_duration(self.lease.as_secs())
-                ),
-            };
-            let event = Event::JobExited {
-                job: job.job_id,
-                exit,
-            };
-            if let Some((_, transition)) = report(apply_event(&self.store, job.run_id, event).await)
-            {
-                self.after(job.run_id, &transition).await;
-            }
-        }
-    }
-
-    /// During a shutdown: true (and the waiter told) once no job runs any more.
-    fn drained(&mut self) -> bool {
-        let Some(draining) = self.draining.as_mut() else {
-            return false;
-        };
-        if !self.running.is_empty() {
-            return false;
-        }
-        if let Some(done) = draining.done.take() {
-            let _ = done.send(());
-        }
-        true
-    }
-
-    /// The grace period ran out: kill what still runs.
-    fn kill_the_rest(&mut self) {
-        let keys: Vec<JobKey> = self.running.keys().cloned().collect();
-        if let Some(draining) = self.draining.as_mut() {
-            draining.forced.extend(keys.iter().cloned());
-        }
-        for (run, job) in keys {
-            tracing::warn!(run, job = %job, "shutdown grace period over: killing the job");
-            self.kill(run, job);
         }
     }
 

@@ -109,7 +109,18 @@ impl Pipeline {
         if trimmed.starts_with('{') {
             serde_json::from_str(trimmed).map_err(|err| ParseError::Json(err.to_string()))
         } else {
-            serde_saphyr::from_str(text).map_err(|err| ParseError::Yaml(err.to_string()))
+            // One-line errors ("... at line 4, column 5") read well in the API and the UI;
+            // the budget stops alias bombs and absurdly deep or large documents.
+            let options = serde_saphyr::options! {
+                budget: serde_saphyr::budget! {
+                    max_nodes: 200_000,
+                    max_depth: 64,
+                    max_aliases: 1_000,
+                },
+                with_snippet: false,
+            };
+            serde_saphyr::from_str_with_options(text, options)
+                .map_err(|err| ParseError::Yaml(err.to_string()))
         }
     }
 
@@ -207,7 +218,19 @@ jobs:
         let err = Pipeline::parse("name: p\njobs:\n  - id: [a\n").expect_err("broken");
         let text = err.to_string();
         assert!(text.starts_with("the pipeline is not valid YAML"), "{text}");
-        assert!(text.contains("line"), "{text}");
+        assert!(text.contains("line 3"), "{text}");
+        assert_eq!(text.lines().count(), 1, "one line: {text}");
+    }
+
+    #[test]
+    fn too_many_aliases_are_refused() {
+        // Aliases are how a small YAML file expands into a huge one; past the budget the
+        // file is refused before it is expanded.
+        let aliases = vec!["*a"; 1500].join(", ");
+        let text =
+            format!("name: p\njobs:\n  - id: a\n    run: &a echo\n    depends_on: [{aliases}]\n");
+        let err = Pipeline::parse(&text).expect_err("refused").to_string();
+        assert!(err.contains("budget"), "{err}");
     }
 
     #[test]

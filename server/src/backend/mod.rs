@@ -57,8 +57,8 @@ impl StoreBackend {
 
     async fn job_view(&self, run: i64, job: &str) -> Result<JobView, ApiError> {
         let record = self.store.job(run, job).await?;
-        let state = self.store.load_state(run).await?;
-        Ok(views::job(record, state.graph()))
+        let graph = self.store.graph(run).await?;
+        Ok(views::job(record, &graph))
     }
 }
 
@@ -163,15 +163,15 @@ impl Backend for StoreBackend {
 
     async fn get_run(&self, run: i64) -> Result<RunDetail, ApiError> {
         let summary = self.store.run_summary(run).await?;
-        let state = self.store.load_state(run).await?;
+        let graph = self.store.graph(run).await?;
         let jobs = self.store.jobs(run).await?;
         Ok(RunDetail {
             run: views::run_summary(summary),
             jobs: jobs
                 .into_iter()
-                .map(|job| views::job(job, state.graph()))
+                .map(|job| views::job(job, &graph))
                 .collect(),
-            edges: views::edges(state.graph()),
+            edges: views::edges(&graph),
         })
     }
 
@@ -195,7 +195,7 @@ impl Backend for StoreBackend {
     }
 
     async fn run_pipeline(&self, run: i64) -> Result<Pipeline, ApiError> {
-        Ok(self.store.load_state(run).await?.graph().to_pipeline())
+        Ok(self.store.graph(run).await?.to_pipeline())
     }
 
     async fn pending_gates(&self, run: Option<i64>) -> Result<Vec<PendingGate>, ApiError> {
@@ -264,13 +264,12 @@ impl Backend for StoreBackend {
         limit: u64,
     ) -> Result<LogPage, ApiError> {
         let chunk = self.store.read_log(run, job, offset, limit).await?;
-        let status = self.store.job(run, job).await?.status;
         Ok(LogPage {
             text: chunk.text,
             offset: chunk.offset,
             next_offset: chunk.next_offset,
             total_bytes: chunk.total_bytes,
-            finished: status.is_terminal(),
+            finished: chunk.finished,
         })
     }
 

@@ -48,7 +48,8 @@ impl Store {
         offset: u64,
         max_bytes: u64,
     ) -> Result<LogChunk, StoreError> {
-        let total = self.job(run, job).await?.log_bytes as u64;
+        let record = self.job(run, job).await?;
+        let total = record.log_bytes as u64;
         let chunks: Vec<(i64, String)> = sqlx::query_as(
             "select start_offset, data from job_logs \
              where run_id = $1 and job_id = $2 and end_offset > $3 order by start_offset",
@@ -82,6 +83,7 @@ impl Store {
             offset: start,
             next_offset,
             total_bytes: total,
+            finished: record.status.is_terminal(),
         })
     }
 }

@@ -77,6 +77,8 @@ pub struct Store {
     /// The server this store belongs to, sent with every change notification so that
     /// a server can ignore its own (it already knows about them).
     origin: Arc<str>,
+    /// The newest migration this build carries, for the readiness check.
+    schema_version: i64,
 }
 
 impl Store {
@@ -132,10 +134,12 @@ impl Store {
         let options = AnyConnectOptions::from_str(url)?.disable_statement_logging();
         let pool = pool.connect_with(options).await?;
         migrator.run(&pool).await?;
+        let schema_version = migrator.iter().map(|m| m.version).max().unwrap_or(0);
         Ok(Store {
             pool,
             backend,
             origin: Arc::from(""),
+            schema_version,
         })
     }
 
@@ -178,23 +182,15 @@ impl Store {
     /// Whether the store can serve: it answers and every migration this build knows is
     /// applied (the last one is recorded in `_sqlx_migrations`).
     pub async fn ready(&self) -> Result<(), StoreError> {
-        let latest = match self.backend {
-            Backend::Postgres => sqlx::migrate!("./migrations/postgres")
-                .iter()
-                .map(|m| m.version)
-                .max(),
-            Backend::Sqlite => sqlx::migrate!("./migrations/sqlite")
-                .iter()
-                .map(|m| m.version)
-                .max(),
-        };
+        let latest = self.schema_version;
         let applied: Option<i64> =
             sqlx::query_scalar("select max(version) from _sqlx_migrations where success = true")
                 .fetch_one(&self.pool)
                 .await?;
-        if applied < latest {
+        if applied.unwrap_or(0) < latest {
             return Err(StoreError::Corrupt(format!(
-                "the database schema is at migration {applied:?}, this server needs {latest:?}"
+                "the database schema is at migration {}, this server needs {latest}",
+                applied.unwrap_or(0)
             )));
         }
         Ok(())

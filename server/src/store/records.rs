@@ -88,4 +88,6 @@ pub struct LogChunk {
     pub next_offset: u64,
     /// The log's whole size so far.
     pub total_bytes: u64,
+    /// The job has finished, so the log will not grow any more.
+    pub finished: bool,
 }

@@ -163,16 +163,27 @@ impl Store {
         })
     }
 
-    /// The run's graph and the state of each node, ready for the state machine.
-    pub async fn load_state(&self, run: i64) -> Result<RunState, StoreError> {
+    /// The run's graph snapshot and its status, as stored.
+    async fn snapshot(&self, run: i64) -> Result<(RunGraph, String), StoreError> {
         let (snapshot, status): (String, String) =
             sqlx::query_as("select graph, status from runs where id = $1")
                 .bind(run)
                 .fetch_optional(&self.pool)
                 .await?
                 .ok_or(StoreError::UnknownRun(run))?;
-        let graph: RunGraph = serde_json::from_str(&snapshot)
+        let graph = serde_json::from_str(&snapshot)
             .map_err(|err| StoreError::Corrupt(format!("graph of run {run}: {err}")))?;
+        Ok((graph, status))
+    }
+
+    /// The run's expanded graph (its shape, commands and gates), without job states.
+    pub async fn graph(&self, run: i64) -> Result<RunGraph, StoreError> {
+        Ok(self.snapshot(run).await?.0)
+    }
+
+    /// The run's graph and the state of each node, ready for the state machine.
+    pub async fn load_state(&self, run: i64) -> Result<RunState, StoreError> {
+        let (graph, status) = self.snapshot(run).await?;
         let jobs = self
             .jobs(run)
             .await?

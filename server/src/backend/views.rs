@@ -4,7 +4,7 @@ use app::api::{
     ApiError, Edge, GateView, JobKind, JobView, PendingGate, RunSummary, SavedPipeline,
     WorkspaceFile,
 };
-use app::domain::{GateDecision, JobStatus, Pipeline, RunGraph};
+use app::domain::{GateDecision, Pipeline, RunGraph};
 
 use crate::store::{
     JobRecord, PipelineRecord, RunSummary as RunSummaryRecord, StoreError, WaitingGate,
@@ -113,7 +113,6 @@ pub fn workspace_file(file: FileInfo, jobs: &[JobRecord]) -> WorkspaceFile {
                 .started_at
                 .is_some_and(|start| start <= file.modified_ms)
             && job.finished_at.is_none_or(|end| file.modified_ms <= end)
-            && job.status != JobStatus::Pending
     });
     let written_by = match (writers.next(), writers.next()) {
         (Some(only), None) => Some(only.job_id.clone()),

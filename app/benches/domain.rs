@@ -23,6 +23,7 @@ fn wide_pipeline(width: usize, depth: usize) -> Pipeline {
             let gate = (step == 0).then(|| GateSpec {
                 message: format!("check chain {chain}"),
                 timeout: Some(3600),
+                ..Default::default()
             });
             jobs.push(JobSpec {
                 id,

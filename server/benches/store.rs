@@ -34,7 +34,7 @@ async fn bench(store: &Store, label: &str) {
 
     let mut runs = Vec::with_capacity(RUNS);
     for _ in 0..RUNS {
-        let run = store.create_run(&graph, 0).await.expect("create").id;
+        let run = store.create_run(&graph, None, 0).await.expect("create").id;
         for event in [
             Event::JobStarted {
                 job: "preprocess".into(),

@@ -44,6 +44,42 @@ pub struct Config {
     #[arg(long, env = "TOLLGATE_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
     pub log_format: String,
 
+    /// The address people reach Tollgate at, e.g. `https://tollgate.example.com`: the
+    /// only host and origin accepted, and `https` makes session cookies `Secure`.
+    #[arg(long, env = "TOLLGATE_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// The first `admin` password, used only when the store has no user yet (else a
+    /// random one is written to `<data dir>/initial-admin-password`).
+    #[arg(long, env = "TOLLGATE_ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<String>,
+
+    /// Hours a browser session may go unused before it ends.
+    #[arg(long, env = "TOLLGATE_SESSION_IDLE_HOURS", default_value_t = 8)]
+    pub session_idle_hours: u64,
+
+    /// Days after sign-in a browser session ends, used or not.
+    #[arg(long, env = "TOLLGATE_SESSION_MAX_DAYS", default_value_t = 7)]
+    pub session_max_days: u64,
+
+    /// Single sign-on behind a proxy (oauth2-proxy, Pomerium): the header naming the
+    /// signed-in user, e.g. `X-Forwarded-User`. Trusted only from `--trusted-proxy`.
+    #[arg(long, env = "TOLLGATE_TRUSTED_PROXY_HEADER")]
+    pub trusted_proxy_header: Option<String>,
+
+    /// Addresses (CIDR, e.g. `10.0.0.0/8`) of the proxies whose user header is trusted.
+    /// Repeat for several.
+    #[arg(
+        long = "trusted-proxy",
+        env = "TOLLGATE_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<String>,
+
+    /// Serve `/metrics` without a token (e.g. when only the scraper can reach the port).
+    #[arg(long, env = "TOLLGATE_METRICS_PUBLIC")]
+    pub metrics_public: bool,
+
     /// A pipeline file (YAML or JSON) to save at start, replacing a saved pipeline of
     /// the same name. Repeat for several.
     #[arg(long = "pipeline", value_name = "FILE")]
@@ -67,6 +103,74 @@ impl Config {
                 ))
             }
         }
+    }
+
+    /// `--public-url` as an origin (`scheme://host[:port]`), checked.
+    pub fn public_origin(&self) -> Result<Option<String>, String> {
+        let Some(url) = self
+            .public_url
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+        else {
+            return Ok(None);
+        };
+        let bad = || {
+            format!(
+                "--public-url must look like https://tollgate.example.com (a scheme and a host, no path); got `{url}`"
+            )
+        };
+        let (scheme, rest) = url.split_once("://").ok_or_else(bad)?;
+        let authority = rest.strip_suffix('/').unwrap_or(rest);
+        if !(scheme == "http" || scheme == "https")
+            || authority.is_empty()
+            || authority.contains(['/', '?', '#', '@', ' '])
+        {
+            return Err(bad());
+        }
+        Ok(Some(format!(
+            "{scheme}://{}",
+            authority.to_ascii_lowercase()
+        )))
+    }
+
+    /// The sign-in settings, checked.
+    pub fn auth_settings(&self) -> Result<crate::auth::AuthSettings, String> {
+        use std::time::Duration;
+        let public_origin = self.public_origin()?;
+        let proxy_header = match self.trusted_proxy_header.as_deref() {
+            None => None,
+            Some(name) => Some(axum::http::HeaderName::try_from(name).map_err(|_| {
+                format!("--trusted-proxy-header `{name}` is not a valid header name")
+            })?),
+        };
+        let trusted_proxies = self
+            .trusted_proxies
+            .iter()
+            .map(|cidr| {
+                let cidr = cidr.trim();
+                cidr.parse::<ipnet::IpNet>()
+                    .or_else(|_| cidr.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| format!("--trusted-proxy `{cidr}` is not an address or a CIDR range like 10.0.0.0/8"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if proxy_header.is_some() && trusted_proxies.is_empty() {
+            return Err(
+                "--trusted-proxy-header needs --trusted-proxy with the proxy's address".into(),
+            );
+        }
+        Ok(crate::auth::AuthSettings {
+            secure_cookies: public_origin
+                .as_deref()
+                .is_some_and(|o| o.starts_with("https://")),
+            public_origin,
+            loopback_only: self.bind.ip().is_loopback(),
+            session_idle: Duration::from_secs(self.session_idle_hours.max(1) * 3600),
+            session_max: Duration::from_secs(self.session_max_days.max(1) * 86_400),
+            proxy_header,
+            trusted_proxies,
+            metrics_public: self.metrics_public,
+        })
     }
 
     pub fn max_jobs(&self) -> usize {

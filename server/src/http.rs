@@ -12,7 +12,7 @@ use leptos::prelude::provide_context;
 use tower_http::services::{ServeDir, ServeFile};
 
 use app::api::ApiError;
-use app::api::backend::SharedBackend;
+use app::api::backend::{Caller, SharedBackend};
 
 use crate::downloads;
 use crate::metrics::Metrics;
@@ -23,6 +23,7 @@ use crate::workspace::Workspaces;
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
+    pub auth: crate::auth::Authenticator,
     pub metrics: Metrics,
     pub workspaces: Workspaces,
     pub backend: SharedBackend,
@@ -40,6 +41,10 @@ pub fn router(state: AppState, dist: &Path) -> Router {
         .route("/logs/{run}/{job}", get(downloads::log))
         .route("/api/{*function}", post(api).get(api))
         .fallback_service(client)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::guard,
+        ))
         .with_state(state)
 }
 
@@ -109,7 +114,16 @@ async fn api(State(state): State<AppState>, request: Request<Body>) -> Response 
         return (StatusCode::METHOD_NOT_ALLOWED, Json(error)).into_response();
     }
     let backend = state.backend.clone();
-    leptos_axum::handle_server_fns_with_context(move || provide_context(backend.clone()), request)
+    let caller = request
+        .extensions()
+        .get::<Caller>()
+        .cloned()
+        .unwrap_or_default();
+    let context = move || {
+        provide_context(backend.clone());
+        provide_context(caller.clone());
+    };
+    leptos_axum::handle_server_fns_with_context(context, request)
         .await
         .into_response()
 }

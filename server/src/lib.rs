@@ -2,6 +2,7 @@
 //! backend the server functions call. `main.rs` parses the configuration and calls
 //! [`start`].
 
+pub mod auth;
 pub mod backend;
 pub mod clock;
 pub mod config;

@@ -18,6 +18,7 @@ use crate::workspace::Workspaces;
 /// Runs Tollgate until SIGINT or SIGTERM. An error is one line saying what to fix.
 pub async fn start(config: Config) -> Result<(), String> {
     let postgres = config.postgres_url()?;
+    let auth_settings = config.auth_settings()?;
     std::fs::create_dir_all(&config.data_dir).map_err(|err| {
         format!(
             "cannot create the data directory {}: {err}; set TOLLGATE_DATA_DIR to a writable folder",
@@ -37,6 +38,8 @@ pub async fn start(config: Config) -> Result<(), String> {
                 config.data_dir.display()
             ),
         })?;
+    crate::auth::ensure_first_admin(&store, &config.data_dir, config.admin_password.as_deref())
+        .await?;
     for path in &config.pipelines {
         load_pipeline_file(&store, path).await?;
     }
@@ -66,7 +69,14 @@ pub async fn start(config: Config) -> Result<(), String> {
             scheduler.clone(),
         ));
     }
+    if auth_settings.public_origin.is_none() && !auth_settings.loopback_only {
+        tracing::warn!(
+            "listening beyond loopback without --public-url: any Host header is accepted; set TOLLGATE_PUBLIC_URL to the address people use"
+        );
+    }
+    let auth = crate::auth::Authenticator::new(store.clone(), auth_settings);
     let state = AppState {
+        auth: auth.clone(),
         store: store.clone(),
         metrics: metrics.clone(),
         workspaces: workspaces.clone(),
@@ -75,6 +85,7 @@ pub async fn start(config: Config) -> Result<(), String> {
             scheduler.clone(),
             workspaces,
             metrics,
+            auth,
         )),
     };
     let listener = TcpListener::bind(config.bind).await.map_err(|err| {
@@ -92,7 +103,9 @@ pub async fn start(config: Config) -> Result<(), String> {
         max_jobs = config.max_jobs(),
         "Tollgate is listening on http://{address}"
     );
-    axum::serve(listener, router(state, &config.dist))
+    let app =
+        router(state, &config.dist).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(|err| format!("the HTTP server failed: {err}"))?;

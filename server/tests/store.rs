@@ -49,7 +49,7 @@ async fn status(store: &Store, run: i64, job: &str) -> JobStatus {
 /// Deploys the review workflow and brings it to its waiting gate.
 async fn run_to_gate(store: &Store) -> i64 {
     let run = store
-        .create_run(&review_graph(), T0)
+        .create_run(&review_graph(), None, T0)
         .await
         .expect("create")
         .id;
@@ -114,7 +114,7 @@ async fn pipelines_are_saved_listed_and_updated(db: &TestDb) {
 async fn a_deploy_stores_the_graph_with_every_job_pending(db: &TestDb) {
     let store = &db.store;
     let graph = review_graph();
-    let run = store.create_run(&graph, T0).await.expect("create");
+    let run = store.create_run(&graph, None, T0).await.expect("create");
     assert_eq!(run.status, RunStatus::Running);
     assert_eq!(run.pipeline, "review-workflow");
 
@@ -147,7 +147,10 @@ async fn a_deploy_stores_the_graph_with_every_job_pending(db: &TestDb) {
 
 async fn each_deploy_is_a_new_run_listed_newest_first(db: &TestDb) {
     let store = &db.store;
-    let first = store.create_run(&review_graph(), T0).await.expect("first");
+    let first = store
+        .create_run(&review_graph(), None, T0)
+        .await
+        .expect("first");
     let second = run_to_gate(store).await;
     assert!(second > first.id);
     let runs = store.list_runs(10).await.expect("list");
@@ -356,7 +359,7 @@ async fn the_run_status_comes_from_the_rows_not_a_stale_snapshot(db: &TestDb) {
     let pipeline = Pipeline::parse("name: two\njobs:\n  - {id: a, run: x}\n  - {id: b, run: y}\n")
         .expect("parse");
     let run = store
-        .create_run(&expand(&pipeline).expect("valid"), T0)
+        .create_run(&expand(&pipeline).expect("valid"), None, T0)
         .await
         .expect("create")
         .id;
@@ -404,7 +407,7 @@ async fn a_waiting_gate_survives_a_reopen_with_its_deadline(db: &TestDb) {
 async fn logs_append_and_read_from_any_offset(db: &TestDb) {
     let store = &db.store;
     let run = store
-        .create_run(&review_graph(), T0)
+        .create_run(&review_graph(), None, T0)
         .await
         .expect("create")
         .id;
@@ -480,7 +483,7 @@ async fn logs_append_and_read_from_any_offset(db: &TestDb) {
 async fn unknown_runs_and_jobs_are_named(db: &TestDb) {
     let store = &db.store;
     let run = store
-        .create_run(&review_graph(), T0)
+        .create_run(&review_graph(), None, T0)
         .await
         .expect("create")
         .id;

@@ -37,6 +37,21 @@ pub enum ApiError {
         message: String,
         problems: Vec<Problem>,
     },
+    /// Nobody is signed in, or the credentials are wrong or expired (401).
+    #[error("{message}")]
+    Unauthorized { message: String },
+    /// The caller may not do this; the message says why (403).
+    #[error("{message}")]
+    Forbidden { message: String },
+    /// The body is not JSON (415).
+    #[error("{message}")]
+    UnsupportedMediaType { message: String },
+    /// Too many failed sign-ins; try again after the wait (429).
+    #[error("{message}")]
+    TooManyRequests {
+        message: String,
+        retry_after_secs: u64,
+    },
     /// The run, job, gate or pipeline named does not exist (404).
     #[error("{message}")]
     NotFound { message: String },
@@ -64,6 +79,12 @@ impl ApiError {
         }
     }
 
+    pub fn forbidden(message: impl Into<String>) -> ApiError {
+        ApiError::Forbidden {
+            message: message.into(),
+        }
+    }
+
     pub fn conflict(message: impl Into<String>) -> ApiError {
         ApiError::Conflict {
             message: message.into(),
@@ -80,6 +101,10 @@ impl ApiError {
     pub fn status(&self) -> u16 {
         match self {
             ApiError::BadRequest { .. } => 400,
+            ApiError::Unauthorized { .. } => 401,
+            ApiError::Forbidden { .. } => 403,
+            ApiError::UnsupportedMediaType { .. } => 415,
+            ApiError::TooManyRequests { .. } => 429,
             ApiError::NotFound { .. } => 404,
             ApiError::Conflict { .. } => 409,
             ApiError::InvalidPipeline { .. } => 422,

@@ -13,18 +13,22 @@ pub async fn job_log(
     offset: Option<u64>,
     limit: Option<u64>,
 ) -> Result<LogPage, ApiError> {
-    use super::backend::{backend, reply};
+    use super::backend::{actor, backend, reply};
     let limit = limit.unwrap_or(1 << 20).clamp(1, 8 << 20);
+    let offset = offset.unwrap_or(0);
     reply(
-        backend()?
-            .job_log(run_id, &job, offset.unwrap_or(0), limit)
-            .await,
+        async {
+            backend()?
+                .job_log(&actor()?, run_id, &job, offset, limit)
+                .await
+        }
+        .await,
     )
 }
 
 /// `POST /api/list_files` `{"run_id": 1}`: the run's workspace files, by path.
 #[server(prefix = "/api", endpoint = "list_files", input = server_fn::codec::Json)]
 pub async fn list_files(run_id: i64) -> Result<Vec<WorkspaceFile>, ApiError> {
-    use super::backend::{backend, reply};
-    reply(backend()?.list_files(run_id).await)
+    use super::backend::{actor, backend, reply};
+    reply(async { backend()?.list_files(&actor()?, run_id).await }.await)
 }

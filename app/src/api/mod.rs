@@ -4,6 +4,7 @@
 //! it is as usable from `curl` as from the UI. Their bodies (compiled with `ssr`) only
 //! call the [`backend::Backend`] the server provides.
 
+mod accounts;
 #[cfg(feature = "ssr")]
 pub mod backend;
 mod drafts;
@@ -14,6 +15,10 @@ mod pipelines;
 mod runs;
 mod types;
 
+pub use accounts::{
+    audit_trail, create_token, create_user, list_tokens, list_users, login, logout, revoke_token,
+    set_password, update_user, whoami,
+};
 pub use drafts::{load_draft, save_draft};
 pub use error::{ApiError, Problem};
 pub use files::{job_log, list_files};
@@ -21,13 +26,22 @@ pub use gates::{decide_gate, pending_gates};
 pub use pipelines::{get_pipeline, list_pipelines, save_pipeline};
 pub use runs::{cancel_job, cancel_run, deploy_pipeline, get_run, list_runs, run_statuses};
 pub use types::{
-    Deployed, Edge, GateView, JobKind, JobProgress, JobView, LogPage, PendingGate, PipelineSource,
-    PipelineSummary, RunDetail, RunProgress, RunSummary, SavedPipeline, WorkspaceFile,
+    ApprovalView, AuditEntry, DecisionAccess, Deployed, Edge, GateView, JobKind, JobProgress,
+    JobView, LogPage, NewToken, PendingGate, PipelineSource, PipelineSummary, RunDetail,
+    RunProgress, RunSummary, SavedPipeline, TokenView, UserUpdate, UserView, WorkspaceFile,
 };
 
-/// Who made a request: the name sent with it until there is authentication.
-pub fn person(by: Option<String>) -> String {
-    by.map(|name| name.trim().chars().take(100).collect::<String>())
-        .filter(|name| !name.is_empty())
-        .unwrap_or_else(|| "anonymous".to_string())
+/// The longest comment kept with a decision.
+pub const MAX_COMMENT_BYTES: usize = 4096;
+
+/// The `by` field of old clients: who acts is the signed-in user, never a name sent
+/// with the request, so a request that still names someone is refused rather than
+/// silently recorded under another name.
+pub fn refuse_by(by: Option<String>) -> Result<(), ApiError> {
+    match by {
+        None => Ok(()),
+        Some(_) => Err(ApiError::bad_request(
+            "`by` is not accepted: actions are recorded under the signed-in user; remove the field",
+        )),
+    }
 }

@@ -7,15 +7,15 @@ use super::{ApiError, PipelineSource, PipelineSummary, SavedPipeline};
 /// `POST /api/list_pipelines` `{}`: every saved pipeline, by name.
 #[server(prefix = "/api", endpoint = "list_pipelines", input = server_fn::codec::Json)]
 pub async fn list_pipelines() -> Result<Vec<PipelineSummary>, ApiError> {
-    use super::backend::{backend, reply};
-    reply(backend()?.list_pipelines().await)
+    use super::backend::{actor, backend, reply};
+    reply(async { backend()?.list_pipelines(&actor()?).await }.await)
 }
 
 /// `POST /api/get_pipeline` `{"name": "review-workflow"}`: one saved pipeline.
 #[server(prefix = "/api", endpoint = "get_pipeline", input = server_fn::codec::Json)]
 pub async fn get_pipeline(name: String) -> Result<SavedPipeline, ApiError> {
-    use super::backend::{backend, reply};
-    reply(backend()?.get_pipeline(&name).await)
+    use super::backend::{actor, backend, reply};
+    reply(async { backend()?.get_pipeline(&actor()?, &name).await }.await)
 }
 
 /// `POST /api/save_pipeline` `{"spec": "<YAML or JSON text, or a pipeline object>",
@@ -25,12 +25,12 @@ pub async fn save_pipeline(
     spec: PipelineSource,
     layout: Option<serde_json::Value>,
 ) -> Result<SavedPipeline, ApiError> {
-    use super::backend::{backend, reply};
+    use super::backend::{actor, backend, reply};
     let result = async {
         let pipeline = spec.into_pipeline()?;
         crate::domain::validate(&pipeline)?;
         let layout = layout.unwrap_or_else(|| serde_json::json!({}));
-        backend()?.save_pipeline(pipeline, layout).await
+        backend()?.save_pipeline(&actor()?, pipeline, layout).await
     };
     reply(result.await)
 }

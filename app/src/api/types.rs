@@ -126,6 +126,99 @@ pub struct PendingGate {
     pub message: String,
     pub activated_at_ms: i64,
     pub deadline_at_ms: i64,
+    /// Who may decide, in words ("ana or group ml-leads").
+    #[serde(default)]
+    pub approvers: String,
+    /// How many different people must approve.
+    #[serde(default)]
+    pub approvals_required: u32,
+    /// The approvals given so far.
+    #[serde(default)]
+    pub approvals: Vec<ApprovalView>,
+    /// Who deployed the run (the two-person rule keeps them from deciding).
+    #[serde(default)]
+    pub deployed_by: Option<String>,
+    /// Whether the person asking may decide this gate, and if not, why.
+    #[serde(default)]
+    pub your_access: DecisionAccess,
+}
+
+/// One person's approval of a gate.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApprovalView {
+    pub by: String,
+    pub at_ms: i64,
+    pub comment: Option<String>,
+    /// An admin bypassed the gate's rules.
+    pub overriding: bool,
+}
+
+/// Whether the signed-in person may decide a gate: the reason is the one the server
+/// would give in its 403, so the banner can show it on a disabled button.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DecisionAccess {
+    pub may_approve: bool,
+    pub may_reject: bool,
+    /// Why not, when either is false.
+    pub reason: Option<String>,
+    /// An admin may still decide with `override: true` and a comment.
+    pub may_override: bool,
+}
+
+/// An account as admins see it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserView {
+    pub username: String,
+    pub display_name: String,
+    pub roles: Vec<crate::domain::Role>,
+    pub groups: Vec<String>,
+    pub disabled: bool,
+    /// Signs in with a password (else only through the trusted proxy).
+    pub has_password: bool,
+    pub created_at_ms: i64,
+}
+
+/// Changes to an account; absent fields stay as they are.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserUpdate {
+    pub display_name: Option<String>,
+    pub roles: Option<Vec<crate::domain::Role>>,
+    pub groups: Option<Vec<String>>,
+    pub disabled: Option<bool>,
+}
+
+/// An API token as listed (its secret is shown once, at creation).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenView {
+    pub id: i64,
+    pub username: String,
+    pub name: String,
+    pub created_at_ms: i64,
+    pub expires_at_ms: Option<i64>,
+    pub last_used_at_ms: Option<i64>,
+    pub revoked_at_ms: Option<i64>,
+}
+
+/// A token just created: `token` is its secret, never shown again.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewToken {
+    pub token: String,
+    #[serde(flatten)]
+    pub view: TokenView,
+}
+
+/// One entry of an audit trail.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub at_ms: i64,
+    /// Who caused it; `None` for Tollgate's own steps (a job exiting).
+    pub actor: Option<String>,
+    /// `deployed`, `status`, `run_status`, `sign_in`, `token_created`, ...
+    pub kind: String,
+    pub job: Option<String>,
+    pub from_status: Option<String>,
+    pub to_status: Option<String>,
+    pub detail: Option<String>,
 }
 
 /// What a deploy created.

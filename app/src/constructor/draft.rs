@@ -181,6 +181,7 @@ impl Draft {
                 let gate = (node.has_gate() || changed).then(|| GateSpec {
                     message: node.gate_message.clone(),
                     timeout: gate_timeout,
+                    ..Default::default()
                 });
                 JobSpec {
                     id: node.id.clone(),

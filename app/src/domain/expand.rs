@@ -52,6 +52,7 @@ pub fn expand(pipeline: &Pipeline) -> Result<RunGraph, ValidationErrors> {
                     message: gate.message.trim().to_string(),
                     timeout_secs: gate.timeout_secs(),
                     source: job.id.clone(),
+                    policy: gate.policy(),
                 },
             });
         }

@@ -2,6 +2,7 @@
 //! run graph and the run state machine. The server and the browser both use this code,
 //! so a pipeline is judged the same way in the Constructor and at deploy.
 
+pub mod access;
 pub mod expand;
 pub mod pipeline;
 pub mod run_graph;
@@ -11,15 +12,16 @@ pub mod status;
 mod test_support;
 pub mod validate;
 
+pub use access::{Action, Actor, GateAccess, GatePolicy, Role};
 pub use expand::expand;
 pub use pipeline::{DEFAULT_GATE_TIMEOUT_SECS, GateSpec, JobSpec, ParseError, Pipeline};
 pub use run_graph::{NodeKind, RunGraph, RunNode, Topology};
 pub use state_machine::{
-    Decision, Effect, Event, GateChange, JobExit, JobState, RunState, StatusChange, Transition,
-    TransitionError,
+    Approval, Decision, Effect, Event, GateChange, JobExit, JobState, RunState, StatusChange,
+    Transition, TransitionError,
 };
 pub use status::{GateDecision, JobStatus, RunStatus, UnknownStatus, format_duration};
 pub use validate::{
-    GATE_PREFIX, MAX_GATE_TIMEOUT_SECS, ValidationError, ValidationErrors, gate_id,
-    is_safe_identifier, validate,
+    GATE_PREFIX, MAX_GATE_APPROVALS, MAX_GATE_TIMEOUT_SECS, ValidationError, ValidationErrors,
+    gate_id, is_safe_identifier, validate,
 };

@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::access::GatePolicy;
+
 /// How long a gate waits for a person when its timeout is not given: 48 hours.
 pub const DEFAULT_GATE_TIMEOUT_SECS: u64 = 48 * 60 * 60;
 
@@ -47,8 +49,9 @@ pub struct JobSpec {
     pub gate: Option<GateSpec>,
 }
 
-/// The gate of a job: what the reviewer is asked and how long they have.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// The gate of a job: what the reviewer is asked, how long they have, and who may
+/// decide (see [`crate::domain::access::GatePolicy`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GateSpec {
     /// Shown in the approval banner. Blank means "no gate".
@@ -58,9 +61,27 @@ pub struct GateSpec {
     /// when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<u64>,
+    /// Usernames and `group:<name>` entries who may decide; empty: any approver.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub approvers: Vec<String>,
+    /// How many different people must approve (default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approvals: Option<u32>,
+    /// Whether the person who deployed the run may decide (default: no).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_self_approval: bool,
 }
 
 impl GateSpec {
+    /// Who may decide, as the run keeps it.
+    pub fn policy(&self) -> GatePolicy {
+        GatePolicy {
+            approvers: self.approvers.clone(),
+            approvals: self.approvals.unwrap_or(1),
+            allow_self_approval: self.allow_self_approval,
+        }
+    }
+
     /// The timeout in force: the one written, or 48 hours.
     pub fn timeout_secs(&self) -> u64 {
         self.timeout.unwrap_or(DEFAULT_GATE_TIMEOUT_SECS)

@@ -9,6 +9,8 @@ use std::collections::{BTreeMap, BinaryHeap, HashMap};
 use petgraph::graph::{DiGraph, NodeIndex};
 use serde::{Deserialize, Serialize};
 
+use super::access::GatePolicy;
+
 /// The expanded graph of one run.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RunGraph {
@@ -45,6 +47,10 @@ pub enum NodeKind {
         timeout_secs: u64,
         /// The job whose output the reviewer looks at.
         source: String,
+        /// Who may decide and how many must approve (absent in runs deployed before
+        /// gates had rules: anyone with the approver role, once).
+        #[serde(default)]
+        policy: GatePolicy,
     },
 }
 
@@ -185,9 +191,13 @@ impl RunGraph {
                             message,
                             timeout_secs,
                             source,
+                            policy,
                         } if *source == node.id => Some(GateSpec {
                             message: message.clone(),
                             timeout: Some(*timeout_secs),
+                            approvers: policy.approvers.clone(),
+                            approvals: (policy.approvals != 1).then_some(policy.approvals),
+                            allow_self_approval: policy.allow_self_approval,
                         }),
                         _ => None,
                     }),

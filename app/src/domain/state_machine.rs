@@ -19,12 +19,16 @@ pub struct JobState {
     pub status: JobStatus,
     /// For a waiting gate: when it times out (milliseconds since the Unix epoch).
     pub deadline_ms: Option<i64>,
+    /// For a gate that needs several approvals: who approved so far, in order.
+    #[serde(default)]
+    pub approved_by: Vec<String>,
 }
 
 impl JobState {
     pub const PENDING: JobState = JobState {
         status: JobStatus::Pending,
         deadline_ms: None,
+        approved_by: Vec::new(),
     };
 }
 
@@ -58,12 +62,15 @@ pub enum Event {
     JobStarted { job: String },
     /// A task's process ended.
     JobExited { job: String, exit: JobExit },
-    /// A person approved or rejected a waiting gate.
+    /// A person approved or rejected a waiting gate. Who may do so is checked before
+    /// (see [`crate::domain::access`]); `overriding` is an admin bypassing the gate's
+    /// rules, which completes it at once and is recorded as such.
     GateDecided {
         gate: String,
         decision: Decision,
         by: String,
         comment: Option<String>,
+        overriding: bool,
     },
     /// A waiting gate's deadline passed.
     GateTimedOut { gate: String },
@@ -71,6 +78,18 @@ pub enum Event {
     JobCancelled { job: String, by: String },
     /// A person cancelled the whole run.
     RunCancelled { by: String },
+}
+
+impl Event {
+    /// The person behind the event, if a person caused it.
+    pub fn actor(&self) -> Option<&str> {
+        match self {
+            Event::GateDecided { by, .. }
+            | Event::JobCancelled { by, .. }
+            | Event::RunCancelled { by } => Some(by),
+            _ => None,
+        }
+    }
 }
 
 /// What the store records about a gate along with its status change.
@@ -86,6 +105,18 @@ pub enum GateChange {
     },
 }
 
+/// One person's approval, recorded on its own row (a gate may need several).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Approval {
+    pub by: String,
+    pub comment: Option<String>,
+    pub overriding: bool,
+    /// How many approvals the gate had before this one: the store writes the approval
+    /// only if that is still so, so two approvals judged on the same count cannot both
+    /// leave the gate waiting.
+    pub count_before: u32,
+}
+
 /// One status write. The store applies it only if the row still has status `from`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatusChange {
@@ -96,6 +127,8 @@ pub struct StatusChange {
     pub reason: Option<String>,
     pub exit_code: Option<i32>,
     pub gate: Option<GateChange>,
+    /// An approval to record with this change (the gate may stay RUNNING).
+    pub approval: Option<Approval>,
 }
 
 /// Work for the imperative shell once the changes are stored.
@@ -118,6 +151,8 @@ pub struct Transition {
     pub effects: Vec<Effect>,
     /// The run's new status, when this event changed it.
     pub run_status: Option<RunStatus>,
+    /// The person whose request caused the event (none for the scheduler's own).
+    pub actor: Option<String>,
 }
 
 /// Why an event cannot be applied. Nothing changed.
@@ -137,6 +172,8 @@ pub enum TransitionError {
     NotRunning { job: String, status: JobStatus },
     #[error("gate `{gate}` is not waiting for a decision: it is {status}")]
     GateNotWaiting { gate: String, status: JobStatus },
+    #[error("{by} approved gate `{gate}` already; another person must give the next approval")]
+    AlreadyApproved { gate: String, by: String },
     #[error("gate `{gate}` does not time out before {deadline_ms}")]
     DeadlineNotReached { gate: String, deadline_ms: i64 },
     #[error("`{job}` already finished ({status}); there is nothing to cancel")]
@@ -225,6 +262,7 @@ impl RunState {
             changes: Vec::new(),
             effects: Vec::new(),
             run_status: None,
+            actor: event.actor().map(str::to_string),
         };
         match event {
             Event::Deployed => self.deployed(&mut step),
@@ -235,7 +273,16 @@ impl RunState {
                 decision,
                 by,
                 comment,
-            } => self.decided(&gate, decision, by, comment, &mut step)?,
+                overriding,
+            } => {
+                let approval = Approval {
+                    by,
+                    comment,
+                    overriding,
+                    count_before: 0,
+                };
+                self.decided(&gate, decision, approval, &mut step)?
+            }
             Event::GateTimedOut { gate } => self.timed_out(&gate, &mut step)?,
             Event::JobCancelled { job, by } => self.cancel_job(&job, &by, &mut step)?,
             Event::RunCancelled { by } => self.cancel_run(&by, &mut step)?,
@@ -386,32 +433,74 @@ impl RunState {
         &mut self,
         gate: &str,
         decision: Decision,
-        by: String,
-        comment: Option<String>,
+        mut approval: Approval,
         step: &mut Transition,
     ) -> Result<(), TransitionError> {
         let at = self.waiting_gate(gate)?;
+        let by = approval.by.clone();
+        let flag = if approval.overriding {
+            " (admin override)"
+        } else {
+            ""
+        };
         let record = |decision| {
             Some(GateChange::Decided {
                 decision,
                 by: Some(by.clone()),
-                comment: comment.clone(),
+                comment: approval.comment.clone(),
             })
         };
-        match decision {
-            Decision::Approve => {
-                let reason = Some(format!("approved by {by}"));
-                let gate_change = record(GateDecision::Approved);
-                self.set(at, JobStatus::Completed, reason, None, gate_change, step);
-                let next = self.topology.dependents(at).to_vec();
-                self.release(next, step);
-            }
-            Decision::Reject => {
-                let gate_change = record(GateDecision::Rejected);
-                self.fail(at, format!("rejected by {by}"), None, gate_change, step);
-            }
+        if decision == Decision::Reject {
+            let gate_change = record(GateDecision::Rejected);
+            self.fail(
+                at,
+                format!("rejected by {by}{flag}"),
+                None,
+                gate_change,
+                step,
+            );
+            return Ok(());
+        }
+        let approved_by = &self.jobs[at].approved_by;
+        if approved_by.contains(&by) {
+            return Err(TransitionError::AlreadyApproved {
+                gate: gate.into(),
+                by,
+            });
+        }
+        approval.count_before = u32::try_from(approved_by.len()).unwrap_or(u32::MAX);
+        let required = match &self.graph.nodes[at].kind {
+            NodeKind::Gate { policy, .. } => policy.approvals.max(1),
+            NodeKind::Task { .. } => 1,
+        };
+        let mut people = approved_by.clone();
+        people.push(by.clone());
+        let given = approval.count_before.saturating_add(1);
+        if approval.overriding || given >= required {
+            let reason = Some(format!("approved by {}{flag}", join_names(&people)));
+            let gate_change = record(GateDecision::Approved);
+            self.set(at, JobStatus::Completed, reason, None, gate_change, step);
+            self.attach(approval, step);
+            self.jobs[at].approved_by = people;
+            let next = self.topology.dependents(at).to_vec();
+            self.release(next, step);
+        } else {
+            let reason = Some(format!(
+                "waiting for approval: {given} of {required} approvals ({})",
+                people.join(", ")
+            ));
+            self.set(at, JobStatus::Running, reason, None, None, step);
+            self.attach(approval, step);
+            self.jobs[at].approved_by = people;
         }
         Ok(())
+    }
+
+    /// Adds an approval to the change just recorded.
+    fn attach(&self, approval: Approval, step: &mut Transition) {
+        if let Some(change) = step.changes.last_mut() {
+            change.approval = Some(approval);
+        }
     }
 
     fn timed_out(&mut self, gate: &str, step: &mut Transition) -> Result<(), TransitionError> {
@@ -525,12 +614,22 @@ impl RunState {
             reason,
             exit_code,
             gate,
+            approval: None,
         };
         self.jobs[at].status = to;
         if to.is_terminal() {
             self.jobs[at].deadline_ms = None;
         }
         step.changes.push(change);
+    }
+}
+
+/// "ana", "ana and bob", "ana, bob and cy".
+fn join_names(names: &[String]) -> String {
+    match names {
+        [] => "nobody".to_string(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
     }
 }
 

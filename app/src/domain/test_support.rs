@@ -20,6 +20,7 @@ pub fn gated(id: &str, depends_on: &[&str], message: &str, timeout: Option<u64>)
         gate: Some(GateSpec {
             message: message.to_string(),
             timeout,
+            ..Default::default()
         }),
         ..job(id, depends_on)
     }

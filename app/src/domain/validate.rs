@@ -10,10 +10,14 @@ use petgraph::algo::tarjan_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
 use serde::{Deserialize, Serialize};
 
-use super::pipeline::{JobSpec, Pipeline};
+use super::access::GROUP_PREFIX;
+use super::pipeline::{GateSpec, JobSpec, Pipeline};
 
 /// The prefix of every injected gate's id; user jobs may not use it.
 pub const GATE_PREFIX: &str = "hitl-gate-";
+
+/// The most approvals a gate may ask for.
+pub const MAX_GATE_APPROVALS: u32 = 20;
 
 /// The longest gate timeout accepted: 30 days.
 pub const MAX_GATE_TIMEOUT_SECS: u64 = 30 * 24 * 60 * 60;
@@ -76,6 +80,27 @@ pub enum ValidationError {
     BadEnvName { job: String, name: String },
     #[error("job `{job}` sets env `{name}`: names starting with `TOLLGATE_` are set by Tollgate")]
     ReservedEnvName { job: String, name: String },
+    #[error(
+        "job `{job}` has gate approver `{entry}`, which is neither a username nor `group:<name>`: use 1 to 64 letters, digits, `_` or `-` after the optional `group:`"
+    )]
+    BadApprover { job: String, entry: String },
+    #[error(
+        "job `{job}` has gate `approvals: {approvals}`: use 1 to {MAX_GATE_APPROVALS} different people"
+    )]
+    ApprovalsOutOfRange { job: String, approvals: u32 },
+    #[error(
+        "job `{job}` needs {approvals} gate approvals but names only {people} approver{}: name more people, add a group, or lower `approvals`",
+        if *people == 1 { "" } else { "s" }
+    )]
+    TooFewApprovers {
+        job: String,
+        approvals: u32,
+        people: usize,
+    },
+    #[error(
+        "job `{job}` sets who approves its gate but its gate message is blank, so no gate would be injected: write a gate message, or remove `approvers`, `approvals` and `allow_self_approval`"
+    )]
+    GateRulesWithoutMessage { job: String },
 }
 
 impl ValidationError {
@@ -96,14 +121,19 @@ impl ValidationError {
             | GateTimeoutOutOfRange { job, .. }
             | GateTimeoutWithoutMessage { job }
             | BadEnvName { job, .. }
-            | ReservedEnvName { job, .. } => Some(job),
+            | ReservedEnvName { job, .. }
+            | BadApprover { job, .. }
+            | ApprovalsOutOfRange { job, .. }
+            | TooFewApprovers { job, .. }
+            | GateRulesWithoutMessage { job } => Some(job),
         }
     }
 }
 
 impl ValidationError {
     /// The job field the error is about, for an editor to mark: `id`, `run`,
-    /// `depends_on`, `timeout`, `gate_timeout`, `env`, or `name` (the pipeline's).
+    /// `depends_on`, `timeout`, `gate_timeout`, `gate_approvers`, `gate_approvals`, `env`,
+    /// or `name` (the pipeline's).
     pub fn field(&self) -> Option<&'static str> {
         use ValidationError::*;
         Some(match self {
@@ -118,6 +148,8 @@ impl ValidationError {
             ZeroJobTimeout { .. } => "timeout",
             GateTimeoutOutOfRange { .. } | GateTimeoutWithoutMessage { .. } => "gate_timeout",
             BadEnvName { .. } | ReservedEnvName { .. } => "env",
+            BadApprover { .. } | GateRulesWithoutMessage { .. } => "gate_approvers",
+            ApprovalsOutOfRange { .. } | TooFewApprovers { .. } => "gate_approvals",
         })
     }
 }
@@ -252,6 +284,7 @@ fn check_job(job: &JobSpec, known: &HashMap<&str, usize>, errors: &mut Vec<Valid
             }
             _ => {}
         }
+        check_gate_rules(job, gate, errors);
     }
     for name in job.env.keys() {
         if !is_env_name(name) {
@@ -265,6 +298,48 @@ fn check_job(job: &JobSpec, known: &HashMap<&str, usize>, errors: &mut Vec<Valid
                 name: name.clone(),
             });
         }
+    }
+}
+
+/// Rules on who decides a gate: well-formed approvers, a possible number of approvals.
+fn check_gate_rules(job: &JobSpec, gate: &GateSpec, errors: &mut Vec<ValidationError>) {
+    let id = || job.id.clone();
+    let has_rules =
+        !gate.approvers.is_empty() || gate.approvals.is_some() || gate.allow_self_approval;
+    if !gate.is_active() {
+        if has_rules {
+            errors.push(ValidationError::GateRulesWithoutMessage { job: id() });
+        }
+        return;
+    }
+    for entry in &gate.approvers {
+        let name = entry.strip_prefix(GROUP_PREFIX).unwrap_or(entry);
+        if !is_safe_identifier(name) {
+            errors.push(ValidationError::BadApprover {
+                job: id(),
+                entry: entry.clone(),
+            });
+        }
+    }
+    let approvals = gate.approvals.unwrap_or(1);
+    if !(1..=MAX_GATE_APPROVALS).contains(&approvals) {
+        errors.push(ValidationError::ApprovalsOutOfRange {
+            job: id(),
+            approvals,
+        });
+        return;
+    }
+    let names_a_group = gate.approvers.iter().any(|e| e.starts_with(GROUP_PREFIX));
+    let mut people: Vec<&String> = gate.approvers.iter().collect();
+    people.sort();
+    people.dedup();
+    if !gate.approvers.is_empty() && !names_a_group && (people.len() as u64) < u64::from(approvals)
+    {
+        errors.push(ValidationError::TooFewApprovers {
+            job: id(),
+            approvals,
+            people: people.len(),
+        });
     }
 }
 

@@ -1,28 +1,31 @@
 //! The backend the server functions call: the API's operations on the store, the
 //! scheduler and the workspaces. Conversions to API types are in `views.rs`.
 
+mod accounts;
+mod gate_access;
 mod refusal;
 mod views;
 
 use async_trait::async_trait;
 
-use app::api::backend::Backend;
+use std::net::IpAddr;
+
+use app::api::backend::{Backend, GateDecisionRequest};
 use app::api::{
-    ApiError, Deployed, JobProgress, JobView, LogPage, PendingGate, PipelineSummary, RunDetail,
-    RunProgress, RunSummary, SavedPipeline, WorkspaceFile,
+    ApiError, AuditEntry, Deployed, JobProgress, JobView, LogPage, NewToken, PendingGate,
+    PipelineSummary, RunDetail, RunProgress, RunSummary, SavedPipeline, TokenView, UserUpdate,
+    UserView, WorkspaceFile,
 };
 use app::constructor::Draft;
-use app::domain::{Decision, Event, Pipeline, expand};
+use app::domain::{Action, Actor, Event, Pipeline, expand};
 
+use crate::auth::Authenticator;
 use crate::clock::now_ms;
 use crate::engine::{EventError, apply_event};
 use crate::metrics::Metrics;
 use crate::scheduler::Scheduler;
 use crate::store::{Store, StoreError};
 use crate::workspace::Workspaces;
-
-/// The one draft slot until there are users.
-const DRAFT_SLOT: &str = "constructor";
 
 /// The API over one store and its scheduler.
 #[derive(Clone, Debug)]
@@ -31,6 +34,7 @@ pub struct StoreBackend {
     scheduler: Scheduler,
     workspaces: Workspaces,
     metrics: Metrics,
+    auth: Authenticator,
 }
 
 impl StoreBackend {
@@ -39,12 +43,14 @@ impl StoreBackend {
         scheduler: Scheduler,
         workspaces: Workspaces,
         metrics: Metrics,
+        auth: Authenticator,
     ) -> StoreBackend {
         StoreBackend {
             store,
             scheduler,
             workspaces,
             metrics,
+            auth,
         }
     }
 
@@ -66,9 +72,10 @@ impl StoreBackend {
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> ApiError {
         match error {
-            StoreError::UnknownRun(_) | StoreError::UnknownJob { .. } => {
-                ApiError::not_found(error.to_string())
-            }
+            StoreError::UnknownRun(_)
+            | StoreError::UnknownJob { .. }
+            | StoreError::UnknownUser(_) => ApiError::not_found(error.to_string()),
+            StoreError::UserExists(_) => ApiError::conflict(error.to_string()),
             StoreError::Conflict { .. } | StoreError::RunFinished(_) => {
                 ApiError::conflict(error.to_string())
             }
@@ -89,6 +96,11 @@ impl From<EventError> for ApiError {
     }
 }
 
+/// The actor's permission for this kind of request, or 403 with the reason.
+fn require(actor: &Actor, action: Action) -> Result<(), ApiError> {
+    actor.authorize(action).map_err(ApiError::forbidden)
+}
+
 fn internal(what: &str, error: impl std::fmt::Display) -> ApiError {
     tracing::error!(%error, "{what}");
     ApiError::internal(format!("{what}; the server log has the details"))
@@ -96,12 +108,12 @@ fn internal(what: &str, error: impl std::fmt::Display) -> ApiError {
 
 #[async_trait]
 impl Backend for StoreBackend {
-    async fn list_runs(&self, limit: u32) -> Result<Vec<RunSummary>, ApiError> {
+    async fn list_runs(&self, _: &Actor, limit: u32) -> Result<Vec<RunSummary>, ApiError> {
         let runs = self.store.list_runs(i64::from(limit)).await?;
         Ok(runs.into_iter().map(views::run_summary).collect())
     }
 
-    async fn list_pipelines(&self) -> Result<Vec<PipelineSummary>, ApiError> {
+    async fn list_pipelines(&self, _: &Actor) -> Result<Vec<PipelineSummary>, ApiError> {
         let records = self.store.list_pipelines().await?;
         records
             .into_iter()
@@ -122,7 +134,7 @@ impl Backend for StoreBackend {
             .collect()
     }
 
-    async fn get_pipeline(&self, name: &str) -> Result<SavedPipeline, ApiError> {
+    async fn get_pipeline(&self, _: &Actor, name: &str) -> Result<SavedPipeline, ApiError> {
         match self.store.get_pipeline(name).await? {
             Some(record) => views::saved_pipeline(record),
             None => Err(ApiError::not_found(format!(
@@ -133,9 +145,11 @@ impl Backend for StoreBackend {
 
     async fn save_pipeline(
         &self,
+        actor: &Actor,
         pipeline: Pipeline,
         layout: serde_json::Value,
     ) -> Result<SavedPipeline, ApiError> {
+        require(actor, Action::Operate)?;
         let spec = serde_json::to_string(&pipeline)
             .map_err(|err| internal("cannot store the pipeline", err))?;
         let record = self
@@ -145,14 +159,18 @@ impl Backend for StoreBackend {
         views::saved_pipeline(record)
     }
 
-    async fn deploy(&self, pipeline: Pipeline) -> Result<Deployed, ApiError> {
+    async fn deploy(&self, actor: &Actor, pipeline: Pipeline) -> Result<Deployed, ApiError> {
+        require(actor, Action::Operate)?;
         let graph = expand(&pipeline)?;
-        let run = self.store.create_run(&graph, now_ms()).await?;
+        let run = self
+            .store
+            .create_run(&graph, Some(&actor.username), now_ms())
+            .await?;
         self.workspaces
             .create(run.id)
             .map_err(|err| internal("cannot create the run's workspace", err))?;
         self.scheduler.wake(run.id);
-        tracing::info!(run = run.id, pipeline = %run.pipeline, "deployed");
+        tracing::info!(run = run.id, pipeline = %run.pipeline, by = %actor.username, "deployed");
         Ok(Deployed {
             run_id: run.id,
             pipeline: run.pipeline,
@@ -161,7 +179,7 @@ impl Backend for StoreBackend {
         })
     }
 
-    async fn get_run(&self, run: i64) -> Result<RunDetail, ApiError> {
+    async fn get_run(&self, _: &Actor, run: i64) -> Result<RunDetail, ApiError> {
         let summary = self.store.run_summary(run).await?;
         let graph = self.store.graph(run).await?;
         let jobs = self.store.jobs(run).await?;
@@ -175,7 +193,7 @@ impl Backend for StoreBackend {
         })
     }
 
-    async fn run_statuses(&self, run: i64) -> Result<RunProgress, ApiError> {
+    async fn run_statuses(&self, _: &Actor, run: i64) -> Result<RunProgress, ApiError> {
         let summary = self.store.run_summary(run).await?;
         let jobs = self.store.jobs(run).await?;
         Ok(RunProgress {
@@ -194,25 +212,32 @@ impl Backend for StoreBackend {
         })
     }
 
-    async fn run_pipeline(&self, run: i64) -> Result<Pipeline, ApiError> {
+    async fn run_pipeline(&self, _: &Actor, run: i64) -> Result<Pipeline, ApiError> {
         Ok(self.store.graph(run).await?.to_pipeline())
     }
 
-    async fn pending_gates(&self, run: Option<i64>) -> Result<Vec<PendingGate>, ApiError> {
+    async fn pending_gates(
+        &self,
+        actor: &Actor,
+        run: Option<i64>,
+    ) -> Result<Vec<PendingGate>, ApiError> {
         if let Some(run) = run {
             self.store.get_run(run).await?;
         }
         let gates = self.store.waiting_gates(run).await?;
-        Ok(gates.into_iter().map(views::pending_gate).collect())
+        let approvals = self.store.waiting_approvals(run).await?;
+        Ok(gates
+            .into_iter()
+            .map(|gate| gate_access::pending_gate(gate, &approvals, actor))
+            .collect())
     }
 
     async fn decide_gate(
         &self,
+        actor: &Actor,
         run: i64,
         gate: &str,
-        decision: Decision,
-        by: String,
-        comment: Option<String>,
+        request: GateDecisionRequest,
     ) -> Result<JobView, ApiError> {
         let record = self.store.job(run, gate).await?;
         if record.kind != "gate" {
@@ -220,17 +245,34 @@ impl Backend for StoreBackend {
                 "`{gate}` is a job, not a gate: only `hitl-gate-*` nodes can be approved or rejected"
             )));
         }
+        let (policy, deployed_by) = self.store.gate_rules(run, gate).await?;
+        let approvals = self.store.gate_approvals(run, gate).await?;
+        if record.status == app::domain::JobStatus::Running {
+            gate_access::check(
+                actor,
+                policy.as_deref(),
+                deployed_by.as_deref(),
+                &approvals,
+                &request,
+            )?;
+        }
         let event = Event::GateDecided {
             gate: gate.to_string(),
-            decision,
-            by,
-            comment,
+            decision: request.decision,
+            by: actor.username.clone(),
+            comment: request.comment,
+            overriding: request.overriding,
         };
         let started = std::time::Instant::now();
         match self.act(run, event).await {
             Ok(()) => {
                 self.metrics.decision(started.elapsed().as_secs_f64());
                 self.job_view(run, gate).await
+            }
+            Err(EventError::Refused(app::domain::TransitionError::AlreadyApproved { .. })) => {
+                Err(ApiError::conflict(
+                    "you approved this gate already; another person must give the next approval",
+                ))
             }
             Err(EventError::Refused(_)) => {
                 let now = self.store.job(run, gate).await?;
@@ -240,17 +282,20 @@ impl Backend for StoreBackend {
         }
     }
 
-    async fn cancel_run(&self, run: i64, by: String) -> Result<RunSummary, ApiError> {
+    async fn cancel_run(&self, actor: &Actor, run: i64) -> Result<RunSummary, ApiError> {
+        require(actor, Action::Operate)?;
         self.store.get_run(run).await?;
+        let by = actor.username.clone();
         self.act(run, Event::RunCancelled { by }).await?;
         Ok(views::run_summary(self.store.run_summary(run).await?))
     }
 
-    async fn cancel_job(&self, run: i64, job: &str, by: String) -> Result<JobView, ApiError> {
+    async fn cancel_job(&self, actor: &Actor, run: i64, job: &str) -> Result<JobView, ApiError> {
+        require(actor, Action::Operate)?;
         self.store.job(run, job).await?;
         let event = Event::JobCancelled {
             job: job.to_string(),
-            by,
+            by: actor.username.clone(),
         };
         self.act(run, event).await?;
         self.job_view(run, job).await
@@ -258,6 +303,7 @@ impl Backend for StoreBackend {
 
     async fn job_log(
         &self,
+        _: &Actor,
         run: i64,
         job: &str,
         offset: u64,
@@ -273,16 +319,17 @@ impl Backend for StoreBackend {
         })
     }
 
-    async fn save_draft(&self, draft: Draft) -> Result<i64, ApiError> {
+    async fn save_draft(&self, actor: &Actor, draft: Draft) -> Result<i64, ApiError> {
+        require(actor, Action::Operate)?;
         let text =
             serde_json::to_string(&draft).map_err(|err| internal("cannot store the draft", err))?;
         let now = now_ms();
-        self.store.save_draft(DRAFT_SLOT, &text, now).await?;
+        self.store.save_draft(&actor.username, &text, now).await?;
         Ok(now)
     }
 
-    async fn load_draft(&self) -> Result<Option<Draft>, ApiError> {
-        let Some((text, _)) = self.store.load_draft(DRAFT_SLOT).await? else {
+    async fn load_draft(&self, actor: &Actor) -> Result<Option<Draft>, ApiError> {
+        let Some((text, _)) = self.store.load_draft(&actor.username).await? else {
             return Ok(None);
         };
         // A draft this version cannot read is dropped rather than blocking the page.
@@ -291,7 +338,7 @@ impl Backend for StoreBackend {
             .ok())
     }
 
-    async fn list_files(&self, run: i64) -> Result<Vec<WorkspaceFile>, ApiError> {
+    async fn list_files(&self, _: &Actor, run: i64) -> Result<Vec<WorkspaceFile>, ApiError> {
         let jobs = self.store.jobs(run).await?;
         let workspaces = self.workspaces.clone();
         let files = tokio::task::spawn_blocking(move || workspaces.list(run))
@@ -302,5 +349,96 @@ impl Backend for StoreBackend {
             .into_iter()
             .map(|file| views::workspace_file(file, &jobs))
             .collect())
+    }
+
+    async fn sign_in(
+        &self,
+        username: &str,
+        password: &str,
+        address: Option<IpAddr>,
+    ) -> Result<(Actor, String), ApiError> {
+        let signed_in = self.auth.sign_in(username, password, address).await?;
+        Ok((signed_in.actor, signed_in.set_cookie))
+    }
+
+    async fn sign_out(&self, actor: &Actor, session: Option<&str>) -> Result<String, ApiError> {
+        self.auth.sign_out(session, actor).await
+    }
+
+    async fn list_users(&self, actor: &Actor) -> Result<Vec<UserView>, ApiError> {
+        require(actor, Action::Administer)?;
+        self.users().await
+    }
+
+    async fn create_user(
+        &self,
+        actor: &Actor,
+        username: &str,
+        password: &str,
+        update: UserUpdate,
+    ) -> Result<UserView, ApiError> {
+        require(actor, Action::Administer)?;
+        self.add_user(actor, username, password, update).await
+    }
+
+    async fn update_user(
+        &self,
+        actor: &Actor,
+        username: &str,
+        update: UserUpdate,
+    ) -> Result<UserView, ApiError> {
+        require(actor, Action::Administer)?;
+        self.change_user(actor, username, update).await
+    }
+
+    async fn set_password(
+        &self,
+        actor: &Actor,
+        username: &str,
+        current: Option<String>,
+        new: &str,
+    ) -> Result<(), ApiError> {
+        self.change_password(actor, username, current, new).await
+    }
+
+    async fn create_token(
+        &self,
+        actor: &Actor,
+        owner: Option<String>,
+        name: &str,
+        expires_in_days: Option<u32>,
+    ) -> Result<NewToken, ApiError> {
+        self.new_token(actor, owner, name, expires_in_days).await
+    }
+
+    async fn list_tokens(&self, actor: &Actor, all: bool) -> Result<Vec<TokenView>, ApiError> {
+        if all {
+            require(actor, Action::Administer)?;
+        }
+        let owner = (!all).then_some(actor.username.as_str());
+        let tokens = self.store.list_tokens(owner).await?;
+        Ok(tokens.into_iter().map(views::token).collect())
+    }
+
+    async fn revoke_token(&self, actor: &Actor, id: i64) -> Result<TokenView, ApiError> {
+        self.end_token(actor, id).await
+    }
+
+    async fn audit_trail(
+        &self,
+        actor: &Actor,
+        run: Option<i64>,
+    ) -> Result<Vec<AuditEntry>, ApiError> {
+        let events = match run {
+            Some(run) => {
+                self.store.get_run(run).await?;
+                self.store.events(run).await?
+            }
+            None => {
+                require(actor, Action::Administer)?;
+                self.store.account_events(500).await?
+            }
+        };
+        Ok(events.into_iter().map(views::audit_entry).collect())
     }
 }

@@ -1,13 +1,14 @@
 //! Store records turned into what the API answers with.
 
 use app::api::{
-    ApiError, Edge, GateView, JobKind, JobView, PendingGate, RunSummary, SavedPipeline,
-    WorkspaceFile,
+    ApiError, AuditEntry, Edge, GateView, JobKind, JobView, RunSummary, SavedPipeline, TokenView,
+    UserView, WorkspaceFile,
 };
 use app::domain::{GateDecision, Pipeline, RunGraph};
 
 use crate::store::{
-    JobRecord, PipelineRecord, RunSummary as RunSummaryRecord, StoreError, WaitingGate,
+    EventRecord, JobRecord, PipelineRecord, RunSummary as RunSummaryRecord, StoreError,
+    TokenRecord, UserRecord,
 };
 use crate::workspace::FileInfo;
 
@@ -93,18 +94,6 @@ pub fn edges(graph: &RunGraph) -> Vec<Edge> {
         .collect()
 }
 
-pub fn pending_gate(gate: WaitingGate) -> PendingGate {
-    PendingGate {
-        run_id: gate.run_id,
-        pipeline: gate.pipeline,
-        gate: gate.job_id,
-        source: gate.gate_source,
-        message: gate.gate_message,
-        activated_at_ms: gate.activated_at,
-        deadline_at_ms: gate.deadline_at,
-    }
-}
-
 /// A workspace file, credited to the one task that ran when it was last written.
 pub fn workspace_file(file: FileInfo, jobs: &[JobRecord]) -> WorkspaceFile {
     let mut writers = jobs.iter().filter(|job| {
@@ -123,5 +112,48 @@ pub fn workspace_file(file: FileInfo, jobs: &[JobRecord]) -> WorkspaceFile {
         size: file.size,
         modified_at_ms: file.modified_ms,
         written_by,
+    }
+}
+
+/// A token as listed.
+pub fn token(record: TokenRecord) -> TokenView {
+    TokenView {
+        id: record.id,
+        username: record.username,
+        name: record.name,
+        created_at_ms: record.created_at,
+        expires_at_ms: record.expires_at,
+        last_used_at_ms: record.last_used_at,
+        revoked_at_ms: record.revoked_at,
+    }
+}
+
+/// An account as admins see it.
+pub fn user(record: UserRecord, groups: Vec<String>) -> UserView {
+    let has_password = record.password_hash.is_some();
+    let disabled = record.disabled != 0;
+    let created_at_ms = record.created_at;
+    let actor = crate::auth::actor_from(record, groups);
+    UserView {
+        username: actor.username,
+        display_name: actor.display_name,
+        roles: actor.roles,
+        groups: actor.groups,
+        disabled,
+        has_password,
+        created_at_ms,
+    }
+}
+
+/// One entry of an audit trail.
+pub fn audit_entry(event: EventRecord) -> AuditEntry {
+    AuditEntry {
+        at_ms: event.at,
+        actor: event.actor,
+        kind: event.kind,
+        job: event.job_id,
+        from_status: event.from_status,
+        to_status: event.to_status,
+        detail: event.detail,
     }
 }

@@ -9,6 +9,7 @@
 //!
 //! Status writes go through [`Store::apply`] only (see `transitions.rs`).
 
+mod accounts;
 mod counts;
 mod drafts;
 mod gates;
@@ -28,9 +29,13 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, ConnectOptions, Executor};
 
+pub use accounts::{AccountEvent, NewUser, UserChange};
 pub use counts::StatusCounts;
-pub use gates::WaitingGate;
-pub use records::{EventRecord, JobRecord, LogChunk, PipelineRecord, RunRecord, RunSummary};
+pub use gates::{ApprovalRecord, WaitingGate};
+pub use records::{
+    EventRecord, JobRecord, LogChunk, PipelineRecord, RunRecord, RunSummary, TokenRecord,
+    UserRecord,
+};
 pub use replicas::AbandonedJob;
 
 /// The Postgres channel on which every change to a run is announced (payload: the run
@@ -60,6 +65,10 @@ pub enum StoreError {
     UnknownRun(i64),
     #[error("run {run} has no job `{job}`")]
     UnknownJob { run: i64, job: String },
+    #[error("there is no user `{0}`")]
+    UnknownUser(String),
+    #[error("a user named `{0}` exists already")]
+    UserExists(String),
     /// A stored value this version cannot read (e.g. a graph written by a newer version).
     #[error("stored data is unreadable: {0}")]
     Corrupt(String),

@@ -67,14 +67,42 @@ pub struct JobRecord {
 #[derive(Clone, Debug, PartialEq, Eq, FromRow)]
 pub struct EventRecord {
     pub id: i64,
-    pub run_id: i64,
+    /// `None` for account events (sign-in, tokens, users).
+    pub run_id: Option<i64>,
     pub job_id: Option<String>,
-    /// `deployed`, `status` or `run_status`.
+    /// `deployed`, `status`, `run_status`, or an account event such as `sign_in`.
     pub kind: String,
     pub from_status: Option<String>,
     pub to_status: Option<String>,
     pub detail: Option<String>,
     pub at: i64,
+    /// Who caused it; `None` for the scheduler's own events.
+    pub actor: Option<String>,
+}
+
+/// A user account. `roles` is the stored comma-separated list.
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct UserRecord {
+    pub username: String,
+    pub display_name: String,
+    /// An argon2id PHC string; `None` for accounts that sign in through the proxy only.
+    pub password_hash: Option<String>,
+    pub roles: String,
+    pub disabled: i64,
+    pub created_at: i64,
+    pub password_changed_at: i64,
+}
+
+/// An API token as listed (never its secret, which is not stored).
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct TokenRecord {
+    pub id: i64,
+    pub username: String,
+    pub name: String,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    pub last_used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
 }
 
 /// A piece of a job's log read from an offset.

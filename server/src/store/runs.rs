@@ -28,37 +28,47 @@ macro_rules! job_columns {
 impl Store {
     /// Stores a new run of `graph` with every job PENDING, in one transaction, and
     /// records a `deployed` event. The run is RUNNING from here on.
-    pub async fn create_run(&self, graph: &RunGraph, now_ms: i64) -> Result<RunRecord, StoreError> {
+    pub async fn create_run(
+        &self,
+        graph: &RunGraph,
+        deployed_by: Option<&str>,
+        now_ms: i64,
+    ) -> Result<RunRecord, StoreError> {
         let snapshot = serde_json::to_string(graph)
             .map_err(|err| StoreError::Corrupt(format!("run graph: {err}")))?;
         let mut tx = self.pool.begin().await?;
         let run = sqlx::query_as::<_, RunRecord>(
-            "insert into runs (pipeline, status, graph, created_at) values ($1, 'RUNNING', $2, $3) \
+            "insert into runs (pipeline, status, graph, created_at, deployed_by) \
+             values ($1, 'RUNNING', $2, $3, $4) \
              returning id, pipeline, status, created_at, finished_at",
         )
         .bind(&graph.pipeline)
         .bind(&snapshot)
         .bind(now_ms)
+        .bind(deployed_by)
         .fetch_one(&mut *tx)
         .await?;
 
         for (position, node) in graph.nodes.iter().enumerate() {
-            let (kind, message, timeout, source) = match &node.kind {
-                NodeKind::Task { .. } => ("task", None, None, None),
+            let (kind, message, timeout, source, policy) = match &node.kind {
+                NodeKind::Task { .. } => ("task", None, None, None, None),
                 NodeKind::Gate {
                     message,
                     timeout_secs,
                     source,
+                    policy,
                 } => (
                     "gate",
                     Some(message.as_str()),
                     Some(i64::try_from(*timeout_secs).unwrap_or(i64::MAX)),
                     Some(source.as_str()),
+                    serde_json::to_string(policy).ok(),
                 ),
             };
             sqlx::query(
                 "insert into jobs (run_id, job_id, position, kind, status, gate_message, \
-                 gate_timeout_secs, gate_source) values ($1, $2, $3, $4, 'PENDING', $5, $6, $7)",
+                 gate_timeout_secs, gate_source, gate_policy) \
+                 values ($1, $2, $3, $4, 'PENDING', $5, $6, $7, $8)",
             )
             .bind(run.id)
             .bind(&node.id)
@@ -67,16 +77,18 @@ impl Store {
             .bind(message)
             .bind(timeout)
             .bind(source)
+            .bind(policy)
             .execute(&mut *tx)
             .await?;
         }
         sqlx::query(
-            "insert into events (run_id, kind, to_status, detail, at) \
-             values ($1, 'deployed', 'RUNNING', $2, $3)",
+            "insert into events (run_id, kind, to_status, detail, at, actor) \
+             values ($1, 'deployed', 'RUNNING', $2, $3, $4)",
         )
         .bind(run.id)
         .bind(format!("{} jobs", graph.nodes.len()))
         .bind(now_ms)
+        .bind(deployed_by)
         .execute(&mut *tx)
         .await?;
         self.announce(&mut tx, run.id).await?;
@@ -184,11 +196,22 @@ impl Store {
     /// The run's graph and the state of each node, ready for the state machine.
     pub async fn load_state(&self, run: i64) -> Result<RunState, StoreError> {
         let (graph, status) = self.snapshot(run).await?;
+        let approvals: Vec<(String, String)> = sqlx::query_as(
+            "select job_id, username from gate_approvals where run_id = $1 order by at, username",
+        )
+        .bind(run)
+        .fetch_all(&self.pool)
+        .await?;
         let jobs = self
             .jobs(run)
             .await?
             .into_iter()
             .map(|job| JobState {
+                approved_by: approvals
+                    .iter()
+                    .filter(|(gate, _)| *gate == job.job_id)
+                    .map(|(_, person)| person.clone())
+                    .collect(),
                 status: job.status,
                 deadline_ms: job.deadline_at,
             })
@@ -200,7 +223,7 @@ impl Store {
     /// The run's history, oldest first.
     pub async fn events(&self, run: i64) -> Result<Vec<EventRecord>, StoreError> {
         let events = sqlx::query_as::<_, EventRecord>(
-            "select id, run_id, job_id, kind, from_status, to_status, detail, at \
+            "select id, run_id, job_id, kind, from_status, to_status, detail, at, actor \
              from events where run_id = $1 order by id",
         )
         .bind(run)

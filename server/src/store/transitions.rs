@@ -10,7 +10,7 @@
 //! the rows as they are, with the run's row locked, by the same rule
 //! ([`RunStatus::derive`]).
 
-use app::domain::{GateChange, JobStatus, RunStatus, Transition};
+use app::domain::{Approval, GateChange, JobStatus, RunStatus, Transition};
 
 use super::{Store, StoreError};
 
@@ -95,9 +95,12 @@ impl Store {
                     },
                 });
             }
+            if let Some(approval) = &change.approval {
+                record_approval(&mut tx, run, &change.job, approval, at).await?;
+            }
             sqlx::query(
-                "insert into events (run_id, job_id, kind, from_status, to_status, detail, at) \
-                 values ($1, $2, 'status', $3, $4, $5, $6)",
+                "insert into events (run_id, job_id, kind, from_status, to_status, detail, at, actor) \
+                 values ($1, $2, 'status', $3, $4, $5, $6, $7)",
             )
             .bind(run)
             .bind(&change.job)
@@ -105,6 +108,7 @@ impl Store {
             .bind(change.to.as_str())
             .bind(change.reason.as_deref())
             .bind(at)
+            .bind(transition.actor.as_deref())
             .execute(&mut *tx)
             .await?;
         }
@@ -133,13 +137,14 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             sqlx::query(
-                "insert into events (run_id, kind, from_status, to_status, at) \
-                 values ($1, 'run_status', $2, $3, $4)",
+                "insert into events (run_id, kind, from_status, to_status, at, actor) \
+                 values ($1, 'run_status', $2, $3, $4, $5)",
             )
             .bind(run)
             .bind(&current)
             .bind(status.as_str())
             .bind(at)
+            .bind(transition.actor.as_deref())
             .execute(&mut *tx)
             .await?;
         }
@@ -150,4 +155,50 @@ impl Store {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// Records one person's approval of a gate, if the gate still has the number of
+/// approvals the state machine counted (else [`StoreError::Conflict`]: the caller looks
+/// again and the state machine judges the approval on the new count). The primary key
+/// (run, gate, person) keeps one person from being counted twice.
+async fn record_approval(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    run: i64,
+    gate: &str,
+    approval: &Approval,
+    at: i64,
+) -> Result<(), StoreError> {
+    let conflict = || StoreError::Conflict {
+        run,
+        job: gate.to_string(),
+        expected: JobStatus::Running,
+    };
+    let counted = sqlx::query(
+        "update jobs set approval_count = approval_count + 1 \
+         where run_id = $1 and job_id = $2 and approval_count = $3",
+    )
+    .bind(run)
+    .bind(gate)
+    .bind(i64::from(approval.count_before))
+    .execute(&mut **tx)
+    .await?;
+    if counted.rows_affected() != 1 {
+        return Err(conflict());
+    }
+    let inserted = sqlx::query(
+        "insert into gate_approvals (run_id, job_id, username, at, comment, overriding) \
+         values ($1, $2, $3, $4, $5, $6) on conflict do nothing",
+    )
+    .bind(run)
+    .bind(gate)
+    .bind(&approval.by)
+    .bind(at)
+    .bind(approval.comment.as_deref())
+    .bind(i64::from(approval.overriding))
+    .execute(&mut **tx)
+    .await?;
+    if inserted.rows_affected() != 1 {
+        return Err(conflict());
+    }
+    Ok(())
 }

@@ -50,6 +50,7 @@ fn gate_is_injected_between_source_and_dependents() {
             message: "Review data quality report before training begins".into(),
             timeout_secs: 172_800,
             source: "preprocess".into(),
+            policy: Default::default(),
         }
     );
 }

@@ -64,6 +64,7 @@ fn decide(run: &mut RunState, gate: &str, decision: Decision, by: &str) -> Trans
             decision,
             by: by.into(),
             comment: Some("looks fine".into()),
+            overriding: false,
         },
     )
 }
@@ -141,6 +142,7 @@ fn starting_records_running_and_a_job_cannot_start_twice() {
             reason: None,
             exit_code: None,
             gate: None,
+            approval: None,
         }]
     );
     assert_eq!(
@@ -289,7 +291,8 @@ fn a_gate_is_decided_once() {
                     gate: "hitl-gate-preprocess".into(),
                     decision,
                     by: "bob".into(),
-                    comment: None
+                    comment: None,
+                    overriding: false
                 },
                 T0
             ),
@@ -310,6 +313,7 @@ fn a_pending_gate_cannot_be_decided() {
             decision: Decision::Approve,
             by: "ana".into(),
             comment: None,
+            overriding: false,
         },
         T0,
     );
@@ -335,7 +339,8 @@ fn only_gates_are_decided() {
                 gate: "train".into(),
                 decision: Decision::Approve,
                 by: "ana".into(),
-                comment: None
+                comment: None,
+                overriding: false
             },
             T0
         ),
@@ -389,7 +394,8 @@ fn a_gate_times_out_at_its_deadline_and_not_before() {
                 gate: "hitl-gate-preprocess".into(),
                 decision: Decision::Approve,
                 by: "ana".into(),
-                comment: None
+                comment: None,
+                overriding: false
             },
             deadline + 1
         ),
@@ -685,10 +691,12 @@ fn a_restored_run_knows_what_is_ready_and_what_expired() {
         JobState {
             status: JobStatus::Completed,
             deadline_ms: None,
+            approved_by: Vec::new(),
         },
         JobState {
             status: JobStatus::Running,
             deadline_ms: Some(T0),
+            approved_by: Vec::new(),
         },
         JobState::PENDING,
         JobState::PENDING,
@@ -700,4 +708,115 @@ fn a_restored_run_knows_what_is_ready_and_what_expired() {
 
     let fresh = RunState::restore(graph, Vec::new(), false);
     assert_eq!(fresh.ready_tasks(), ["preprocess"]);
+}
+
+/// preprocess -> hitl-gate-preprocess (needs `approvals` people) -> train.
+fn review_needing(approvals: u32) -> RunState {
+    let mut source = gated("preprocess", &[], 300);
+    if let Some(gate) = source.gate.as_mut() {
+        gate.approvals = Some(approvals);
+    }
+    let mut run = run_of(vec![source, job("train", &["preprocess"])]);
+    apply(&mut run, Event::Deployed);
+    succeed(&mut run, "preprocess");
+    run
+}
+
+#[test]
+fn a_two_approval_gate_waits_for_a_second_person() {
+    let mut run = review_needing(2);
+    let first = decide(&mut run, "hitl-gate-preprocess", Decision::Approve, "ana");
+    assert_eq!(status(&run, "hitl-gate-preprocess"), JobStatus::Running);
+    let waiting = change(&first, "hitl-gate-preprocess");
+    assert_eq!(
+        (waiting.from, waiting.to),
+        (JobStatus::Running, JobStatus::Running)
+    );
+    assert_eq!(
+        waiting.reason.as_deref(),
+        Some("waiting for approval: 1 of 2 approvals (ana)")
+    );
+    let approval = waiting.approval.as_ref().expect("recorded");
+    assert_eq!((approval.by.as_str(), approval.count_before), ("ana", 0));
+    assert!(started_jobs(&first).is_empty(), "train still waits");
+
+    let again = run.apply(
+        Event::GateDecided {
+            gate: "hitl-gate-preprocess".into(),
+            decision: Decision::Approve,
+            by: "ana".into(),
+            comment: None,
+            overriding: false,
+        },
+        T0,
+    );
+    assert_eq!(
+        again,
+        Err(TransitionError::AlreadyApproved {
+            gate: "hitl-gate-preprocess".into(),
+            by: "ana".into()
+        })
+    );
+
+    let second = decide(&mut run, "hitl-gate-preprocess", Decision::Approve, "bob");
+    assert_eq!(status(&run, "hitl-gate-preprocess"), JobStatus::Completed);
+    let done = change(&second, "hitl-gate-preprocess");
+    assert_eq!(done.reason.as_deref(), Some("approved by ana and bob"));
+    assert_eq!(done.approval.as_ref().map(|a| a.count_before), Some(1));
+    assert_eq!(started_jobs(&second), vec!["train"]);
+}
+
+#[test]
+fn one_rejection_fails_a_gate_that_needs_several_approvals() {
+    let mut run = review_needing(3);
+    decide(&mut run, "hitl-gate-preprocess", Decision::Approve, "ana");
+    let no = decide(&mut run, "hitl-gate-preprocess", Decision::Reject, "bob");
+    assert_eq!(status(&run, "hitl-gate-preprocess"), JobStatus::Failed);
+    assert_eq!(status(&run, "train"), JobStatus::Cancelled);
+    assert_eq!(
+        change(&no, "hitl-gate-preprocess").reason.as_deref(),
+        Some("rejected by bob")
+    );
+}
+
+#[test]
+fn an_admin_override_completes_the_gate_at_once_and_says_so() {
+    let mut run = review_needing(2);
+    let step = apply(
+        &mut run,
+        Event::GateDecided {
+            gate: "hitl-gate-preprocess".into(),
+            decision: Decision::Approve,
+            by: "root".into(),
+            comment: Some("release freeze, CTO approved by phone".into()),
+            overriding: true,
+        },
+    );
+    assert_eq!(status(&run, "hitl-gate-preprocess"), JobStatus::Completed);
+    let done = change(&step, "hitl-gate-preprocess");
+    assert_eq!(
+        done.reason.as_deref(),
+        Some("approved by root (admin override)")
+    );
+    assert!(done.approval.as_ref().is_some_and(|a| a.overriding));
+}
+
+#[test]
+fn approvals_survive_a_restore() {
+    let mut run = review_needing(2);
+    decide(&mut run, "hitl-gate-preprocess", Decision::Approve, "ana");
+    let jobs: Vec<JobState> = run
+        .graph()
+        .nodes
+        .iter()
+        .map(|node| run.job(&node.id).cloned().expect("state"))
+        .collect();
+    let mut restored = RunState::restore(run.graph().clone(), jobs, false);
+    let second = decide(
+        &mut restored,
+        "hitl-gate-preprocess",
+        Decision::Approve,
+        "bob",
+    );
+    assert_eq!(started_jobs(&second), vec!["train"]);
 }

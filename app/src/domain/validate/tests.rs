@@ -247,3 +247,56 @@ fn every_error_is_reported_at_once() {
         "{text}"
     );
 }
+
+fn with_rules(approvers: &[&str], approvals: Option<u32>) -> Pipeline {
+    let mut reviewed = gated("a", &[], "check it", None);
+    if let Some(gate) = reviewed.gate.as_mut() {
+        gate.approvers = approvers.iter().map(|a| a.to_string()).collect();
+        gate.approvals = approvals;
+    }
+    pipeline(vec![reviewed])
+}
+
+#[test]
+fn gate_approvers_are_names_or_groups() {
+    assert_eq!(
+        validate(&with_rules(&["ana", "group:ml-leads"], Some(2))),
+        Ok(())
+    );
+    assert_eq!(
+        only_message(&with_rules(&["ana smith"], None)),
+        "job `a` has gate approver `ana smith`, which is neither a username nor `group:<name>`: use 1 to 64 letters, digits, `_` or `-` after the optional `group:`"
+    );
+    assert_eq!(
+        validate(&with_rules(&["group:"], None))
+            .expect_err("empty group")
+            .0[0]
+            .field(),
+        Some("gate_approvers")
+    );
+}
+
+#[test]
+fn gate_approvals_must_be_possible() {
+    assert_eq!(
+        only_message(&with_rules(&[], Some(0))),
+        "job `a` has gate `approvals: 0`: use 1 to 20 different people"
+    );
+    assert_eq!(
+        only_message(&with_rules(&["ana", "ana"], Some(2))),
+        "job `a` needs 2 gate approvals but names only 1 approver: name more people, add a group, or lower `approvals`"
+    );
+    assert_eq!(validate(&with_rules(&["ana", "bob"], Some(2))), Ok(()));
+}
+
+#[test]
+fn gate_rules_need_a_gate() {
+    let mut silent = gated("a", &[], "  ", None);
+    if let Some(gate) = silent.gate.as_mut() {
+        gate.allow_self_approval = true;
+    }
+    assert_eq!(
+        only_message(&pipeline(vec![silent])),
+        "job `a` sets who approves its gate but its gate message is blank, so no gate would be injected: write a gate message, or remove `approvers`, `approvals` and `allow_self_approval`"
+    );
+}

@@ -72,7 +72,7 @@ pub fn ApprovalBanner() -> impl IntoView {
             let (gate, decision, comment) = (gate.clone(), *decision, comment.clone());
             async move {
                 let comment = (!comment.trim().is_empty()).then_some(comment);
-                let result = decide_gate(run_id, gate, decision, None, comment).await;
+                let result = decide_gate(run_id, gate, decision, None, comment, None).await;
                 if result.is_ok() {
                     draft.set(String::new());
                 }

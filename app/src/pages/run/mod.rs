@@ -169,6 +169,7 @@ fn graph_shape(detail: &RunDetail) -> RunGraph {
                         message: gate.message.clone(),
                         timeout_secs: gate.timeout_secs,
                         source: gate.source.clone(),
+                        policy: Default::default(),
                     },
                     None => NodeKind::Task {
                         run: String::new(),

@@ -1,0 +1,130 @@
+//! Slows down password guessing: after too many failed sign-ins for one username, or
+//! from one address, within a window, further attempts are refused until it passes.
+//!
+//! Kept in memory: each replica counts on its own, which bounds a guesser to
+//! `replicas x limit` tries per window, still far too few to guess a password.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+
+/// The window failures are counted in.
+pub const WINDOW_MS: i64 = 15 * 60 * 1000;
+/// Failed sign-ins allowed per username per window.
+pub const PER_USERNAME: u32 = 5;
+/// Failed sign-ins allowed per address per window (several people may share one).
+pub const PER_ADDRESS: u32 = 20;
+
+#[derive(Debug, Default)]
+pub struct LoginLimiter {
+    failures: Mutex<HashMap<Key, Window>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum Key {
+    User(String),
+    Address(IpAddr),
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Window {
+    started_ms: i64,
+    count: u32,
+}
+
+impl LoginLimiter {
+    /// `Err(seconds to wait)` when this sign-in must be refused without looking at the
+    /// password.
+    pub fn check(&self, username: &str, address: Option<IpAddr>, now_ms: i64) -> Result<(), u64> {
+        let failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        let blocked = |key: &Key, limit: u32| {
+            failures
+                .get(key)
+                .filter(|w| now_ms - w.started_ms < WINDOW_MS && w.count >= limit)
+                .map(|w| u64::try_from((w.started_ms + WINDOW_MS - now_ms) / 1000 + 1).unwrap_or(1))
+        };
+        let user = blocked(&Key::User(username.to_lowercase()), PER_USERNAME);
+        let address = address.and_then(|a| blocked(&Key::Address(a), PER_ADDRESS));
+        match user.max(address) {
+            Some(wait) => Err(wait),
+            None => Ok(()),
+        }
+    }
+
+    /// Counts a failed sign-in.
+    pub fn failed(&self, username: &str, address: Option<IpAddr>, now_ms: i64) {
+        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        // Forget old windows so the map cannot grow without bound.
+        failures.retain(|_, w| now_ms - w.started_ms < WINDOW_MS);
+        let mut count = |key: Key| {
+            let window = failures.entry(key).or_insert(Window {
+                started_ms: now_ms,
+                count: 0,
+            });
+            window.count += 1;
+        };
+        count(Key::User(username.to_lowercase()));
+        if let Some(address) = address {
+            count(Key::Address(address));
+        }
+    }
+
+    /// A successful sign-in clears the username's failures (not the address's).
+    pub fn succeeded(&self, username: &str) {
+        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        failures.remove(&Key::User(username.to_lowercase()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T0: i64 = 1_000_000;
+
+    #[test]
+    fn a_username_is_locked_after_five_failures_until_the_window_passes() {
+        let limiter = LoginLimiter::default();
+        let here: Option<IpAddr> = "10.0.0.1".parse().ok();
+        for _ in 0..PER_USERNAME {
+            assert_eq!(limiter.check("ana", here, T0), Ok(()));
+            limiter.failed("ana", here, T0);
+        }
+        assert_eq!(limiter.check("ana", here, T0 + 1000), Err(899));
+        assert_eq!(
+            limiter.check("ANA", None, T0),
+            Err(901),
+            "names are not case tricks"
+        );
+        assert_eq!(
+            limiter.check("bob", here, T0),
+            Ok(()),
+            "others still sign in"
+        );
+        assert_eq!(limiter.check("ana", here, T0 + WINDOW_MS), Ok(()));
+    }
+
+    #[test]
+    fn an_address_is_locked_after_twenty_failures_across_names() {
+        let limiter = LoginLimiter::default();
+        let here: Option<IpAddr> = "10.0.0.2".parse().ok();
+        for n in 0..PER_ADDRESS {
+            limiter.failed(&format!("user{n}"), here, T0);
+        }
+        assert!(limiter.check("new-name", here, T0).is_err());
+        assert_eq!(
+            limiter.check("new-name", "10.0.0.3".parse().ok(), T0),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn success_clears_the_username() {
+        let limiter = LoginLimiter::default();
+        for _ in 0..PER_USERNAME {
+            limiter.failed("ana", None, T0);
+        }
+        limiter.succeeded("ana");
+        assert_eq!(limiter.check("ana", None, T0), Ok(()));
+    }
+}

@@ -9,6 +9,8 @@ pub mod downloads;
 pub mod engine;
 pub mod executor;
 pub mod http;
+pub mod job_env;
+pub mod job_tmp;
 pub mod metrics;
 pub mod scheduler;
 pub mod single_instance;

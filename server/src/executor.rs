@@ -1,6 +1,6 @@
 //! Running one task: `sh -c <run>` in the run's workspace, in a process group of its
-//! own, with an allowlisted environment ([`crate::job_env`]), with its output captured
-//! line by line into the store.
+//! own, with an allowlisted environment ([`crate::job_env`]) inside a sandbox
+//! ([`crate::sandbox`]), with its output captured line by line into the store.
 //!
 //! The executor knows nothing of the state machine: it reports how the process ended
 //! ([`JobExit`]) and the scheduler turns that into status changes.
@@ -17,6 +17,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::job_env::{JobPlace, job_env};
 use crate::job_tmp::JobTmp;
+use crate::sandbox;
 use crate::store::Store;
 
 /// The most log kept per job; past it one notice is written and the rest dropped.
@@ -55,7 +56,7 @@ pub async fn run_task(launch: TaskLaunch, store: Store, kill: oneshot::Receiver<
     exit
 }
 
-/// Starts `sh -c <run>` with the job's environment allowlist and waits.
+/// Starts `sh -c <run>` with the job's environment allowlist, in the sandbox, and waits.
 async fn run_in(
     launch: &TaskLaunch,
     tmp: &Path,
@@ -80,9 +81,15 @@ async fn run_in(
         .stderr(Stdio::piped())
         .process_group(0)
         .kill_on_drop(true);
-    let spawned = command
-        .spawn()
-        .map_err(|error| format!("could not start `sh`: {error}"));
+    let spawned = match sandbox::support().restrict(&launch.workspace, tmp) {
+        Ok(Some(restriction)) => restriction
+            .spawn(&mut command)
+            .map_err(|error| format!("could not start `sh` in the job's sandbox: {error}")),
+        Ok(None) => command
+            .spawn()
+            .map_err(|error| format!("could not start `sh`: {error}")),
+        Err(reason) => Err(reason),
+    };
     let mut child = match spawned {
         Ok(child) => child,
         Err(reason) => return JobExit::Interrupted { reason },

@@ -12,6 +12,7 @@ pub mod http;
 pub mod job_env;
 pub mod job_tmp;
 pub mod metrics;
+pub mod sandbox;
 pub mod scheduler;
 pub mod single_instance;
 pub mod startup;

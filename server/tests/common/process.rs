@@ -40,7 +40,18 @@ pub fn tollgate(data_dir: &Path, args: &[&str]) -> Command {
 impl ServerProcess {
     /// Starts the server and waits until it says where it listens.
     pub fn start(data_dir: &Path, args: &[&str], database_url: Option<&str>) -> ServerProcess {
+        ServerProcess::start_with_env(data_dir, args, database_url, &[])
+    }
+
+    /// Like [`ServerProcess::start`], with extra variables in the server's environment.
+    pub fn start_with_env(
+        data_dir: &Path,
+        args: &[&str],
+        database_url: Option<&str>,
+        env: &[(&str, &str)],
+    ) -> ServerProcess {
         let mut command = tollgate(data_dir, args);
+        command.envs(env.iter().copied());
         if let Some(url) = database_url {
             command.env("DATABASE_URL", url);
         }

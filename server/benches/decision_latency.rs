@@ -56,11 +56,13 @@ async fn measure(label: &str, database_url: Option<&str>) {
             .await;
         let run = deployed["run_id"].as_i64().expect("run id");
         wait_for(&server, run, "hitl-gate-source", "RUNNING").await;
+        server.session("bench").await;
         let sent = now_ns();
         let (status, _) = server
-            .post(
+            .post_as(
+                "bench",
                 "/api/decide_gate",
-                json!({"run_id": run, "gate": "hitl-gate-source", "decision": "approve", "by": "bench"}),
+                json!({"run_id": run, "gate": "hitl-gate-source", "decision": "approve"}),
             )
             .await;
         assert_eq!(status, 200);

@@ -60,6 +60,7 @@ async fn bench(store: &Store, label: &str) {
             decision: Decision::Approve,
             by: "bench".into(),
             comment: None,
+            overriding: false,
         };
         let transition = state.apply(event, 2).expect("decide");
         store.apply(run, &transition).await.expect("write");

@@ -1,11 +1,12 @@
 //! Running one task: `sh -c <run>` in the run's workspace, in a process group of its
-//! own, with its output captured line by line into the store.
+//! own, with an allowlisted environment ([`crate::job_env`]) inside a sandbox
+//! ([`crate::sandbox`]), with its output captured line by line into the store.
 //!
 //! The executor knows nothing of the state machine: it reports how the process ended
 //! ([`JobExit`]) and the scheduler turns that into status changes.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -14,6 +15,9 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::process::Command;
 use tokio::sync::{mpsc, oneshot};
 
+use crate::job_env::{JobPlace, job_env};
+use crate::job_tmp::JobTmp;
+use crate::sandbox;
 use crate::store::Store;
 
 /// The most log kept per job; past it one notice is written and the rest dropped.
@@ -36,29 +40,59 @@ pub struct TaskLaunch {
 }
 
 /// Runs the task to its end, or until `kill` fires (then the whole process group is
-/// killed and the exit reports the signal).
+/// killed and the exit reports the signal). The job gets a private directory, its
+/// `TMPDIR` and `HOME`, for as long as it runs.
 pub async fn run_task(launch: TaskLaunch, store: Store, kill: oneshot::Receiver<()>) -> JobExit {
-    let mut command = Command::new("sh");
+    let tmp = match JobTmp::create(&launch.workspace, launch.run_id, &launch.job_id) {
+        Ok(tmp) => tmp,
+        Err(error) => {
+            return JobExit::Interrupted {
+                reason: format!("could not create the job's temporary directory: {error}"),
+            };
+        }
+    };
+    let exit = run_in(&launch, tmp.path(), store, kill).await;
+    tmp.remove().await;
+    exit
+}
+
+/// Starts `sh -c <run>` with the job's environment allowlist, in the sandbox, and waits.
+async fn run_in(
+    launch: &TaskLaunch,
+    tmp: &Path,
+    store: Store,
+    kill: oneshot::Receiver<()>,
+) -> JobExit {
+    let place = JobPlace {
+        run_id: launch.run_id,
+        job_id: &launch.job_id,
+        workspace: &launch.workspace,
+        tmp,
+    };
+    let mut command = Command::new("/bin/sh");
     command
         .arg("-c")
         .arg(&launch.command)
         .current_dir(&launch.workspace)
-        .envs(&launch.env)
-        .env("TOLLGATE_RUN_ID", launch.run_id.to_string())
-        .env("TOLLGATE_JOB_ID", &launch.job_id)
-        .env("TOLLGATE_WORKSPACE", &launch.workspace)
+        .env_clear()
+        .envs(job_env(std::env::var_os, &launch.env, place))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .process_group(0)
         .kill_on_drop(true);
-    let mut child = match command.spawn() {
+    let spawned = match sandbox::support().restrict(&launch.workspace, tmp) {
+        Ok(Some(restriction)) => restriction
+            .spawn(&mut command)
+            .map_err(|error| format!("could not start `sh` in the job's sandbox: {error}")),
+        Ok(None) => command
+            .spawn()
+            .map_err(|error| format!("could not start `sh`: {error}")),
+        Err(reason) => Err(reason),
+    };
+    let mut child = match spawned {
         Ok(child) => child,
-        Err(error) => {
-            return JobExit::Interrupted {
-                reason: format!("could not start `sh`: {error}"),
-            };
-        }
+        Err(reason) => return JobExit::Interrupted { reason },
     };
     let group = child.id().and_then(|pid| i32::try_from(pid).ok());
 

@@ -84,10 +84,14 @@ async fn metrics(State(state): State<AppState>) -> Response {
 }
 
 /// Readiness: the store answers and its migrations are applied, so requests can be
-/// served. 200 `{"status":"ready"}` or 503 with the reason.
+/// served. 200 `{"status":"ready","sandbox":"landlock abi 7"}` (how jobs are sandboxed,
+/// `unavailable: <reason>` without Landlock, still ready) or 503 with the reason.
 async fn readyz(State(state): State<AppState>) -> Response {
     match state.store.ready().await {
-        Ok(()) => Json(serde_json::json!({"status": "ready"})).into_response(),
+        Ok(()) => {
+            let sandbox = crate::sandbox::support().describe();
+            Json(serde_json::json!({"status": "ready", "sandbox": sandbox})).into_response()
+        }
         Err(error) => {
             tracing::warn!(%error, "readiness check failed");
             let body = serde_json::json!({"status": "not ready", "error": error.to_string()});

@@ -29,6 +29,7 @@ pub async fn start(config: Config) -> Result<(), String> {
         None => Some(lock_data_dir(&config.data_dir)?),
         Some(_) => None,
     };
+    crate::sandbox::log_at_start(&config.data_dir);
     let store = Store::open(postgres, &config.data_dir)
         .await
         .map_err(|err| match postgres {

@@ -250,7 +250,14 @@ fn start_up_errors_are_one_clear_line() {
 async fn readiness_says_the_schema_is_in_place() {
     let server = start_with_sample("ready");
     let (status, body) = server.get("/readyz").await;
-    assert_eq!((status, body.as_str()), (200, r#"{"status":"ready"}"#));
+    assert_eq!(status, 200, "{body}");
+    let body: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(body["status"], "ready", "{body}");
+    let sandbox = body["sandbox"].as_str().unwrap_or_default();
+    assert!(
+        sandbox.starts_with("landlock abi ") || sandbox.starts_with("unavailable: "),
+        "{body}"
+    );
 }
 
 #[test]

@@ -70,9 +70,10 @@ async fn decide(
     by: &str,
 ) -> (u16, Value) {
     server
-        .post(
+        .post_as(
+            by,
             "/api/decide_gate",
-            json!({"run_id": id, "gate": gate, "decision": decision, "by": by, "comment": "checked"}),
+            json!({"run_id": id, "gate": gate, "decision": decision, "comment": "checked"}),
         )
         .await
 }
@@ -433,7 +434,7 @@ jobs:
     })
     .await;
     let (status, summary) = server
-        .post("/api/cancel_run", json!({"run_id": id, "by": "ana"}))
+        .post_as("ana", "/api/cancel_run", json!({"run_id": id}))
         .await;
     assert_eq!(status, 200, "{summary}");
     assert_eq!(summary["status"], "CANCELLED");
@@ -466,9 +467,10 @@ jobs:
     let id = deploy(&server, yaml).await;
     wait_for_status(&server, id, "long", "RUNNING").await;
     let (status, cancelled) = server
-        .post(
+        .post_as(
+            "ana",
             "/api/cancel_job",
-            json!({"run_id": id, "job": "long", "by": "ana"}),
+            json!({"run_id": id, "job": "long"}),
         )
         .await;
     assert_eq!(status, 200, "{cancelled}");
@@ -788,12 +790,13 @@ jobs:
     );
 
     let (_, decided) = server
-        .post(
+        .post_as(
+            "rita",
             "/api/decide_gate",
             json!({"run_id": id, "gate": "hitl-gate-gated", "decision": "reject"}),
         )
         .await;
-    assert_eq!(decided["gate"]["decided_by"], "anonymous", "{decided}");
+    assert_eq!(decided["gate"]["decided_by"], "rita", "{decided}");
     assert_eq!(decided["gate"]["comment"], Value::Null);
 }
 
@@ -854,9 +857,9 @@ async fn a_second_replica_hears_about_a_gate_and_times_it_out() {
     let yaml = "
 name: two_replicas
 jobs:
-  - {id: source, run: echo $TOLLGATE_JOB_ID >> ../markers, gate: {message: Only the other replica is left, timeout: 2}}
-  - {id: after, run: echo $TOLLGATE_JOB_ID >> ../markers, depends_on: [source]}
-  - {id: side, run: echo $TOLLGATE_JOB_ID >> ../markers}
+  - {id: source, run: echo $TOLLGATE_JOB_ID >> markers, gate: {message: Only the other replica is left, timeout: 2}}
+  - {id: after, run: echo $TOLLGATE_JOB_ID >> markers, depends_on: [source]}
+  - {id: side, run: echo $TOLLGATE_JOB_ID >> markers}
 ";
     let id = deploy(&first, yaml).await;
     wait_for_status(&second, id, "hitl-gate-source", "RUNNING").await;
@@ -873,7 +876,8 @@ jobs:
     );
     assert_eq!(status_of(&done, "after"), "CANCELLED");
 
-    let markers = std::fs::read_to_string(shared.join("workspaces/markers")).unwrap_or_default();
+    let markers = std::fs::read_to_string(shared.join(format!("workspaces/{id}/markers")))
+        .unwrap_or_default();
     let mut ran: Vec<&str> = markers.lines().collect();
     ran.sort_unstable();
     assert_eq!(ran, ["side", "source"], "each job ran exactly once");
@@ -894,9 +898,9 @@ async fn replicas_share_the_work_and_survive_one_dying() {
     let yaml = "
 name: shared
 jobs:
-  - {id: prep, run: echo $TOLLGATE_RUN_ID/$TOLLGATE_JOB_ID >> ../markers, gate: {message: Decide from the other replica}}
-  - {id: work, run: echo $TOLLGATE_RUN_ID/$TOLLGATE_JOB_ID >> ../markers, depends_on: [prep]}
-  - {id: long, run: echo $TOLLGATE_RUN_ID/$TOLLGATE_JOB_ID >> ../markers && sleep 6}
+  - {id: prep, run: echo $TOLLGATE_RUN_ID/$TOLLGATE_JOB_ID >> markers, gate: {message: Decide from the other replica}}
+  - {id: work, run: echo $TOLLGATE_RUN_ID/$TOLLGATE_JOB_ID >> markers, depends_on: [prep]}
+  - {id: long, run: echo $TOLLGATE_RUN_ID/$TOLLGATE_JOB_ID >> markers && sleep 6}
 ";
     // The first replica alone takes the first runs, so it surely holds running jobs.
     let first = ServerProcess::start(&shared, &args, Some(&url));
@@ -978,7 +982,13 @@ jobs:
             }
         }
     }
-    let markers = std::fs::read_to_string(shared.join("workspaces/markers")).unwrap_or_default();
+    let markers: String = deployed
+        .iter()
+        .map(|(id, _)| {
+            std::fs::read_to_string(shared.join(format!("workspaces/{id}/markers")))
+                .unwrap_or_default()
+        })
+        .collect();
     let mut seen = std::collections::HashSet::new();
     for line in markers.lines() {
         assert!(seen.insert(line.to_string()), "{line} ran twice");

@@ -71,6 +71,7 @@ fn decision(decision: Decision, by: &str) -> Event {
         decision,
         by: by.into(),
         comment: Some(format!("from {by}")),
+        overriding: false,
     }
 }
 

@@ -90,7 +90,7 @@ mod tests {
             assert_eq!(limiter.check("ana", here, T0), Ok(()));
             limiter.failed("ana", here, T0);
         }
-        assert_eq!(limiter.check("ana", here, T0 + 1000), Err(899));
+        assert_eq!(limiter.check("ana", here, T0 + 1000), Err(900));
         assert_eq!(
             limiter.check("ANA", None, T0),
             Err(901),

@@ -9,8 +9,13 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+/// The first admin's password in every test server.
+pub const ADMIN_PASSWORD: &str = "admin-test-password";
+
 pub struct ServerProcess {
     child: Child,
+    /// Session cookies of the people signed in so far, by username.
+    sessions: std::sync::Mutex<std::collections::HashMap<String, String>>,
     pub base_url: String,
     /// The id this server gave itself in the `replicas` table.
     pub replica: String,
@@ -32,6 +37,7 @@ pub fn tollgate(data_dir: &Path, args: &[&str]) -> Command {
         .arg(data_dir)
         .args(args)
         .env_remove("DATABASE_URL")
+        .env("TOLLGATE_ADMIN_PASSWORD", ADMIN_PASSWORD)
         .env("RUST_LOG", "info")
         .env("NO_COLOR", "1");
     command
@@ -40,7 +46,18 @@ pub fn tollgate(data_dir: &Path, args: &[&str]) -> Command {
 impl ServerProcess {
     /// Starts the server and waits until it says where it listens.
     pub fn start(data_dir: &Path, args: &[&str], database_url: Option<&str>) -> ServerProcess {
+        ServerProcess::start_with_env(data_dir, args, database_url, &[])
+    }
+
+    /// Like [`ServerProcess::start`], with extra variables in the server's environment.
+    pub fn start_with_env(
+        data_dir: &Path,
+        args: &[&str],
+        database_url: Option<&str>,
+        env: &[(&str, &str)],
+    ) -> ServerProcess {
         let mut command = tollgate(data_dir, args);
+        command.envs(env.iter().copied());
         if let Some(url) = database_url {
             command.env("DATABASE_URL", url);
         }
@@ -82,6 +99,7 @@ impl ServerProcess {
             }
         };
         ServerProcess {
+            sessions: Default::default(),
             child,
             base_url,
             replica,
@@ -89,23 +107,96 @@ impl ServerProcess {
         }
     }
 
-    /// POSTs JSON to an API path and returns the status and the JSON body.
+    /// POSTs JSON to an API path as `admin` and returns the status and the JSON body.
     pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        let response = reqwest::Client::new()
+        self.post_as("admin", path, body).await
+    }
+
+    /// POSTs JSON as `user`, signing them in first (a user other than `admin` is created
+    /// on first use with the operator and approver roles).
+    pub async fn post_as(&self, user: &str, path: &str, body: Value) -> (u16, Value) {
+        let cookie = self.session(user).await;
+        self.send(Some(&cookie), path, body).await
+    }
+
+    /// POSTs JSON with no credentials at all.
+    pub async fn post_anonymous(&self, path: &str, body: Value) -> (u16, Value) {
+        self.send(None, path, body).await
+    }
+
+    async fn send(&self, cookie: Option<&str>, path: &str, body: Value) -> (u16, Value) {
+        let mut request = reqwest::Client::new()
             .post(format!("{}{path}", self.base_url))
             .header("accept", "application/json")
-            .json(&body)
-            .send()
-            .await
-            .expect("request");
+            .json(&body);
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", cookie);
+        }
+        let response = request.send().await.expect("request");
         let status = response.status().as_u16();
         let text = response.text().await.expect("body");
         let json = serde_json::from_str(&text).unwrap_or(Value::String(text));
         (status, json)
     }
 
+    /// The session cookie of `user` (`tollgate_session=...`), signing in if needed.
+    pub async fn session(&self, user: &str) -> String {
+        if let Some(cookie) = self.cached_session(user) {
+            return cookie;
+        }
+        let password = if user == "admin" {
+            ADMIN_PASSWORD.to_string()
+        } else {
+            let password = format!("password-of-{user}");
+            let (status, body) = Box::pin(self.post(
+                "/api/create_user",
+                serde_json::json!({"username": user, "password": password, "roles": ["operator", "approver"]}),
+            ))
+            .await;
+            assert!(status == 200 || status == 409, "create {user}: {status} {body}");
+            password
+        };
+        let cookie = self.sign_in(user, &password).await.expect("sign in");
+        self.sessions
+            .lock()
+            .expect("sessions")
+            .insert(user.to_string(), cookie.clone());
+        cookie
+    }
+
+    fn cached_session(&self, user: &str) -> Option<String> {
+        self.sessions.lock().expect("sessions").get(user).cloned()
+    }
+
+    /// Signs in with a password; `Ok(cookie)` or `Err((status, body))`.
+    pub async fn sign_in(&self, user: &str, password: &str) -> Result<String, (u16, Value)> {
+        let response = reqwest::Client::new()
+            .post(format!("{}/api/login", self.base_url))
+            .json(&serde_json::json!({"username": user, "password": password}))
+            .send()
+            .await
+            .expect("login");
+        let status = response.status().as_u16();
+        let cookie = response
+            .headers()
+            .get("set-cookie")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(str::to_string);
+        let text = response.text().await.expect("body");
+        match (status, cookie) {
+            (200, Some(cookie)) => Ok(cookie),
+            _ => Err((status, serde_json::from_str(&text).unwrap_or(Value::String(text)))),
+        }
+    }
+
+    /// GETs a path as `admin`.
     pub async fn get(&self, path: &str) -> (u16, String) {
-        let response = reqwest::get(format!("{}{path}", self.base_url))
+        let cookie = self.session("admin").await;
+        let response = reqwest::Client::new()
+            .get(format!("{}{path}", self.base_url))
+            .header("cookie", cookie)
+            .send()
             .await
             .expect("request");
         let status = response.status().as_u16();
@@ -122,7 +213,8 @@ impl ServerProcess {
         let mut stream = std::net::TcpStream::connect(address).expect("connect");
         write!(
             stream,
-            "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+            "GET {path} HTTP/1.1\r\nHost: {address}\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n",
+            cookie = self.cached_session("admin").unwrap_or_default()
         )
         .expect("send");
         let mut reply = String::new();

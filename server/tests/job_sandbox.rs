@@ -1,0 +1,359 @@
+//! A job is a contained thing, checked with real processes through the real binary:
+//! its environment is an allowlist, and with Landlock it reaches its own workspace and
+//! `TMPDIR` but not the database nor other runs' workspaces.
+//!
+//! The filesystem tests need a kernel with Landlock (Linux 5.13+, enabled at boot);
+//! without it they fail and say so rather than pass without checking anything.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use common::process::ServerProcess;
+use common::temp_dir;
+use serde_json::{Value, json};
+
+/// Deploys a pipeline given as YAML and returns the run id.
+async fn deploy(server: &ServerProcess, yaml: &str) -> i64 {
+    let (status, deployed) = server
+        .post("/api/deploy_pipeline", json!({"spec": yaml}))
+        .await;
+    assert_eq!(status, 200, "{deployed}");
+    deployed["run_id"].as_i64().expect("run id")
+}
+
+async fn run(server: &ServerProcess, run: i64) -> Value {
+    let (status, detail) = server.post("/api/get_run", json!({"run_id": run})).await;
+    assert_eq!(status, 200, "{detail}");
+    detail
+}
+
+fn job<'a>(detail: &'a Value, id: &str) -> &'a Value {
+    detail["jobs"]
+        .as_array()
+        .and_then(|jobs| jobs.iter().find(|j| j["id"] == id))
+        .unwrap_or_else(|| panic!("no job {id} in {detail}"))
+}
+
+/// Polls the run until it is no longer RUNNING (at most 20 s) and returns it.
+async fn wait_finished(server: &ServerProcess, id: i64) -> Value {
+    let start = Instant::now();
+    loop {
+        let detail = run(server, id).await;
+        if detail["run"]["status"] != "RUNNING" {
+            return detail;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "timed out waiting; last state: {detail:#}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn log(server: &ServerProcess, id: i64, job: &str) -> String {
+    let (status, page) = server
+        .post("/api/job_log", json!({"run_id": id, "job": job}))
+        .await;
+    assert_eq!(status, 200, "{page}");
+    page["text"].as_str().unwrap_or_default().to_string()
+}
+
+fn workspace(server: &ServerProcess, run: i64) -> PathBuf {
+    server.data_dir.join("workspaces").join(run.to_string())
+}
+
+/// The Landlock ABI the server found; fails the test, saying why, when this kernel
+/// cannot sandbox jobs.
+async fn require_landlock(server: &ServerProcess) -> u32 {
+    let (status, body) = server.get("/readyz").await;
+    assert_eq!(status, 200, "{body}");
+    let body: Value = serde_json::from_str(&body).expect("JSON");
+    let sandbox = body["sandbox"].as_str().unwrap_or_default();
+    sandbox
+        .strip_prefix("landlock abi ")
+        .and_then(|abi| abi.parse().ok())
+        .unwrap_or_else(|| {
+            panic!("these tests need a kernel with Landlock; /readyz says `{sandbox}`")
+        })
+}
+
+/// Asserts that `job` failed and that its log says the kernel refused it.
+async fn assert_denied(server: &ServerProcess, detail: &Value, run: i64, id: &str) {
+    let state = job(detail, id);
+    assert_eq!(state["status"], "FAILED", "{id}: {state}");
+    let text = log(server, run, id).await;
+    assert!(text.contains("Permission denied"), "{id} logged: {text}");
+}
+
+#[tokio::test]
+async fn a_job_sees_only_its_allowlisted_environment() {
+    let server = ServerProcess::start_with_env(
+        &temp_dir("sandbox-env"),
+        &[],
+        None,
+        &[
+            // Set but empty, which the server takes as "use SQLite": the name still
+            // must not reach the job.
+            ("DATABASE_URL", ""),
+            // TOLLGATE_ADMIN_PASSWORD is set on every test server (common/process.rs).
+            ("SOME_SERVER_SECRET", "server-only-value"),
+            ("LANG", "C.UTF-8"),
+        ],
+    );
+    let id = deploy(
+        &server,
+        "
+name: env
+jobs:
+  - id: show
+    run: env
+    env:
+      MODEL: small
+",
+    )
+    .await;
+    let done = wait_finished(&server, id).await;
+    assert_eq!(done["run"]["status"], "COMPLETED", "{done:#}");
+
+    let text = log(&server, id, "show").await;
+    for absent in [
+        "DATABASE_URL",
+        "secret-xyz",
+        "SOME_SERVER_SECRET",
+        "server-only",
+    ] {
+        assert!(!text.contains(absent), "`{absent}` leaked into:\n{text}");
+    }
+    let private = server
+        .data_dir
+        .join("workspaces")
+        .join(format!(".tmp-{id}-show"));
+    let private = private.display();
+    let workspace = workspace(&server, id);
+    let workspace = workspace.display();
+    for present in [
+        format!("TOLLGATE_RUN_ID={id}"),
+        "TOLLGATE_JOB_ID=show".to_string(),
+        format!("TOLLGATE_WORKSPACE={workspace}"),
+        format!("TMPDIR={private}"),
+        format!("HOME={private}"),
+        "MODEL=small".to_string(),
+        "LANG=C.UTF-8".to_string(),
+    ] {
+        assert!(
+            text.lines().any(|line| line == present),
+            "no `{present}` in:\n{text}"
+        );
+    }
+    assert!(
+        text.lines().any(|line| line.starts_with("PATH=/")),
+        "{text}"
+    );
+    let allowed = [
+        "PATH",
+        "HOME",
+        "LANG",
+        "LC_ALL",
+        "LC_CTYPE",
+        "TZ",
+        "TMPDIR",
+        "MODEL",
+        "TOLLGATE_RUN_ID",
+        "TOLLGATE_JOB_ID",
+        "TOLLGATE_WORKSPACE",
+        // Set by the shell itself.
+        "PWD",
+        "OLDPWD",
+        "SHLVL",
+        "_",
+    ];
+    for line in text.lines() {
+        let name = line.split('=').next().unwrap_or_default();
+        assert!(allowed.contains(&name), "unexpected `{line}` in:\n{text}");
+    }
+}
+
+#[tokio::test]
+async fn a_job_cannot_read_or_write_the_database() {
+    let data_dir = temp_dir("sandbox-db");
+    let server = ServerProcess::start(&data_dir, &[], None);
+    require_landlock(&server).await;
+    let db = data_dir.join("tollgate.db");
+    assert!(db.is_file(), "the SQLite file is {}", db.display());
+    let db = db.display();
+    let id = deploy(
+        &server,
+        &format!(
+            "
+name: db
+jobs:
+  - id: read
+    run: head -c 16 {db}
+  - id: append
+    run: echo forged >> {db}
+  - id: truncate
+    run: truncate -s 0 {db}
+  - id: remove
+    run: rm -f {db}
+  - id: relative
+    run: cat ../../tollgate.db > /dev/null
+  - id: device
+    run: mknod disk b 8 0
+"
+        ),
+    )
+    .await;
+    let done = wait_finished(&server, id).await;
+    assert_eq!(done["run"]["status"], "FAILED", "{done:#}");
+    for id_of_job in ["read", "append", "truncate", "remove", "relative"] {
+        assert_denied(&server, &done, id, id_of_job).await;
+    }
+    // A device node for the disk would bypass every path rule. Without root, mknod is
+    // refused anyway (EPERM); as root, it is the sandbox that refuses it.
+    assert_eq!(job(&done, "device")["status"], "FAILED");
+    assert!(!workspace(&server, id).join("disk").exists());
+
+    // The store is intact and still works: the failures are recorded as such, and a
+    // new run goes through.
+    for id_of_job in ["read", "append", "truncate", "remove", "relative"] {
+        let reason = job(&done, id_of_job)["reason"].as_str().unwrap_or_default();
+        assert!(reason.starts_with("exit code "), "{id_of_job}: {reason}");
+    }
+    let next = deploy(
+        &server,
+        "name: after\njobs:\n  - id: ok\n    run: echo fine\n",
+    )
+    .await;
+    let after = wait_finished(&server, next).await;
+    assert_eq!(after["run"]["status"], "COMPLETED", "{after:#}");
+    assert_eq!(log(&server, next, "ok").await, "fine\n");
+    let again = run(&server, id).await;
+    assert_eq!(again["run"]["status"], "FAILED", "{again:#}");
+}
+
+#[tokio::test]
+async fn a_job_cannot_reach_another_runs_workspace() {
+    let server = ServerProcess::start(&temp_dir("sandbox-runs"), &[], None);
+    require_landlock(&server).await;
+    let first = deploy(
+        &server,
+        "name: a\njobs:\n  - id: write\n    run: echo a-secret > secret.txt\n",
+    )
+    .await;
+    let done = wait_finished(&server, first).await;
+    assert_eq!(done["run"]["status"], "COMPLETED", "{done:#}");
+    let other = workspace(&server, first);
+    let secret = other.join("secret.txt");
+    assert_eq!(
+        std::fs::read_to_string(&secret).expect("secret"),
+        "a-secret\n"
+    );
+
+    let other = other.display();
+    let second = deploy(
+        &server,
+        &format!(
+            "
+name: b
+jobs:
+  - id: read
+    run: cat {other}/secret.txt
+  - id: list
+    run: ls {other}
+  - id: overwrite
+    run: echo forged > {other}/secret.txt
+  - id: plant
+    run: echo planted > ../{first}/planted.txt
+  - id: remove
+    run: rm -f {other}/secret.txt
+"
+        ),
+    )
+    .await;
+    let done = wait_finished(&server, second).await;
+    assert_eq!(done["run"]["status"], "FAILED", "{done:#}");
+    for id_of_job in ["read", "list", "overwrite", "plant", "remove"] {
+        assert_denied(&server, &done, second, id_of_job).await;
+    }
+    assert_eq!(
+        std::fs::read_to_string(&secret).expect("secret"),
+        "a-secret\n"
+    );
+    assert!(!workspace(&server, first).join("planted.txt").exists());
+}
+
+#[tokio::test]
+async fn a_job_works_in_its_workspace_and_tmpdir() {
+    let server = ServerProcess::start(&temp_dir("sandbox-work"), &[], None);
+    require_landlock(&server).await;
+    let id = deploy(
+        &server,
+        r#"
+name: work
+jobs:
+  - id: build
+    run: |
+      set -e
+      ls /usr/bin > listing.txt
+      test -s listing.txt
+      mkdir -p out/deep && echo deep > out/deep/file.txt
+      echo scratch > "$TMPDIR/scratch.txt"
+      mv "$TMPDIR/scratch.txt" moved.txt
+      mkdir "$HOME/.cache" && echo cached > "$HOME/.cache/entry"
+      echo discarded > /dev/null
+      head -c 8 /dev/urandom | wc -c
+      grep -q root /etc/passwd
+      head -c 1 /proc/self/status > /dev/null
+      echo "tmp=$TMPDIR"
+"#,
+    )
+    .await;
+    let done = wait_finished(&server, id).await;
+    assert_eq!(done["run"]["status"], "COMPLETED", "{done:#}");
+
+    let private = server
+        .data_dir
+        .join("workspaces")
+        .join(format!(".tmp-{id}-build"));
+    assert_eq!(
+        log(&server, id, "build").await,
+        format!("8\ntmp={}\n", private.display())
+    );
+    let own = workspace(&server, id);
+    let listing = std::fs::read_to_string(own.join("listing.txt")).expect("listing");
+    assert!(listing.lines().any(|name| name == "sh"), "{listing}");
+    assert_eq!(
+        std::fs::read_to_string(own.join("out/deep/file.txt")).expect("deep"),
+        "deep\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(own.join("moved.txt")).expect("moved"),
+        "scratch\n"
+    );
+    assert!(
+        !Path::new(&private).exists(),
+        "the job's private directory is removed when it ends"
+    );
+}
+
+#[tokio::test]
+async fn a_job_cannot_signal_the_server() {
+    let server = ServerProcess::start(&temp_dir("sandbox-signal"), &[], None);
+    let abi = require_landlock(&server).await;
+    assert!(
+        abi >= 6,
+        "signal scoping needs Landlock ABI 6 (Linux 6.12); this kernel has {abi}"
+    );
+    let id = deploy(
+        &server,
+        "name: signal\njobs:\n  - id: poke\n    run: kill -0 $PPID\n",
+    )
+    .await;
+    let done = wait_finished(&server, id).await;
+    let state = job(&done, "poke");
+    assert_eq!(state["status"], "FAILED", "{state}");
+    let text = log(&server, id, "poke").await;
+    assert!(text.contains("Operation not permitted"), "{text}");
+}

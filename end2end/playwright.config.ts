@@ -48,6 +48,11 @@ export default defineConfig({
     timeout: 60_000,
     stdout: "pipe",
     stderr: "pipe",
-    env: { RUST_LOG: "warn", DATABASE_URL: process.env.TOLLGATE_E2E_DATABASE_URL ?? "" },
+    env: {
+      RUST_LOG: "warn",
+      DATABASE_URL: process.env.TOLLGATE_E2E_DATABASE_URL ?? "",
+      // fixtures.ts signs in with it
+      TOLLGATE_ADMIN_PASSWORD: "e2e-admin-password",
+    },
   },
 });

@@ -1,15 +1,53 @@
-//! The root component: the navigation bar and the routes.
+//! The root component: the sign-in gate, the navigation bar with the user menu, and the
+//! routes.
 
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 use leptos_router::components::{A, Route, Router, Routes};
 use leptos_router::path;
 
+use crate::api::{ApiError, logout, whoami};
+use crate::domain::Actor;
 use crate::pages::{
-    ApprovalsPage, ConstructorPage, NotFoundPage, PipelinesPage, RunPage, RunsPage,
+    ApprovalsPage, ConstructorPage, NotFoundPage, PipelinesPage, RunPage, RunsPage, SignInPage,
+    UsersPage,
 };
+use crate::ui::{Session, SessionState, use_interval};
 
 #[component]
 pub fn App() -> impl IntoView {
+    let session = Session(RwSignal::new(SessionState::Checking));
+    provide_context(session);
+    // Asks who is signed in at start, then once a minute, so an ended session shows
+    // the sign-in form even on a page that is not polling.
+    let tick = use_interval(60_000);
+    Effect::new(move |_| {
+        tick.track();
+        spawn_local(async move {
+            match whoami().await {
+                Ok(actor) => {
+                    if session.0.get_untracked() != SessionState::SignedIn(actor.clone()) {
+                        session.0.set(SessionState::SignedIn(actor));
+                    }
+                }
+                Err(ApiError::Unauthorized { .. }) => session.0.set(SessionState::SignedOut),
+                // The server is down or restarting: keep what is known.
+                Err(_) => {}
+            }
+        });
+    });
+    view! {
+        {move || match session.0.get() {
+            SessionState::Checking => view! { <p class="muted loading">"Loading…"</p> }.into_any(),
+            SessionState::SignedOut => view! { <main><SignInPage/></main> }.into_any(),
+            SessionState::SignedIn(actor) => view! { <SignedIn actor/> }.into_any(),
+        }}
+    }
+}
+
+#[component]
+fn SignedIn(actor: Actor) -> impl IntoView {
+    let admin = actor.is_admin();
     view! {
         <Router>
             <nav class="topbar">
@@ -18,6 +56,8 @@ pub fn App() -> impl IntoView {
                 <A href="/approvals">"Approvals"</A>
                 <A href="/pipelines">"Pipelines"</A>
                 <A href="/constructor">"Constructor"</A>
+                {admin.then(|| view! { <A href="/users">"Users"</A> })}
+                <UserMenu actor/>
             </nav>
             <main>
                 <Routes fallback=NotFoundPage>
@@ -26,8 +66,34 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/approvals") view=ApprovalsPage/>
                     <Route path=path!("/pipelines") view=PipelinesPage/>
                     <Route path=path!("/constructor") view=ConstructorPage/>
+                    <Route path=path!("/users") view=UsersPage/>
                 </Routes>
             </main>
         </Router>
+    }
+}
+
+/// Who is signed in, with which roles, and the way out.
+#[component]
+fn UserMenu(actor: Actor) -> impl IntoView {
+    let session = Session::current();
+    let roles = actor
+        .roles
+        .iter()
+        .map(|role| role.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sign_out = move |_| {
+        spawn_local(async move {
+            let _ = logout().await;
+            session.0.set(SessionState::SignedOut);
+        });
+    };
+    view! {
+        <div class="user-menu">
+            <span class="user-name" title=format!("roles: {roles}")>{actor.display_name.clone()}</span>
+            <span class="muted">{format!("({})", actor.username)}</span>
+            <button class="button" on:click=sign_out>"Sign out"</button>
+        </div>
     }
 }

@@ -1,6 +1,6 @@
 // The run page as a reviewer uses it: the live graph, the banner, files and logs.
 import type { APIRequestContext, Page } from "@playwright/test";
-import { test, expect } from "./fixtures";
+import { test, expect, ensureUser, signIn } from "./fixtures";
 
 async function deploy(request: APIRequestContext, spec: string): Promise<number> {
   const response = await request.post("/api/deploy_pipeline", {
@@ -130,7 +130,7 @@ test("clicking a node shows its log, and a running job's log grows", async ({ pa
   await expect(log).toContainText("line 6");
 });
 
-test("someone else deciding first is shown, not swallowed", async ({ page, request }) => {
+test("someone else deciding first is shown, not swallowed", async ({ page, request, admin, playwright, baseURL }) => {
   const id = await deploy(
     request,
     "name: contested\njobs:\n  - {id: report, run: echo ok, gate: {message: Two reviewers look at this}}\n  - {id: next, run: echo next, depends_on: [report]}\n",
@@ -140,11 +140,15 @@ test("someone else deciding first is shown, not swallowed", async ({ page, reque
   await expect(banner).toContainText("Two reviewers look at this");
   // Hold the banner's polling so it still offers the gate after the other decision.
   await page.route("**/api/pending_gates", () => {});
-  const other = await request.post("/api/decide_gate", {
-    data: { run_id: id, gate: "hitl-gate-report", decision: "reject", by: "dana" },
+  await ensureUser(admin, "dana");
+  const dana = await playwright.request.newContext({ baseURL });
+  await signIn(dana, "dana");
+  const other = await dana.post("/api/decide_gate", {
+    data: { run_id: id, gate: "hitl-gate-report", decision: "reject" },
     headers: { accept: "application/json" },
   });
-  expect(other.status()).toBe(200);
+  expect(other.status(), await other.text()).toBe(200);
+  await dana.dispose();
   await banner.getByRole("button", { name: "Approve" }).click();
   await expect(page.getByRole("alert")).toContainText(
     "gate `hitl-gate-report` was already rejected by dana at",

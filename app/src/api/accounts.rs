@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use super::{ApiError, AuditEntry, NewToken, TokenView, UserUpdate, UserView};
+use super::{ApiError, AuditEntry, NewToken, TokenView, UserView};
 use crate::domain::Actor;
 
 /// `POST /api/login` `{"username": "ana", "password": "..."}`: opens a session (an
@@ -60,7 +60,7 @@ pub async fn create_user(
     groups: Option<Vec<String>>,
 ) -> Result<UserView, ApiError> {
     use super::backend::{actor, backend, reply};
-    let update = UserUpdate {
+    let update = super::UserUpdate {
         display_name,
         roles,
         groups,
@@ -87,7 +87,7 @@ pub async fn update_user(
     disabled: Option<bool>,
 ) -> Result<UserView, ApiError> {
     use super::backend::{actor, backend, reply};
-    let update = UserUpdate {
+    let update = super::UserUpdate {
         display_name,
         roles,
         groups,

@@ -6,6 +6,8 @@ mod not_found;
 mod pipelines;
 mod run;
 mod runs;
+mod sign_in;
+mod users;
 
 pub use approvals::ApprovalsPage;
 pub use constructor::ConstructorPage;
@@ -13,3 +15,5 @@ pub use not_found::NotFoundPage;
 pub use pipelines::PipelinesPage;
 pub use run::RunPage;
 pub use runs::RunsPage;
+pub use sign_in::SignInPage;
+pub use users::UsersPage;

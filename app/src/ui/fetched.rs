@@ -4,9 +4,11 @@ use leptos::prelude::*;
 
 use crate::api::ApiError;
 
-/// An API error as an alert a screen reader announces.
+/// An API error as an alert a screen reader announces. A 401 (the session ended) also
+/// brings back the sign-in form.
 #[component]
 pub fn ErrorMessage(error: ApiError) -> impl IntoView {
+    super::Session::current().note(&error);
     view! { <p class="error" role="alert">{error.to_string()}</p> }
 }
 

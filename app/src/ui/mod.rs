@@ -4,10 +4,12 @@ mod arrow_marker;
 mod fetched;
 mod format;
 mod interval;
+mod session;
 mod status_badge;
 
 pub use arrow_marker::ArrowMarker;
 pub use fetched::{ErrorMessage, list_view};
 pub use format::{format_bytes, format_elapsed, format_time, now_ms};
 pub use interval::use_interval;
+pub use session::{Session, SessionState};
 pub use status_badge::StatusBadge;

@@ -33,46 +33,76 @@ struct Window {
 }
 
 impl LoginLimiter {
+    /// Starts a sign-in: `Err(seconds to wait)` when it must be refused without looking
+    /// at the password, else counts it as failed until [`LoginLimiter::succeeded`] says
+    /// otherwise. Checking and counting happen at once, so simultaneous guesses cannot
+    /// all pass the check before the first of them is counted.
+    pub fn begin(&self, username: &str, address: Option<IpAddr>, now_ms: i64) -> Result<(), u64> {
+        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        blocked(&failures, username, address, now_ms)?;
+        count(&mut failures, username, address, now_ms);
+        Ok(())
+    }
+
     /// `Err(seconds to wait)` when this sign-in must be refused without looking at the
     /// password.
     pub fn check(&self, username: &str, address: Option<IpAddr>, now_ms: i64) -> Result<(), u64> {
         let failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        let blocked = |key: &Key, limit: u32| {
-            failures
-                .get(key)
-                .filter(|w| now_ms - w.started_ms < WINDOW_MS && w.count >= limit)
-                .map(|w| u64::try_from((w.started_ms + WINDOW_MS - now_ms) / 1000 + 1).unwrap_or(1))
-        };
-        let user = blocked(&Key::User(username.to_lowercase()), PER_USERNAME);
-        let address = address.and_then(|a| blocked(&Key::Address(a), PER_ADDRESS));
-        match user.max(address) {
-            Some(wait) => Err(wait),
-            None => Ok(()),
-        }
+        blocked(&failures, username, address, now_ms)
     }
 
     /// Counts a failed sign-in.
     pub fn failed(&self, username: &str, address: Option<IpAddr>, now_ms: i64) {
         let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        // Forget old windows so the map cannot grow without bound.
-        failures.retain(|_, w| now_ms - w.started_ms < WINDOW_MS);
-        let mut count = |key: Key| {
-            let window = failures.entry(key).or_insert(Window {
-                started_ms: now_ms,
-                count: 0,
-            });
-            window.count += 1;
-        };
-        count(Key::User(username.to_lowercase()));
-        if let Some(address) = address {
-            count(Key::Address(address));
-        }
+        count(&mut failures, username, address, now_ms);
     }
 
-    /// A successful sign-in clears the username's failures (not the address's).
-    pub fn succeeded(&self, username: &str) {
+    /// A sign-in begun with [`LoginLimiter::begin`] succeeded: the username's failures
+    /// are cleared, and the address's count loses this attempt (its other failures stay).
+    pub fn succeeded(&self, username: &str, address: Option<IpAddr>) {
         let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         failures.remove(&Key::User(username.to_lowercase()));
+        if let Some(window) = address.and_then(|a| failures.get_mut(&Key::Address(a))) {
+            window.count = window.count.saturating_sub(1);
+        }
+    }
+}
+
+/// `Err(seconds to wait)` when the username or the address is locked.
+fn blocked(
+    failures: &HashMap<Key, Window>,
+    username: &str,
+    address: Option<IpAddr>,
+    now_ms: i64,
+) -> Result<(), u64> {
+    let blocked = |key: &Key, limit: u32| {
+        failures
+            .get(key)
+            .filter(|w| now_ms - w.started_ms < WINDOW_MS && w.count >= limit)
+            .map(|w| u64::try_from((w.started_ms + WINDOW_MS - now_ms) / 1000 + 1).unwrap_or(1))
+    };
+    let user = blocked(&Key::User(username.to_lowercase()), PER_USERNAME);
+    let address = address.and_then(|a| blocked(&Key::Address(a), PER_ADDRESS));
+    match user.max(address) {
+        Some(wait) => Err(wait),
+        None => Ok(()),
+    }
+}
+
+/// Counts one failure for the username and the address.
+fn count(failures: &mut HashMap<Key, Window>, username: &str, address: Option<IpAddr>, now_ms: i64) {
+    // Forget old windows so the map cannot grow without bound.
+    failures.retain(|_, w| now_ms - w.started_ms < WINDOW_MS);
+    let mut count = |key: Key| {
+        let window = failures.entry(key).or_insert(Window {
+            started_ms: now_ms,
+            count: 0,
+        });
+        window.count += 1;
+    };
+    count(Key::User(username.to_lowercase()));
+    if let Some(address) = address {
+        count(Key::Address(address));
     }
 }
 
@@ -124,7 +154,28 @@ mod tests {
         for _ in 0..PER_USERNAME {
             limiter.failed("ana", None, T0);
         }
-        limiter.succeeded("ana");
+        limiter.succeeded("ana", None);
         assert_eq!(limiter.check("ana", None, T0), Ok(()));
+    }
+
+    #[test]
+    fn attempts_in_flight_count_until_they_succeed() {
+        let limiter = LoginLimiter::default();
+        let here: Option<IpAddr> = "10.0.0.4".parse().ok();
+        // Simultaneous guesses: none has failed yet, but each is counted as it begins.
+        for _ in 0..PER_USERNAME {
+            assert_eq!(limiter.begin("ana", here, T0), Ok(()));
+        }
+        assert_eq!(limiter.begin("ana", here, T0), Err(901));
+        limiter.succeeded("ana", here);
+        assert_eq!(limiter.begin("ana", here, T0), Ok(()));
+        // The address holds the five attempts; a success takes back only its own.
+        for n in PER_USERNAME..PER_ADDRESS {
+            assert_eq!(limiter.begin(&format!("user{n}"), here, T0), Ok(()));
+        }
+        assert!(limiter.begin("bob", here, T0).is_err(), "the address is full");
+        limiter.succeeded("user5", here);
+        assert_eq!(limiter.begin("bob", here, T0), Ok(()));
+        assert!(limiter.begin("carol", here, T0).is_err(), "full again");
     }
 }

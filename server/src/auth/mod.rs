@@ -88,7 +88,9 @@ impl Authenticator {
         address: Option<IpAddr>,
     ) -> Result<SignedIn, ApiError> {
         let now = now_ms();
-        if let Err(wait) = self.limiter.check(username, address, now) {
+        // Counted as a failure from here until it succeeds, so a burst of simultaneous
+        // guesses gets no more tries than guesses one after the other.
+        if let Err(wait) = self.limiter.begin(username, address, now) {
             return Err(ApiError::TooManyRequests {
                 message: format!(
                     "too many failed sign-ins for `{username}` or from your address: try again in {} minute{}",
@@ -110,7 +112,6 @@ impl Authenticator {
         .await
         .unwrap_or(false);
         let Some(user) = user.filter(|_| matches) else {
-            self.limiter.failed(username, address, now);
             self.audit(
                 None,
                 "sign_in_failed",
@@ -122,7 +123,7 @@ impl Authenticator {
                 message: "wrong username or password (or the account is disabled)".into(),
             });
         };
-        self.limiter.succeeded(username);
+        self.limiter.succeeded(username, address);
         let secret = secrets::random_hex();
         let expires =
             now + i64::try_from(self.settings.session_max.as_millis()).unwrap_or(i64::MAX / 2);

@@ -247,6 +247,9 @@ impl Backend for StoreBackend {
         }
         let (policy, deployed_by) = self.store.gate_rules(run, gate).await?;
         let approvals = self.store.gate_approvals(run, gate).await?;
+        // A finished gate never waits again, so its decision is refused below (409,
+        // with who decided it) whoever asks. A pending one is checked like a waiting
+        // one: it may start waiting between this read and the decision.
         if record.status == app::domain::JobStatus::Running {
             gate_access::check(
                 actor,

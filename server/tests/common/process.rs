@@ -61,6 +61,19 @@ impl ServerProcess {
         if let Some(url) = database_url {
             command.env("DATABASE_URL", url);
         }
+        ServerProcess::spawn(command, data_dir)
+    }
+
+    /// Like [`ServerProcess::start`] on SQLite, without `TOLLGATE_ADMIN_PASSWORD`: a first
+    /// start writes a random admin password to `<data dir>/initial-admin-password`.
+    pub fn start_without_admin_password(data_dir: &Path, args: &[&str]) -> ServerProcess {
+        let mut command = tollgate(data_dir, args);
+        command.env_remove("TOLLGATE_ADMIN_PASSWORD");
+        ServerProcess::spawn(command, data_dir)
+    }
+
+    /// Starts `command` (from [`tollgate`]) and waits until it says where it listens.
+    fn spawn(mut command: Command, data_dir: &Path) -> ServerProcess {
         let mut child = command
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

@@ -138,16 +138,25 @@ impl Editor {
         self.revision.update(|r| *r += 1);
         let (revision, at) = (self.revision, self.revision.get_untracked());
         let (draft, state) = (self.draft, self.save_state);
+        // The page may be gone by the time this runs (a deploy navigates away): its
+        // signals are then disposed, so every access is a `try_`.
         spawn_local(async move {
             gloo_sleep(AUTOSAVE_DELAY_MS).await;
-            if revision.get_untracked() != at {
-                return; // changed again since: that change saves
+            if revision.try_get_untracked() != Some(at) {
+                return; // changed again since (that change saves), or the page is gone
             }
-            state.set(SaveState::Saving);
-            match save_draft(draft.get_untracked()).await {
-                Ok(_) if revision.get_untracked() == at => state.set(SaveState::Saved),
+            let Some(current) = draft.try_get_untracked() else {
+                return;
+            };
+            state.try_set(SaveState::Saving);
+            match save_draft(current).await {
+                Ok(_) if revision.try_get_untracked() == Some(at) => {
+                    state.try_set(SaveState::Saved);
+                }
                 Ok(_) => {}
-                Err(error) => state.set(SaveState::Failed(error.to_string())),
+                Err(error) => {
+                    state.try_set(SaveState::Failed(error.to_string()));
+                }
             }
         });
     }

@@ -68,11 +68,12 @@ pub fn ApprovalBanner() -> impl IntoView {
     });
 
     let decide = Action::new_local(
-        move |(gate, decision, comment): &(String, Decision, String)| {
+        move |(gate, decision, comment, overriding): &(String, Decision, String, bool)| {
             let (gate, decision, comment) = (gate.clone(), *decision, comment.clone());
+            let overriding = overriding.then_some(true);
             async move {
                 let comment = (!comment.trim().is_empty()).then_some(comment);
-                let result = decide_gate(run_id, gate, decision, None, comment, None).await;
+                let result = decide_gate(run_id, gate, decision, None, comment, overriding).await;
                 if result.is_ok() {
                     draft.set(String::new());
                 }
@@ -103,8 +104,8 @@ pub fn ApprovalBanner() -> impl IntoView {
                             waiting
                             source_files
                             pending=decide.pending()
-                            on_decide=move |gate, decision, comment| {
-                                decide.dispatch((gate, decision, comment));
+                            on_decide=move |gate, decision, comment, overriding| {
+                                decide.dispatch((gate, decision, comment, overriding));
                             }
                             preview
                             comment=draft
@@ -132,7 +133,7 @@ fn GateCard(
     waiting: usize,
     source_files: Vec<WorkspaceFile>,
     pending: Memo<bool>,
-    on_decide: impl Fn(String, Decision, String) + Clone + Send + Sync + 'static,
+    on_decide: impl Fn(String, Decision, String, bool) + Clone + Send + Sync + 'static,
     preview: RwSignal<Option<PreviewTarget>>,
     comment: RwSignal<String>,
 ) -> impl IntoView {
@@ -146,14 +147,42 @@ fn GateCard(
         let left = format_duration(u64::try_from((deadline - now) / 1000).unwrap_or(0));
         format!("waiting {waited} · {left} left")
     };
+    let overriding = RwSignal::new(false);
     let approve = {
         let (on_decide, id) = (on_decide.clone(), gate.gate.clone());
-        move |_| on_decide(id.clone(), Decision::Approve, comment.get_untracked())
+        move |_| {
+            let comment = comment.get_untracked();
+            on_decide(id.clone(), Decision::Approve, comment, overriding.get_untracked())
+        }
     };
     let reject = {
         let (on_decide, id) = (on_decide.clone(), gate.gate.clone());
-        move |_| on_decide(id.clone(), Decision::Reject, comment.get_untracked())
+        move |_| {
+            let comment = comment.get_untracked();
+            on_decide(id.clone(), Decision::Reject, comment, overriding.get_untracked())
+        }
     };
+    let access = gate.your_access.clone();
+    let (may_approve, may_reject) = (access.may_approve, access.may_reject);
+    let can_override = access.may_override && access.reason.is_some();
+    let approve_blocked = move || pending.get() || !(may_approve || overriding.get());
+    let reject_blocked = move || pending.get() || !(may_reject || overriding.get());
+    let reason = access.reason.clone();
+    let progress = (gate.approvals_required > 1).then(|| {
+        let names: Vec<String> = gate
+            .approvals
+            .iter()
+            .map(|a| if a.overriding { format!("{} (override)", a.by) } else { a.by.clone() })
+            .collect();
+        let names = if names.is_empty() { "none yet".to_string() } else { names.join(", ") };
+        format!(
+            "{} of {} approvals: {names} · may approve: {}",
+            gate.approvals.len(),
+            gate.approvals_required,
+            gate.approvers
+        )
+    });
+    let deployed_by = gate.deployed_by.clone().map(|who| format!("deployed by {who}"));
     let files = source_files
         .into_iter()
         .map(|file| {
@@ -187,6 +216,8 @@ fn GateCard(
                     <span class="muted">{clock}</span>
                 </div>
                 <p class="gate-message">{gate.message.clone()}</p>
+                {progress.map(|text| view! { <p class="approvals-progress">{text}</p> })}
+                {deployed_by.map(|text| view! { <p class="muted">{text}</p> })}
                 <ul class="gate-files" aria-label=format!("Files written by {}", gate.source)>
                     {files}
                 </ul>
@@ -200,12 +231,23 @@ fn GateCard(
                         on:input=move |event| comment.set(event_target_value(&event))
                     />
                 </label>
-                <button class="button approve" disabled=move || pending.get() on:click=approve>
+                <button class="button approve" disabled=approve_blocked on:click=approve>
                     "Approve"
                 </button>
-                <button class="button reject" disabled=move || pending.get() on:click=reject>
+                <button class="button reject" disabled=reject_blocked on:click=reject>
                     "Reject"
                 </button>
+                {reason.map(|why| view! { <p class="access-reason" role="note">{why}</p> })}
+                {can_override.then(|| view! {
+                    <label class="override">
+                        <input
+                            type="checkbox"
+                            prop:checked=move || overriding.get()
+                            on:change=move |event| overriding.set(event_target_checked(&event))
+                        />
+                        <span>"Override as admin (recorded; give a comment)"</span>
+                    </label>
+                })}
             </div>
         </section>
     }

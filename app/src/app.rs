@@ -30,7 +30,11 @@ pub fn App() -> impl IntoView {
                         session.0.set(SessionState::SignedIn(actor));
                     }
                 }
-                Err(ApiError::Unauthorized { .. }) => session.0.set(SessionState::SignedOut),
+                Err(ApiError::Unauthorized { .. }) => {
+                    if session.0.get_untracked() != SessionState::SignedOut {
+                        session.0.set(SessionState::SignedOut);
+                    }
+                }
                 // The server is down or restarting: keep what is known.
                 Err(_) => {}
             }

@@ -396,7 +396,11 @@ async fn a_text_plain_post_is_refused_and_changes_nothing() {
         .expect("request");
     assert_eq!(response.status().as_u16(), 415, "no content type");
 
-    assert_eq!(runs(&server).await, Vec::<Value>::new(), "no run was created");
+    assert_eq!(
+        runs(&server).await,
+        Vec::<Value>::new(),
+        "no run was created"
+    );
 }
 
 #[tokio::test]
@@ -436,7 +440,10 @@ async fn a_cross_site_cookie_request_is_refused_and_changes_nothing() {
         &[("cookie", &session), ("sec-fetch-site", "same-site")],
     )
     .await;
-    assert_eq!(status, 403, "a sibling subdomain is another page: {refused}");
+    assert_eq!(
+        status, 403,
+        "a sibling subdomain is another page: {refused}"
+    );
 
     let (status, refused) = post_with(
         &server,
@@ -447,7 +454,11 @@ async fn a_cross_site_cookie_request_is_refused_and_changes_nothing() {
     .await;
     assert_eq!(status, 403, "no sign-in from another site: {refused}");
 
-    assert_eq!(runs(&server).await, Vec::<Value>::new(), "no run was created");
+    assert_eq!(
+        runs(&server).await,
+        Vec::<Value>::new(),
+        "no run was created"
+    );
 
     let (secret, _) = token(&server, &session, "ci").await;
     let (status, deployed) = post_with(
@@ -489,7 +500,14 @@ async fn a_foreign_host_is_refused() {
     let json_body = [("Content-Type", "application/json")];
     let address = server.base_url.trim_start_matches("http://").to_string();
 
-    let (status, body) = raw_request(&server, "POST", "/api/login", "evil.example", &json_body, &login);
+    let (status, body) = raw_request(
+        &server,
+        "POST",
+        "/api/login",
+        "evil.example",
+        &json_body,
+        &login,
+    );
     assert_eq!(status, 403, "{body}");
     let refused: Value = serde_json::from_str(&body).expect("json");
     assert_eq!(refused["error"], "forbidden");
@@ -508,9 +526,23 @@ async fn a_foreign_host_is_refused() {
         &["--public-url", "http://tollgate.test"],
         None,
     );
-    let (status, body) = raw_request(&server, "POST", "/api/login", "tollgate.test", &json_body, &login);
+    let (status, body) = raw_request(
+        &server,
+        "POST",
+        "/api/login",
+        "tollgate.test",
+        &json_body,
+        &login,
+    );
     assert_eq!(status, 200, "its public name: {body}");
-    let (status, body) = raw_request(&server, "POST", "/api/login", &address_of(&server), &json_body, &login);
+    let (status, body) = raw_request(
+        &server,
+        "POST",
+        "/api/login",
+        &address_of(&server),
+        &json_body,
+        &login,
+    );
     assert_eq!(status, 403, "not its loopback address: {body}");
     assert!(body.contains("tollgate.test"), "{body}");
     let (status, body) = raw_request(&server, "GET", "/healthz", &address_of(&server), &[], "");
@@ -528,7 +560,10 @@ async fn a_foreign_host_is_refused() {
         ],
         &login,
     );
-    assert_eq!(status, 403, "only the public origin is its own page: {body}");
+    assert_eq!(
+        status, 403,
+        "only the public origin is its own page: {body}"
+    );
     let (status, body) = raw_request(
         &server,
         "POST",
@@ -648,7 +683,11 @@ async fn sign_in_sessions_and_sign_out() {
             json!({"username": "dee", "disabled": true}),
         )
         .await;
-    assert_eq!((status, &disabled["disabled"]), (200, &json!(true)), "{disabled}");
+    assert_eq!(
+        (status, &disabled["disabled"]),
+        (200, &json!(true)),
+        "{disabled}"
+    );
     let (status, refused) = server
         .sign_in("dee", "password-of-dee")
         .await
@@ -670,11 +709,7 @@ async fn sign_in_sessions_and_sign_out() {
 
 #[tokio::test]
 async fn a_burst_of_guesses_gets_no_more_tries_than_one_by_one() {
-    let server = std::sync::Arc::new(ServerProcess::start(
-        &temp_dir("access-burst"),
-        &[],
-        None,
-    ));
+    let server = std::sync::Arc::new(ServerProcess::start(&temp_dir("access-burst"), &[], None));
     user_with_roles(&server, "max", &["viewer"]).await;
     let mut tasks = Vec::new();
     for n in 0..15 {
@@ -718,7 +753,11 @@ async fn tokens_act_as_their_user_and_can_be_revoked() {
     assert_eq!(status, 200, "{me}");
     assert_eq!(me["username"], "vic");
     assert_eq!(me["roles"], json!(["viewer"]));
-    for read in ["/api/list_runs", "/api/list_pipelines", "/api/pending_gates"] {
+    for read in [
+        "/api/list_runs",
+        "/api/list_pipelines",
+        "/api/pending_gates",
+    ] {
         let (status, body) = post_with(&server, read, json!({}), &with_token).await;
         assert_eq!(status, 200, "{read}: {body}");
     }
@@ -748,7 +787,8 @@ async fn tokens_act_as_their_user_and_can_be_revoked() {
     .await;
     assert_eq!(status, 403, "a token for someone else: {body}");
 
-    let (status, listed) = post_with(&server, "/api/list_tokens", json!({}), &cookie(&session)).await;
+    let (status, listed) =
+        post_with(&server, "/api/list_tokens", json!({}), &cookie(&session)).await;
     assert_eq!(status, 200, "{listed}");
     let tokens = listed.as_array().expect("tokens");
     assert_eq!(tokens.len(), 1, "{listed}");
@@ -769,7 +809,8 @@ async fn tokens_act_as_their_user_and_can_be_revoked() {
     assert!(!everyone.to_string().contains(secret_hex), "{everyone}");
 
     // Someone else's token is as unknown as a missing one.
-    let (admin_secret, admin_token) = token(&server, &server.session("admin").await, "admin-ci").await;
+    let (admin_secret, admin_token) =
+        token(&server, &server.session("admin").await, "admin-ci").await;
     let (status, body) = post_with(
         &server,
         "/api/revoke_token",
@@ -787,13 +828,20 @@ async fn tokens_act_as_their_user_and_can_be_revoked() {
     .await;
     assert_eq!(status, 200, "the admin's token still works");
 
-    let (status, revoked) = post_with(&server, "/api/revoke_token", json!({"id": id}), &with_token).await;
+    let (status, revoked) =
+        post_with(&server, "/api/revoke_token", json!({"id": id}), &with_token).await;
     assert_eq!(status, 200, "{revoked}");
     assert!(revoked["revoked_at_ms"].as_i64().is_some(), "{revoked}");
     let (status, after) = post_with(&server, "/api/list_runs", json!({}), &with_token).await;
     assert_eq!(status, 401, "a revoked token: {after}");
     assert_eq!(after["error"], "unauthorized");
-    let (status, again) = post_with(&server, "/api/revoke_token", json!({"id": id}), &cookie(&session)).await;
+    let (status, again) = post_with(
+        &server,
+        "/api/revoke_token",
+        json!({"id": id}),
+        &cookie(&session),
+    )
+    .await;
     assert_eq!(status, 409, "{again}");
 
     for malformed in [
@@ -817,10 +865,16 @@ async fn tokens_act_as_their_user_and_can_be_revoked() {
         &server,
         "/api/list_runs",
         json!({}),
-        &[("authorization", "Bearer not-a-token"), ("cookie", &session)],
+        &[
+            ("authorization", "Bearer not-a-token"),
+            ("cookie", &session),
+        ],
     )
     .await;
-    assert_eq!(status, 401, "a bad token is not rescued by a cookie: {body}");
+    assert_eq!(
+        status, 401,
+        "a bad token is not rescued by a cookie: {body}"
+    );
 }
 
 // ---------------------------------------------------------------------------------
@@ -837,16 +891,22 @@ async fn a_wrong_group_decision_is_403_and_changes_nothing() {
             json!({"username": "lea", "groups": ["ml-leads"]}),
         )
         .await;
-    assert_eq!((status, &lea["groups"]), (200, &json!(["ml-leads"])), "{lea}");
+    assert_eq!(
+        (status, &lea["groups"]),
+        (200, &json!(["ml-leads"])),
+        "{lea}"
+    );
 
     let id = deploy_as(&server, "admin", &gated(", approvers: ['group:ml-leads']")).await;
     wait_for_status(&server, id, GATE, "RUNNING").await;
 
     let (status, refused) = decide(&server, "bob", id, GATE, json!({})).await;
     assert_eq!(status, 403, "{refused}");
-    assert_eq!(message(&refused), "only group ml-leads may decide this gate");
-    let (status, refused) =
-        decide(&server, "bob", id, GATE, json!({"decision": "reject"})).await;
+    assert_eq!(
+        message(&refused),
+        "only group ml-leads may decide this gate"
+    );
+    let (status, refused) = decide(&server, "bob", id, GATE, json!({"decision": "reject"})).await;
     assert_eq!(status, 403, "nor reject: {refused}");
     let now = run(&server, id).await;
     assert_eq!(job(&now, GATE)["status"], "RUNNING", "{now:#}");
@@ -861,7 +921,10 @@ async fn a_wrong_group_decision_is_403_and_changes_nothing() {
     assert_eq!(access["may_reject"], false, "{access}");
     assert_eq!(access["reason"], "only group ml-leads may decide this gate");
     let pending = pending_as(&server, "lea", id).await;
-    assert_eq!(pending[0]["your_access"]["may_approve"], true, "{pending:?}");
+    assert_eq!(
+        pending[0]["your_access"]["may_approve"], true,
+        "{pending:?}"
+    );
 
     let (status, approved) = decide(&server, "lea", id, GATE, json!({"comment": "fine"})).await;
     assert_eq!(status, 200, "{approved}");
@@ -891,7 +954,10 @@ async fn the_deployer_cannot_decide_their_own_run() {
     )
     .await;
     assert_eq!(status, 403, "{refused}");
-    assert_eq!(message(&refused), "only an admin may override a gate's rules");
+    assert_eq!(
+        message(&refused),
+        "only an admin may override a gate's rules"
+    );
     let pending = pending_as(&server, "olaf", id).await;
     assert_eq!(pending[0]["deployed_by"], "olaf");
     assert_eq!(pending[0]["your_access"]["may_approve"], false);
@@ -967,7 +1033,14 @@ async fn a_two_approval_gate_needs_two_people_and_counts_each_once() {
     for n in 0..50 {
         let server = server.clone();
         tasks.push(tokio::spawn(async move {
-            decide(&server, "ana", id, GATE, json!({"comment": format!("try {n}")})).await
+            decide(
+                &server,
+                "ana",
+                id,
+                GATE,
+                json!({"comment": format!("try {n}")}),
+            )
+            .await
         }));
     }
     let mut approved = Vec::new();
@@ -976,11 +1049,18 @@ async fn a_two_approval_gate_needs_two_people_and_counts_each_once() {
         match status {
             200 => approved.push(body),
             409 => {}
-            403 => assert!(message(&body).contains("approved this gate already"), "{body}"),
+            403 => assert!(
+                message(&body).contains("approved this gate already"),
+                "{body}"
+            ),
             other => panic!("unexpected {other}: {body}"),
         }
     }
-    assert_eq!(approved.len(), 1, "exactly one approval of ana counts: {approved:?}");
+    assert_eq!(
+        approved.len(),
+        1,
+        "exactly one approval of ana counts: {approved:?}"
+    );
     assert_eq!(approved[0]["status"], "RUNNING", "{}", approved[0]);
     assert_eq!(
         approved[0]["reason"],
@@ -1010,9 +1090,7 @@ async fn a_two_approval_gate_needs_two_people_and_counts_each_once() {
     assert_eq!(second["reason"], "approved by ana and bob");
     wait_for_status(&server, id, "train", "COMPLETED").await;
 
-    let (status, trail) = server
-        .post("/api/audit_trail", json!({"run_id": id}))
-        .await;
+    let (status, trail) = server.post("/api/audit_trail", json!({"run_id": id})).await;
     assert_eq!(status, 200, "{trail}");
     let decisions: Vec<(String, String)> = trail
         .as_array()
@@ -1113,7 +1191,11 @@ async fn the_by_field_is_refused() {
     assert_eq!(status, 400, "{refused}");
     assert!(message(&refused).contains("`by`"), "{refused}");
     let (status, refused) = server
-        .post_as("ana", "/api/cancel_run", json!({"run_id": id, "by": "someone"}))
+        .post_as(
+            "ana",
+            "/api/cancel_run",
+            json!({"run_id": id, "by": "someone"}),
+        )
         .await;
     assert_eq!(status, 400, "{refused}");
     assert!(message(&refused).contains("`by`"), "{refused}");
@@ -1122,7 +1204,10 @@ async fn the_by_field_is_refused() {
     assert_eq!(now["run"]["status"], "RUNNING");
     assert_eq!(job(&now, GATE)["status"], "RUNNING", "{now:#}");
     assert_eq!(job(&now, GATE)["gate"]["decided_by"], Value::Null);
-    assert_eq!(pending_as(&server, "ana", id).await[0]["approvals"], json!([]));
+    assert_eq!(
+        pending_as(&server, "ana", id).await[0]["approvals"],
+        json!([])
+    );
 }
 
 // ---------------------------------------------------------------------------------
@@ -1144,7 +1229,13 @@ async fn a_forged_proxy_header_from_an_untrusted_address_is_ignored() {
     let (status, body) = post_with(&server, "/api/whoami", json!({}), &forged).await;
     assert_eq!(status, 401, "{body}");
     assert_eq!(body["error"], "unauthorized");
-    let (status, body) = post_with(&server, "/api/deploy_pipeline", json!({"spec": TINY}), &forged).await;
+    let (status, body) = post_with(
+        &server,
+        "/api/deploy_pipeline",
+        json!({"spec": TINY}),
+        &forged,
+    )
+    .await;
     assert_eq!(status, 401, "{body}");
     let session = user_with_roles(&server, "vic", &["viewer"]).await;
     let (status, me) = post_with(
@@ -1175,7 +1266,13 @@ async fn a_forged_proxy_header_from_an_untrusted_address_is_ignored() {
     assert_eq!(me["roles"], json!(["viewer"]), "a newcomer is a viewer");
     let (status, body) = post_with(&server, "/api/list_runs", json!({}), &proxied).await;
     assert_eq!((status, body), (200, json!([])));
-    let (status, refused) = post_with(&server, "/api/deploy_pipeline", json!({"spec": TINY}), &proxied).await;
+    let (status, refused) = post_with(
+        &server,
+        "/api/deploy_pipeline",
+        json!({"spec": TINY}),
+        &proxied,
+    )
+    .await;
     assert_eq!(status, 403, "{refused}");
     assert!(message(&refused).contains("operator role"), "{refused}");
     let (status, body) = server.post("/api/list_users", json!({})).await;
@@ -1197,13 +1294,25 @@ async fn a_forged_proxy_header_from_an_untrusted_address_is_ignored() {
         &server,
         "/api/deploy_pipeline",
         json!({"spec": TINY}),
-        &[("x-forwarded-user", "pat"), ("origin", "http://evil.example")],
+        &[
+            ("x-forwarded-user", "pat"),
+            ("origin", "http://evil.example"),
+        ],
     )
     .await;
-    assert_eq!(status, 403, "the header is ambient like a cookie: {refused}");
+    assert_eq!(
+        status, 403,
+        "the header is ambient like a cookie: {refused}"
+    );
     assert!(message(&refused).contains("evil.example"), "{refused}");
     assert_eq!(runs(&server).await, Vec::<Value>::new());
-    let (status, deployed) = post_with(&server, "/api/deploy_pipeline", json!({"spec": TINY}), &proxied).await;
+    let (status, deployed) = post_with(
+        &server,
+        "/api/deploy_pipeline",
+        json!({"spec": TINY}),
+        &proxied,
+    )
+    .await;
     assert_eq!(status, 200, "{deployed}");
 
     let (status, body) = post_with(
@@ -1232,19 +1341,26 @@ async fn metrics_need_a_token_unless_public() {
     assert_eq!(status, 401, "{body}");
     assert_eq!(body["error"], "unauthorized");
     let (secret, _) = token(&server, &server.session("admin").await, "scraper").await;
-    let (status, body) = get_with(&server, "/metrics", &[("authorization", &bearer(&secret))]).await;
+    let (status, body) =
+        get_with(&server, "/metrics", &[("authorization", &bearer(&secret))]).await;
     assert_eq!(status, 200, "{body}");
     assert!(
-        body.as_str().is_some_and(|text| text.contains("tollgate_gates_waiting")),
+        body.as_str()
+            .is_some_and(|text| text.contains("tollgate_gates_waiting")),
         "{body}"
     );
     drop(server);
 
-    let server = ServerProcess::start(&temp_dir("access-metrics-public"), &["--metrics-public"], None);
+    let server = ServerProcess::start(
+        &temp_dir("access-metrics-public"),
+        &["--metrics-public"],
+        None,
+    );
     let (status, body) = get_with(&server, "/metrics", &[]).await;
     assert_eq!(status, 200, "{body}");
     assert!(
-        body.as_str().is_some_and(|text| text.contains("tollgate_gates_waiting")),
+        body.as_str()
+            .is_some_and(|text| text.contains("tollgate_gates_waiting")),
         "{body}"
     );
     let (status, _) = server.post_anonymous("/api/list_runs", json!({})).await;
@@ -1300,7 +1416,11 @@ async fn the_audit_trail_records_who_did_what() {
     );
     let failed = find(&events, "sign_in_failed", "`admin`");
     assert_eq!(failed["actor"], Value::Null, "nobody proved who they are");
-    assert!(failed["detail"].as_str().is_some_and(|d| d.contains("127.0.0.1")));
+    assert!(
+        failed["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("127.0.0.1"))
+    );
     let created = find(&events, "token_created", "`deploy-bot`");
     assert_eq!(created["actor"], "admin");
     let revoked = find(&events, "token_revoked", "`deploy-bot`");
@@ -1308,12 +1428,15 @@ async fn the_audit_trail_records_who_did_what() {
     let at = |e: &Value| e["at_ms"].as_i64().unwrap_or_default();
     assert!(at(created) <= at(revoked), "{created} {revoked}");
     assert!(
-        !events.iter().any(|e| e.to_string().contains(ADMIN_PASSWORD)),
+        !events
+            .iter()
+            .any(|e| e.to_string().contains(ADMIN_PASSWORD)),
         "no password in the trail"
     );
 
     let viewer = user_with_roles(&server, "vic", &["viewer"]).await;
-    let (status, refused) = post_with(&server, "/api/audit_trail", json!({}), &cookie(&viewer)).await;
+    let (status, refused) =
+        post_with(&server, "/api/audit_trail", json!({}), &cookie(&viewer)).await;
     assert_eq!(status, 403, "{refused}");
     assert!(message(&refused).contains("admin role"), "{refused}");
 
@@ -1331,7 +1454,10 @@ async fn the_audit_trail_records_who_did_what() {
         &cookie(&viewer),
     )
     .await;
-    assert_eq!(status, 200, "anyone who reads runs reads their trail: {trail}");
+    assert_eq!(
+        status, 200,
+        "anyone who reads runs reads their trail: {trail}"
+    );
     let trail = trail.as_array().cloned().unwrap_or_default();
     assert_eq!(trail[0]["kind"], "deployed", "{trail:#?}");
     assert_eq!(trail[0]["actor"], "olaf");
@@ -1355,7 +1481,11 @@ async fn the_first_start_writes_the_admin_password_once() {
     let file = dir.join("initial-admin-password");
     let server = ServerProcess::start_without_admin_password(&dir, &[]);
     let metadata = std::fs::metadata(&file).expect("the password file exists");
-    assert_eq!(metadata.permissions().mode() & 0o777, 0o600, "only its owner reads it");
+    assert_eq!(
+        metadata.permissions().mode() & 0o777,
+        0o600,
+        "only its owner reads it"
+    );
     let written = std::fs::read_to_string(&file).expect("read");
     let password = written.trim().to_string();
     assert_eq!(password.len(), 24, "{written:?}");

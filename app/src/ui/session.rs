@@ -36,7 +36,8 @@ impl Session {
 
     /// Notes an answer: a 401 means the session is gone.
     pub fn note(self, error: &ApiError) {
-        if matches!(error, ApiError::Unauthorized { .. }) {
+        let signed_in = matches!(self.0.get_untracked(), SessionState::SignedIn(_));
+        if signed_in && matches!(error, ApiError::Unauthorized { .. }) {
             self.0.set(SessionState::SignedOut);
         }
     }

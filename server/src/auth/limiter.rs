@@ -90,7 +90,12 @@ fn blocked(
 }
 
 /// Counts one failure for the username and the address.
-fn count(failures: &mut HashMap<Key, Window>, username: &str, address: Option<IpAddr>, now_ms: i64) {
+fn count(
+    failures: &mut HashMap<Key, Window>,
+    username: &str,
+    address: Option<IpAddr>,
+    now_ms: i64,
+) {
     // Forget old windows so the map cannot grow without bound.
     failures.retain(|_, w| now_ms - w.started_ms < WINDOW_MS);
     let mut count = |key: Key| {
@@ -173,7 +178,10 @@ mod tests {
         for n in PER_USERNAME..PER_ADDRESS {
             assert_eq!(limiter.begin(&format!("user{n}"), here, T0), Ok(()));
         }
-        assert!(limiter.begin("bob", here, T0).is_err(), "the address is full");
+        assert!(
+            limiter.begin("bob", here, T0).is_err(),
+            "the address is full"
+        );
         limiter.succeeded("user5", here);
         assert_eq!(limiter.begin("bob", here, T0), Ok(()));
         assert!(limiter.begin("carol", here, T0).is_err(), "full again");

@@ -250,7 +250,7 @@ impl Backend for StoreBackend {
         // A finished gate never waits again, so its decision is refused below (409,
         // with who decided it) whoever asks. A pending one is checked like a waiting
         // one: it may start waiting between this read and the decision.
-        if record.status == app::domain::JobStatus::Running {
+        if !record.status.is_terminal() {
             gate_access::check(
                 actor,
                 policy.as_deref(),

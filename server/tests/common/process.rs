@@ -166,7 +166,10 @@ impl ServerProcess {
                 serde_json::json!({"username": user, "password": password, "roles": ["operator", "approver"]}),
             ))
             .await;
-            assert!(status == 200 || status == 409, "create {user}: {status} {body}");
+            assert!(
+                status == 200 || status == 409,
+                "create {user}: {status} {body}"
+            );
             password
         };
         let cookie = self.sign_in(user, &password).await.expect("sign in");
@@ -199,7 +202,10 @@ impl ServerProcess {
         let text = response.text().await.expect("body");
         match (status, cookie) {
             (200, Some(cookie)) => Ok(cookie),
-            _ => Err((status, serde_json::from_str(&text).unwrap_or(Value::String(text)))),
+            _ => Err((
+                status,
+                serde_json::from_str(&text).unwrap_or(Value::String(text)),
+            )),
         }
     }
 

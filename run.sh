@@ -7,13 +7,27 @@ cd "$(dirname "$0")"
 scripts/install-tools.sh
 scripts/build.sh release
 # How to sign in: the first start writes the admin password to the data directory.
+bin="${CARGO_TARGET_DIR:-target}/release/tollgate"
 data_dir=${TOLLGATE_DATA_DIR:-tollgate-data}
 password_file="$data_dir/initial-admin-password"
+say_sign_in() {
+  printf '\033[1;32m==>\033[0m sign in at http://127.0.0.1:3000 as admin, %s\n' "$1"
+}
 if [ -n "${TOLLGATE_ADMIN_PASSWORD:-}" ]; then
-  printf '\033[1;32m==>\033[0m sign in at http://127.0.0.1:3000 as admin with TOLLGATE_ADMIN_PASSWORD\n'
+  say_sign_in "with the password in TOLLGATE_ADMIN_PASSWORD"
 elif [ -f "$password_file" ]; then
-  printf '\033[1;32m==>\033[0m sign in at http://127.0.0.1:3000 as admin, password: %s\n' "$(cat "$password_file")"
+  say_sign_in "password: $(cat "$password_file") (from $password_file)"
 else
-  printf '\033[1;32m==>\033[0m sign in at http://127.0.0.1:3000 as admin; the password is written to %s at first start (cat it)\n' "$password_file"
+  # First start: wait for the server to write the password, show it, then stay attached.
+  "$bin" --pipeline server/pipelines/review-workflow.yaml "$@" &
+  server=$!
+  trap 'kill -TERM "$server" 2>/dev/null' INT TERM
+  for _ in $(seq 1 100); do
+    [ -f "$password_file" ] || ! kill -0 "$server" 2>/dev/null && break
+    sleep 0.1
+  done
+  [ -f "$password_file" ] && say_sign_in "password: $(cat "$password_file") (from $password_file)"
+  wait "$server"
+  exit $?
 fi
-exec "${CARGO_TARGET_DIR:-target}/release/tollgate" --pipeline server/pipelines/review-workflow.yaml "$@"
+exec "$bin" --pipeline server/pipelines/review-workflow.yaml "$@"

@@ -99,6 +99,7 @@ fn run_to_completion(state: &mut RunState) -> usize {
                     decision,
                     by,
                     comment: None,
+                    overriding: false,
                 },
                 3,
             );

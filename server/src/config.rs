@@ -128,10 +128,11 @@ impl Config {
         {
             return Err(bad());
         }
-        Ok(Some(format!(
-            "{scheme}://{}",
-            authority.to_ascii_lowercase()
-        )))
+        // Browsers leave the scheme's default port out of Host and Origin.
+        let authority = authority.to_ascii_lowercase();
+        let default_port = if scheme == "https" { ":443" } else { ":80" };
+        let authority = authority.strip_suffix(default_port).unwrap_or(&authority);
+        Ok(Some(format!("{scheme}://{authority}")))
     }
 
     /// The sign-in settings, checked.

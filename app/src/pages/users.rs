@@ -57,7 +57,11 @@ pub fn UsersPage() -> impl IntoView {
 }
 
 fn role_names(roles: &[Role]) -> String {
-    roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")
+    roles
+        .iter()
+        .map(|r| r.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Splits a comma-separated field into its non-blank parts.
@@ -70,7 +74,10 @@ fn parts(text: &str) -> Vec<String> {
 }
 
 #[component]
-fn UsersTable(users: Vec<UserView>, on_change: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+fn UsersTable(
+    users: Vec<UserView>,
+    on_change: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
     let error = RwSignal::new(None);
     let toggle = Action::new_local(move |(name, disable): &(String, bool)| {
         let (name, disable) = (name.clone(), *disable);
@@ -126,7 +133,8 @@ fn AddUser(on_change: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView
         let group_list = parts(&groups.get_untracked());
         async move {
             let role_list = role_list.map_err(crate::api::ApiError::bad_request)?;
-            let user = create_user(name, secret, display, Some(role_list), Some(group_list)).await?;
+            let user =
+                create_user(name, secret, display, Some(role_list), Some(group_list)).await?;
             username.set(String::new());
             password.set(String::new());
             on_change();
@@ -168,7 +176,10 @@ fn Field(label: &'static str, value: RwSignal<String>, kind: &'static str) -> im
 }
 
 #[component]
-fn TokensTable(tokens: Vec<TokenView>, on_change: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+fn TokensTable(
+    tokens: Vec<TokenView>,
+    on_change: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
     let error = RwSignal::new(None);
     let revoke = Action::new_local(move |id: &i64| {
         let id = *id;

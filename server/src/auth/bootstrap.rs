@@ -45,10 +45,36 @@ pub async fn ensure_first_admin(
         password_hash: Some(&hash),
         roles: &[Role::Admin],
     };
+    // The password is on disk before the user exists, so a crash in between cannot leave
+    // an admin whose password nobody knows. It goes to a file of this process first and
+    // is renamed once the user is created: replicas sharing a data directory and racing
+    // to create `admin` cannot overwrite the winner's password.
+    let path = data_dir.join(INITIAL_PASSWORD_FILE);
+    let pending = data_dir.join(format!("{INITIAL_PASSWORD_FILE}.{}", std::process::id()));
+    if generated {
+        write_private(&pending, &password).map_err(|err| {
+            format!(
+                "cannot write the first admin password to {}: {err}",
+                pending.display()
+            )
+        })?;
+    }
     match store.create_user(user, now_ms()).await {
         Ok(()) => {}
-        Err(StoreError::UserExists(_)) => return Ok(()),
+        Err(StoreError::UserExists(_)) => {
+            let _ = std::fs::remove_file(&pending);
+            return Ok(());
+        }
         Err(other) => return Err(failed(other)),
+    }
+    if generated {
+        std::fs::rename(&pending, &path).map_err(|err| {
+            format!(
+                "the first admin password is in {}; it could not be renamed to {}: {err}",
+                pending.display(),
+                path.display()
+            )
+        })?;
     }
     let event = AccountEvent {
         run: None,
@@ -60,16 +86,9 @@ pub async fn ensure_first_admin(
         tracing::warn!(%error, "could not record the first user's creation");
     }
     if generated {
-        let path = data_dir.join(INITIAL_PASSWORD_FILE);
-        write_private(&path, &password).map_err(|err| {
-            format!(
-                "cannot write the first admin password to {}: {err}",
-                path.display()
-            )
-        })?;
         tracing::warn!(
             file = %path.display(),
-            "created the first user `admin`; its password is in {} (sign in, then change it under Users)",
+            "created the first user `admin`; its password is in {} (sign in, then change it)",
             path.display()
         );
     } else {

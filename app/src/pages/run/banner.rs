@@ -152,14 +152,24 @@ fn GateCard(
         let (on_decide, id) = (on_decide.clone(), gate.gate.clone());
         move |_| {
             let comment = comment.get_untracked();
-            on_decide(id.clone(), Decision::Approve, comment, overriding.get_untracked())
+            on_decide(
+                id.clone(),
+                Decision::Approve,
+                comment,
+                overriding.get_untracked(),
+            )
         }
     };
     let reject = {
         let (on_decide, id) = (on_decide.clone(), gate.gate.clone());
         move |_| {
             let comment = comment.get_untracked();
-            on_decide(id.clone(), Decision::Reject, comment, overriding.get_untracked())
+            on_decide(
+                id.clone(),
+                Decision::Reject,
+                comment,
+                overriding.get_untracked(),
+            )
         }
     };
     let access = gate.your_access.clone();
@@ -172,9 +182,19 @@ fn GateCard(
         let names: Vec<String> = gate
             .approvals
             .iter()
-            .map(|a| if a.overriding { format!("{} (override)", a.by) } else { a.by.clone() })
+            .map(|a| {
+                if a.overriding {
+                    format!("{} (override)", a.by)
+                } else {
+                    a.by.clone()
+                }
+            })
             .collect();
-        let names = if names.is_empty() { "none yet".to_string() } else { names.join(", ") };
+        let names = if names.is_empty() {
+            "none yet".to_string()
+        } else {
+            names.join(", ")
+        };
         format!(
             "{} of {} approvals: {names} · may approve: {}",
             gate.approvals.len(),
@@ -182,7 +202,10 @@ fn GateCard(
             gate.approvers
         )
     });
-    let deployed_by = gate.deployed_by.clone().map(|who| format!("deployed by {who}"));
+    let deployed_by = gate
+        .deployed_by
+        .clone()
+        .map(|who| format!("deployed by {who}"));
     let files = source_files
         .into_iter()
         .map(|file| {

@@ -196,3 +196,22 @@ test("drag snaps to the grid, box-select, save and load exactly, import, confirm
   await page.getByRole("button", { name: "Deploy" }).click();
   await expect.poll(() => dialogs.some((m) => m.startsWith("`imported` has 1 run(s) already"))).toBe(true);
 });
+
+test("the sidebar sets who approves a gate, and a bad approver is marked", async ({ page }) => {
+  await freshCanvas(page);
+  await page.getByLabel("Pipeline name").fill("two-reviewers");
+  await addJob(page, "report", "echo ok > report.txt");
+  const sidebar = page.getByRole("complementary", { name: "Job settings" });
+  await sidebar.getByLabel("Gate Message").fill("Two leads read the report");
+  await sidebar.getByLabel("Approvers").fill("ana, group:ml-leads");
+  await sidebar.getByLabel("Approvals needed").fill("2");
+  await sidebar.getByLabel("Deployer may decide too").check();
+  const yaml = page.getByRole("region", { name: "Preview" }).getByLabel("Pipeline YAML");
+  await expect(yaml).toContainText("approvals: 2");
+  await expect(yaml).toContainText("group:ml-leads");
+  await expect(yaml).toContainText("allow_self_approval: true");
+
+  await sidebar.getByLabel("Approvers").fill("ana smith");
+  await expect(sidebar).toContainText("job `report` has gate approver `ana smith`, which is neither a username nor `group:<name>`");
+  await expect(page.getByRole("button", { name: "Deploy" })).toBeDisabled();
+});

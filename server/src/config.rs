@@ -16,11 +16,16 @@ pub struct Config {
 
     /// Postgres URL (`postgres://user@host:5432/db`). Unset: an embedded SQLite file in
     /// the data directory.
-    #[arg(long, env = "DATABASE_URL")]
+    #[arg(long, env = "DATABASE_URL", global = true)]
     pub database_url: Option<String>,
 
     /// Where the SQLite file and the runs' workspaces live.
-    #[arg(long, env = "TOLLGATE_DATA_DIR", default_value = "tollgate-data")]
+    #[arg(
+        long,
+        env = "TOLLGATE_DATA_DIR",
+        default_value = "tollgate-data",
+        global = true
+    )]
     pub data_dir: PathBuf,
 
     /// How many jobs may run at once (default: the number of CPU cores).
@@ -84,6 +89,10 @@ pub struct Config {
     /// the same name. Repeat for several.
     #[arg(long = "pipeline", value_name = "FILE")]
     pub pipelines: Vec<PathBuf>,
+
+    /// Without a command, Tollgate serves; these act on the store and exit.
+    #[command(subcommand)]
+    pub command: Option<crate::cli::Command>,
 }
 
 impl Config {

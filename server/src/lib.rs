@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod backend;
+pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod downloads;

@@ -5,7 +5,14 @@ use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() {
-    let config = server::config::Config::parse();
+    let mut config = server::config::Config::parse();
+    if let Some(command) = config.command.take() {
+        if let Err(message) = server::cli::run(&config, command).await {
+            eprintln!("tollgate: {message}");
+            std::process::exit(1);
+        }
+        return;
+    }
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let logs = tracing_subscriber::fmt().with_env_filter(filter);
     if config.log_format == "json" {

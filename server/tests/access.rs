@@ -8,9 +8,9 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
-use std::time::{Duration, Instant};
 
 use common::process::{ADMIN_PASSWORD, ServerProcess};
+use common::runs::{job, run, wait_for_status, wait_until};
 use common::temp_dir;
 use serde_json::{Value, json};
 
@@ -168,39 +168,6 @@ async fn runs(server: &ServerProcess) -> Vec<Value> {
     let (status, list) = server.post("/api/list_runs", json!({})).await;
     assert_eq!(status, 200, "{list}");
     list.as_array().cloned().unwrap_or_default()
-}
-
-async fn run(server: &ServerProcess, id: i64) -> Value {
-    let (status, detail) = server.post("/api/get_run", json!({"run_id": id})).await;
-    assert_eq!(status, 200, "{detail}");
-    detail
-}
-
-fn job<'a>(detail: &'a Value, id: &str) -> &'a Value {
-    detail["jobs"]
-        .as_array()
-        .and_then(|jobs| jobs.iter().find(|j| j["id"] == id))
-        .unwrap_or_else(|| panic!("no job {id} in {detail}"))
-}
-
-/// Polls the run until `done` holds (at most 20 s) and returns the last view of it.
-async fn wait_until(server: &ServerProcess, id: i64, done: impl Fn(&Value) -> bool) -> Value {
-    let start = Instant::now();
-    loop {
-        let detail = run(server, id).await;
-        if done(&detail) {
-            return detail;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "timed out waiting; last state: {detail:#}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-async fn wait_for_status(server: &ServerProcess, id: i64, job_id: &str, status: &str) -> Value {
-    wait_until(server, id, |detail| job(detail, job_id)["status"] == status).await
 }
 
 async fn decide(

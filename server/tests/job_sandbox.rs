@@ -8,57 +8,11 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 use common::process::ServerProcess;
+use common::runs::{deploy, job, log, run, wait_finished};
 use common::temp_dir;
-use serde_json::{Value, json};
-
-/// Deploys a pipeline given as YAML and returns the run id.
-async fn deploy(server: &ServerProcess, yaml: &str) -> i64 {
-    let (status, deployed) = server
-        .post("/api/deploy_pipeline", json!({"spec": yaml}))
-        .await;
-    assert_eq!(status, 200, "{deployed}");
-    deployed["run_id"].as_i64().expect("run id")
-}
-
-async fn run(server: &ServerProcess, run: i64) -> Value {
-    let (status, detail) = server.post("/api/get_run", json!({"run_id": run})).await;
-    assert_eq!(status, 200, "{detail}");
-    detail
-}
-
-fn job<'a>(detail: &'a Value, id: &str) -> &'a Value {
-    detail["jobs"]
-        .as_array()
-        .and_then(|jobs| jobs.iter().find(|j| j["id"] == id))
-        .unwrap_or_else(|| panic!("no job {id} in {detail}"))
-}
-
-/// Polls the run until it is no longer RUNNING (at most 20 s) and returns it.
-async fn wait_finished(server: &ServerProcess, id: i64) -> Value {
-    let start = Instant::now();
-    loop {
-        let detail = run(server, id).await;
-        if detail["run"]["status"] != "RUNNING" {
-            return detail;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "timed out waiting; last state: {detail:#}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-async fn log(server: &ServerProcess, id: i64, job: &str) -> String {
-    let (status, page) = server
-        .post("/api/job_log", json!({"run_id": id, "job": job}))
-        .await;
-    assert_eq!(status, 200, "{page}");
-    page["text"].as_str().unwrap_or_default().to_string()
-}
+use serde_json::Value;
 
 fn workspace(server: &ServerProcess, run: i64) -> PathBuf {
     server.data_dir.join("workspaces").join(run.to_string())

@@ -34,6 +34,16 @@ pub struct DraftNode {
     pub gate_message: String,
     /// Seconds; starts at 172800 (48 hours).
     pub gate_timeout: String,
+    /// Who may decide the gate: comma-separated usernames and `group:<name>`; blank for
+    /// anyone with the approver role.
+    #[serde(default)]
+    pub gate_approvers: String,
+    /// How many people must approve; blank for 1.
+    #[serde(default)]
+    pub gate_approvals: String,
+    /// Whether whoever deployed the run may decide its gate.
+    #[serde(default)]
+    pub gate_allow_self: bool,
     pub x: f64,
     pub y: f64,
 }
@@ -49,7 +59,7 @@ pub struct DraftEdge {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FieldProblem {
     pub node: u32,
-    /// `timeout`, `gate_timeout` or `env`.
+    /// `timeout`, `gate_timeout`, `gate_approvals` or `env`.
     pub field: &'static str,
     pub message: String,
 }
@@ -82,9 +92,19 @@ impl DraftNode {
             timeout: String::new(),
             gate_message: String::new(),
             gate_timeout: DEFAULT_GATE_TIMEOUT_SECS.to_string(),
+            gate_approvers: String::new(),
+            gate_approvals: String::new(),
+            gate_allow_self: false,
             x,
             y,
         }
+    }
+
+    /// Whether any of the gate's rules differ from the defaults.
+    fn has_gate_rules(&self) -> bool {
+        !self.gate_approvers.trim().is_empty()
+            || !self.gate_approvals.trim().is_empty()
+            || self.gate_allow_self
     }
 
     pub fn has_gate(&self) -> bool {
@@ -103,17 +123,28 @@ fn seconds(
     text: &str,
     problems: &mut Vec<FieldProblem>,
 ) -> Option<u64> {
+    whole_number(node, field, text, "seconds", problems)
+}
+
+/// A blank field is `None`; anything else must be a whole number of `unit`.
+fn whole_number<T: std::str::FromStr>(
+    node: u32,
+    field: &'static str,
+    text: &str,
+    unit: &str,
+    problems: &mut Vec<FieldProblem>,
+) -> Option<T> {
     let text = text.trim();
     if text.is_empty() {
         return None;
     }
-    match text.parse::<u64>() {
+    match text.parse::<T>() {
         Ok(value) => Some(value),
         Err(_) => {
             problems.push(FieldProblem {
                 node,
                 field,
-                message: format!("`{text}` is not a whole number of seconds"),
+                message: format!("`{text}` is not a whole number of {unit}"),
             });
             None
         }
@@ -177,11 +208,27 @@ impl Draft {
                     seconds(node.key, "gate_timeout", &node.gate_timeout, &mut problems);
                 // A blank message is "no gate", unless the timeout was changed from its
                 // default: then the pipeline rules say why that is a mistake.
-                let changed = gate_timeout.is_some_and(|t| t != DEFAULT_GATE_TIMEOUT_SECS);
+                let approvals = whole_number(
+                    node.key,
+                    "gate_approvals",
+                    &node.gate_approvals,
+                    "people",
+                    &mut problems,
+                );
+                let changed = gate_timeout.is_some_and(|t| t != DEFAULT_GATE_TIMEOUT_SECS)
+                    || node.has_gate_rules();
                 let gate = (node.has_gate() || changed).then(|| GateSpec {
                     message: node.gate_message.clone(),
                     timeout: gate_timeout,
-                    ..Default::default()
+                    approvers: node
+                        .gate_approvers
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|a| !a.is_empty())
+                        .map(str::to_string)
+                        .collect(),
+                    approvals,
+                    allow_self_approval: node.gate_allow_self,
                 });
                 JobSpec {
                     id: node.id.clone(),
@@ -244,6 +291,18 @@ impl Draft {
                     .as_ref()
                     .map_or(DEFAULT_GATE_TIMEOUT_SECS, GateSpec::timeout_secs)
                     .to_string(),
+                gate_approvers: job
+                    .gate
+                    .as_ref()
+                    .map(|g| g.approvers.join(", "))
+                    .unwrap_or_default(),
+                gate_approvals: job
+                    .gate
+                    .as_ref()
+                    .and_then(|g| g.approvals)
+                    .map(|n| n.to_string())
+                    .unwrap_or_default(),
+                gate_allow_self: job.gate.as_ref().is_some_and(|g| g.allow_self_approval),
                 x,
                 y,
             });

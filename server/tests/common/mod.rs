@@ -139,3 +139,4 @@ macro_rules! on_both_backends {
 }
 
 pub mod process;
+pub mod runs;

@@ -146,6 +146,32 @@ fn NodeFields(key: u32) -> impl IntoView {
                     {format!("Default {DEFAULT_GATE_TIMEOUT_SECS} seconds = 48 hours; from 1 second to 30 days. When it runs out, the gate fails and everything after it is cancelled.")}
                 </p>
                 <FieldErrors key field="gate_timeout"/>
+                <label>
+                    "Approvers"
+                    <input type="text" placeholder="anyone with the approver role" prop:value=read(|n| n.gate_approvers.clone()) on:input=write(|n, v| n.gate_approvers = v)/>
+                </label>
+                <p class="help muted">"Usernames and group:<name>, comma-separated, e.g. ana, group:ml-leads."</p>
+                <FieldErrors key field="gate_approvers"/>
+                <label>
+                    "Approvals needed"
+                    <input type="text" inputmode="numeric" placeholder="1" prop:value=read(|n| n.gate_approvals.clone()) on:input=write(|n, v| n.gate_approvals = v)/>
+                </label>
+                <FieldErrors key field="gate_approvals"/>
+                <label class="checkbox">
+                    <input
+                        type="checkbox"
+                        prop:checked=move || editor.draft.with(|d| d.node(key).is_some_and(|n| n.gate_allow_self))
+                        on:change=move |event| {
+                            let allowed = event_target_checked(&event);
+                            editor.update(|d| {
+                                if let Some(node) = d.node_mut(key) {
+                                    node.gate_allow_self = allowed;
+                                }
+                            });
+                        }
+                    />
+                    "Deployer may decide too"
+                </label>
             </fieldset>
         </div>
     }

@@ -3,6 +3,7 @@
 //! The graph's shape is fetched once (`get_run`); after that only what changes is
 //! polled every 2 s (`run_statuses`), and polling stops when the run has finished.
 
+mod audit;
 mod banner;
 mod files;
 mod graph;
@@ -119,6 +120,7 @@ fn RunView(run_id: i64) -> impl IntoView {
                                     </div>
                                     <banner::ApprovalBanner/>
                                     <files::FilesPanel/>
+                                    <audit::AuditPanel/>
                                 </section>
                             }
                                 .into_any()

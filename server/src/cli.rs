@@ -1,0 +1,267 @@
+//! `tollgate user ...` and `tollgate token ...`: account chores for operators, done on the
+//! store directly (the same `DATABASE_URL` or data directory as the server), so they work
+//! before the first sign-in, when every admin is locked out, and from scripts.
+
+use std::io::BufRead;
+
+use app::domain::{Role, is_safe_identifier};
+use clap::Subcommand;
+
+use crate::auth::secrets;
+use crate::clock::now_ms;
+use crate::config::Config;
+use crate::store::{AccountEvent, NewUser, Store, UserChange};
+
+/// Who the audit trail names for what these commands do.
+const CLI_ACTOR: &str = "cli";
+
+#[derive(Clone, Debug, Subcommand)]
+pub enum Command {
+    /// Add, change or list accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Create API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Clone, Debug, Subcommand)]
+pub enum UserCommand {
+    /// Adds an account. The password is read from standard input (one line) with
+    /// `--password-stdin`, else a random one is printed.
+    Add {
+        username: String,
+        #[arg(long)]
+        display_name: Option<String>,
+        /// Comma-separated: viewer, operator, approver, admin.
+        #[arg(long, default_value = "viewer")]
+        roles: String,
+        /// Comma-separated group names.
+        #[arg(long, default_value = "")]
+        groups: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Sets a new password (ends the account's sessions); read from standard input with
+    /// `--password-stdin`, else a random one is printed.
+    Passwd {
+        username: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Disables an account: it can no longer sign in, its sessions and tokens stop.
+    Disable { username: String },
+    /// Enables a disabled account again.
+    Enable { username: String },
+    /// Lists the accounts.
+    List,
+}
+
+#[derive(Clone, Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Creates an API token for a user and prints its secret (shown only this once).
+    Create {
+        #[arg(long)]
+        user: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        expires_in_days: Option<u32>,
+    },
+}
+
+/// Runs one command; an error is one line saying what to fix.
+pub async fn run(config: &Config, command: Command) -> Result<(), String> {
+    let store = Store::open(config.postgres_url()?, &config.data_dir)
+        .await
+        .map_err(|err| format!("cannot open the store: {err}"))?;
+    let result = match command {
+        Command::User(command) => user(&store, command).await,
+        Command::Token(TokenCommand::Create {
+            user,
+            name,
+            expires_in_days,
+        }) => create_token(&store, &user, &name, expires_in_days).await,
+    };
+    store.close().await;
+    result
+}
+
+async fn user(store: &Store, command: UserCommand) -> Result<(), String> {
+    let failed = |err: crate::store::StoreError| err.to_string();
+    match command {
+        UserCommand::Add {
+            username,
+            display_name,
+            roles,
+            groups,
+            password_stdin,
+        } => {
+            if !is_safe_identifier(&username) {
+                return Err(format!(
+                    "username `{username}` is not valid: use 1 to 64 letters, digits, `_` or `-`"
+                ));
+            }
+            let roles = Role::parse_list(&roles)?;
+            let groups: Vec<String> = groups
+                .split(',')
+                .map(str::trim)
+                .filter(|g| !g.is_empty())
+                .map(str::to_string)
+                .collect();
+            if let Some(bad) = groups.iter().find(|g| !is_safe_identifier(g)) {
+                return Err(format!(
+                    "group `{bad}` is not valid: use 1 to 64 letters, digits, `_` or `-`"
+                ));
+            }
+            let (password, shown) = password(password_stdin)?;
+            let hash = secrets::hash_password(&password)?;
+            let display = display_name.unwrap_or_else(|| username.clone());
+            let new = NewUser {
+                username: &username,
+                display_name: &display,
+                password_hash: Some(&hash),
+                roles: &roles,
+            };
+            store.create_user(new, now_ms()).await.map_err(failed)?;
+            let change = UserChange {
+                groups: Some(groups),
+                ..UserChange::default()
+            };
+            store
+                .update_user(&username, &change)
+                .await
+                .map_err(failed)?;
+            audit(
+                store,
+                "user_created",
+                format!("`{username}` with roles {}", Role::join(&roles)),
+            )
+            .await;
+            println!("added {username} ({})", Role::join(&roles));
+            if shown {
+                println!("password: {password}");
+            }
+        }
+        UserCommand::Passwd {
+            username,
+            password_stdin,
+        } => {
+            let (password, shown) = password(password_stdin)?;
+            let hash = secrets::hash_password(&password)?;
+            store
+                .set_password(&username, &hash, now_ms())
+                .await
+                .map_err(failed)?;
+            audit(
+                store,
+                "password_changed",
+                format!("of `{username}`; its sessions ended"),
+            )
+            .await;
+            println!("password of {username} changed; its sessions ended");
+            if shown {
+                println!("password: {password}");
+            }
+        }
+        UserCommand::Disable { username } => {
+            set_disabled(store, &username, true).await?;
+            println!("{username} is disabled");
+        }
+        UserCommand::Enable { username } => {
+            set_disabled(store, &username, false).await?;
+            println!("{username} is enabled");
+        }
+        UserCommand::List => {
+            for user in store.list_users().await.map_err(failed)? {
+                let groups = store.groups_of(&user.username).await.map_err(failed)?;
+                let state = if user.disabled != 0 {
+                    "disabled"
+                } else {
+                    "active"
+                };
+                println!(
+                    "{}\t{}\t{}\t{}\t{state}",
+                    user.username,
+                    user.display_name,
+                    user.roles,
+                    groups.join(",")
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn set_disabled(store: &Store, username: &str, disabled: bool) -> Result<(), String> {
+    let change = UserChange {
+        disabled: Some(disabled),
+        ..UserChange::default()
+    };
+    store
+        .update_user(username, &change)
+        .await
+        .map_err(|err| err.to_string())?;
+    let what = if disabled { "disabled" } else { "enabled" };
+    audit(store, "user_changed", format!("`{username}`: {what}")).await;
+    Ok(())
+}
+
+async fn create_token(
+    store: &Store,
+    user: &str,
+    name: &str,
+    expires_in_days: Option<u32>,
+) -> Result<(), String> {
+    if store.user(user).await.map_err(|e| e.to_string())?.is_none() {
+        return Err(format!(
+            "there is no user `{user}`: add it with `tollgate user add {user}`"
+        ));
+    }
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err("give the token a --name of 1 to 100 characters, e.g. `ci`".into());
+    }
+    let now = now_ms();
+    let expires_at = expires_in_days.map(|days| now + i64::from(days.max(1)) * 86_400_000);
+    let token = secrets::new_token();
+    let record = store
+        .create_token(user, name, &secrets::digest(&token), now, expires_at)
+        .await
+        .map_err(|e| e.to_string())?;
+    audit(
+        store,
+        "token_created",
+        format!("`{name}` (id {}) for `{user}`", record.id),
+    )
+    .await;
+    println!("{token}");
+    Ok(())
+}
+
+/// The password to set: one line from standard input, or a random one to show.
+fn password(from_stdin: bool) -> Result<(String, bool), String> {
+    if !from_stdin {
+        return Ok((secrets::new_password(), true));
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|err| format!("cannot read the password from standard input: {err}"))?;
+    let password = line.trim_end_matches(['\n', '\r']).to_string();
+    secrets::check_password(&password)?;
+    Ok((password, false))
+}
+
+async fn audit(store: &Store, kind: &str, detail: String) {
+    let event = AccountEvent {
+        run: None,
+        kind,
+        actor: Some(CLI_ACTOR),
+        detail: Some(detail),
+    };
+    if let Err(error) = store.record_event(event, now_ms()).await {
+        eprintln!("tollgate: could not record the event in the audit trail: {error}");
+    }
+}

@@ -59,6 +59,8 @@ async fn write_gate_logs(store: &Store, run: i64, state: &RunState, transition: 
         else {
             continue;
         };
+        let overridden = change.approval.as_ref().is_some_and(|a| a.overriding);
+        let flag = if overridden { " (admin override)" } else { "" };
         let line = match &change.gate {
             Some(GateChange::Activated { deadline_ms }) => {
                 let wait = u64::try_from((deadline_ms - transition.at_ms) / 1000).unwrap_or(0);
@@ -82,11 +84,11 @@ async fn write_gate_logs(store: &Store, run: i64, state: &RunState, transition: 
                     .unwrap_or_default();
                 match decision {
                     GateDecision::Approved => format!(
-                        "[tollgate] approved by {who} at {}{said}\n",
+                        "[tollgate] approved by {who}{flag} at {}{said}\n",
                         rfc3339(transition.at_ms)
                     ),
                     GateDecision::Rejected => format!(
-                        "[tollgate] rejected by {who} at {}{said}\n",
+                        "[tollgate] rejected by {who}{flag} at {}{said}\n",
                         rfc3339(transition.at_ms)
                     ),
                     GateDecision::TimedOut => format!(
@@ -96,6 +98,8 @@ async fn write_gate_logs(store: &Store, run: i64, state: &RunState, transition: 
                     ),
                 }
             }
+            // One approval of several: the gate keeps waiting.
+            None if change.approval.is_some() => approval_line(change, transition.at_ms),
             None if change.to == JobStatus::Cancelled
                 && change.job.starts_with(app::domain::GATE_PREFIX) =>
             {
@@ -110,6 +114,25 @@ async fn write_gate_logs(store: &Store, run: i64, state: &RunState, transition: 
             tracing::warn!(run, gate = %change.job, %error, "could not write the gate's log");
         }
     }
+}
+
+/// The log line of one approval that leaves the gate waiting for more.
+fn approval_line(change: &app::domain::StatusChange, at_ms: i64) -> String {
+    let Some(approval) = &change.approval else {
+        return String::new();
+    };
+    let said = approval
+        .comment
+        .as_deref()
+        .map(|c| format!(", comment: {c}"))
+        .unwrap_or_default();
+    format!(
+        "[tollgate] approval {} by {} at {}{said}; {}\n",
+        approval.count_before + 1,
+        approval.by,
+        rfc3339(at_ms),
+        change.reason.as_deref().unwrap_or("still waiting")
+    )
 }
 
 /// Milliseconds since the epoch as `2026-11-25T23:59:07.123Z` (UTC).

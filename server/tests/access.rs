@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use std::io::{Read, Write};
 
 use common::process::{ADMIN_PASSWORD, ServerProcess};
-use common::runs::{job, run, wait_for_status, wait_until};
+use common::runs::{job, log, run, wait_for_status, wait_until};
 use common::temp_dir;
 use serde_json::{Value, json};
 
@@ -975,6 +975,12 @@ async fn the_deployer_cannot_decide_their_own_run() {
     assert_eq!(approved["gate"]["decided_by"], "admin");
     assert_eq!(approved["gate"]["comment"], "hotfix, approver away");
     wait_for_status(&server, id, "train", "COMPLETED").await;
+    let gate_log = log(&server, id, GATE).await;
+    assert!(
+        gate_log.contains("[tollgate] approved by admin (admin override) at ")
+            && gate_log.contains("comment: hotfix, approver away"),
+        "the override is shown as such in the gate's log: {gate_log}"
+    );
 
     // A gate that allows it lets the deployer decide.
     let id = deploy_as(&server, "olaf", &gated(", allow_self_approval: true")).await;
@@ -1078,6 +1084,16 @@ async fn a_two_approval_gate_needs_two_people_and_counts_each_once() {
             ("bob".to_string(), "COMPLETED".to_string())
         ],
         "{trail:#}"
+    );
+    let gate_log = log(&server, id, GATE).await;
+    assert!(
+        gate_log.contains("[tollgate] approval 1 by ana at ")
+            && gate_log.contains("waiting for approval: 1 of 2 approvals (ana)"),
+        "{gate_log}"
+    );
+    assert!(
+        gate_log.contains("[tollgate] approved by bob at ") && gate_log.contains("comment: agreed"),
+        "{gate_log}"
     );
 }
 

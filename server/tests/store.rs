@@ -537,7 +537,46 @@ async fn the_constructor_draft_is_kept(db: &TestDb) {
     reopened.close().await;
 }
 
+/// The history is evidence: neither an UPDATE nor a DELETE gets through, whoever has
+/// a connection to the database.
+async fn the_history_refuses_updates_and_deletes(db: &TestDb) {
+    use sqlx::{Connection, Executor};
+    let store = &db.store;
+    let run = store
+        .create_run(&review_graph(), Some("olaf"), T0)
+        .await
+        .expect("create")
+        .id;
+    let sign_in = server::store::AccountEvent {
+        run: None,
+        kind: "sign_in",
+        actor: Some("ana"),
+        detail: None,
+    };
+    store.record_event(sign_in, T0).await.expect("record");
+    let url = match &db.url {
+        Some(url) => url.clone(),
+        None => format!("sqlite://{}", db.dir.join("tollgate.db").display()),
+    };
+    let mut raw = sqlx::AnyConnection::connect(&url).await.expect("connect");
+    for statement in [
+        "delete from events",
+        "update events set detail = 'rewritten'",
+        "update events set actor = 'someone else' where run_id is null",
+    ] {
+        let refused = raw.execute(statement).await;
+        assert!(refused.is_err(), "`{statement}` went through");
+    }
+    raw.close().await.expect("close");
+    let history = store.events(run).await.expect("events");
+    assert_eq!(history.len(), 1, "{history:?}");
+    assert_eq!(history[0].actor.as_deref(), Some("olaf"));
+    let accounts = store.account_events(10).await.expect("account events");
+    assert_eq!(accounts[0].actor.as_deref(), Some("ana"));
+}
+
 on_both_backends!(
+    the_history_refuses_updates_and_deletes,
     the_constructor_draft_is_kept,
     migrations_apply_once_and_reopen_cleanly,
     pipelines_are_saved_listed_and_updated,

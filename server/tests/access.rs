@@ -7,7 +7,6 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::io::{Read, Write};
 
 use common::process::{ADMIN_PASSWORD, ServerProcess};
 use common::runs::{job, log, run, wait_for_status, wait_until};
@@ -67,57 +66,6 @@ fn cookie(value: &str) -> [(&str, &str); 1] {
 
 fn bearer(token: &str) -> String {
     format!("Bearer {token}")
-}
-
-/// Sends one HTTP/1.1 request over a plain socket, so the `Host` header is exactly
-/// `host` (a client library would write the URL's). Returns the status and the body.
-fn raw_request(
-    server: &ServerProcess,
-    method: &str,
-    path: &str,
-    host: &str,
-    headers: &[(&str, &str)],
-    body: &str,
-) -> (u16, String) {
-    let address = server.base_url.trim_start_matches("http://");
-    let mut stream = std::net::TcpStream::connect(address).expect("connect");
-    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
-    for (name, value) in headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
-    }
-    head.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
-    stream.write_all(head.as_bytes()).expect("send");
-    let mut reply = String::new();
-    let _ = stream.read_to_string(&mut reply);
-    let status = reply
-        .split_whitespace()
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .unwrap_or(0);
-    let (head, body) = reply.split_once("\r\n\r\n").unwrap_or((&reply, ""));
-    let chunked = head
-        .lines()
-        .any(|line| line.eq_ignore_ascii_case("transfer-encoding: chunked"));
-    let body = if chunked {
-        dechunk(body)
-    } else {
-        body.to_string()
-    };
-    (status, body)
-}
-
-/// The payload of a chunked body.
-fn dechunk(mut body: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, rest)) = body.split_once("\r\n") {
-        let size = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
-        if size == 0 || rest.len() < size {
-            break;
-        }
-        out.push_str(&rest[..size]);
-        body = rest[size..].trim_start_matches("\r\n");
-    }
-    out
 }
 
 fn message(body: &Value) -> &str {
@@ -467,23 +415,17 @@ async fn a_foreign_host_is_refused() {
     let json_body = [("Content-Type", "application/json")];
     let address = server.base_url.trim_start_matches("http://").to_string();
 
-    let (status, body) = raw_request(
-        &server,
-        "POST",
-        "/api/login",
-        "evil.example",
-        &json_body,
-        &login,
-    );
+    let (status, body) =
+        server.raw_request("POST", "/api/login", "evil.example", &json_body, &login);
     assert_eq!(status, 403, "{body}");
     let refused: Value = serde_json::from_str(&body).expect("json");
     assert_eq!(refused["error"], "forbidden");
     assert!(message(&refused).contains("evil.example"), "{refused}");
-    let (status, _) = raw_request(&server, "GET", "/", "evil.example:80", &[], "");
+    let (status, _) = server.raw_request("GET", "/", "evil.example:80", &[], "");
     assert_eq!(status, 403, "nor the client");
 
     for host in [address.as_str(), "localhost"] {
-        let (status, body) = raw_request(&server, "POST", "/api/login", host, &json_body, &login);
+        let (status, body) = server.raw_request("POST", "/api/login", host, &json_body, &login);
         assert_eq!(status, 200, "Host {host}: {body}");
     }
     drop(server);
@@ -493,17 +435,10 @@ async fn a_foreign_host_is_refused() {
         &["--public-url", "http://tollgate.test"],
         None,
     );
-    let (status, body) = raw_request(
-        &server,
-        "POST",
-        "/api/login",
-        "tollgate.test",
-        &json_body,
-        &login,
-    );
+    let (status, body) =
+        server.raw_request("POST", "/api/login", "tollgate.test", &json_body, &login);
     assert_eq!(status, 200, "its public name: {body}");
-    let (status, body) = raw_request(
-        &server,
+    let (status, body) = server.raw_request(
         "POST",
         "/api/login",
         &address_of(&server),
@@ -512,12 +447,11 @@ async fn a_foreign_host_is_refused() {
     );
     assert_eq!(status, 403, "not its loopback address: {body}");
     assert!(body.contains("tollgate.test"), "{body}");
-    let (status, body) = raw_request(&server, "GET", "/healthz", &address_of(&server), &[], "");
+    let (status, body) = server.raw_request("GET", "/healthz", &address_of(&server), &[], "");
     assert_eq!(status, 200, "probes still answer: {body}");
-    let (status, _) = raw_request(&server, "GET", "/readyz", &address_of(&server), &[], "");
+    let (status, _) = server.raw_request("GET", "/readyz", &address_of(&server), &[], "");
     assert_eq!(status, 200);
-    let (status, body) = raw_request(
-        &server,
+    let (status, body) = server.raw_request(
         "POST",
         "/api/login",
         "tollgate.test",
@@ -531,8 +465,7 @@ async fn a_foreign_host_is_refused() {
         status, 403,
         "only the public origin is its own page: {body}"
     );
-    let (status, body) = raw_request(
-        &server,
+    let (status, body) = server.raw_request(
         "POST",
         "/api/login",
         "tollgate.test",

@@ -227,15 +227,31 @@ impl ServerProcess {
     /// Sends a GET with `path` exactly as written (no client-side normalising of `..`
     /// or `%2e`) and returns the status code and the body.
     pub fn raw_get(&self, path: &str) -> (u16, String) {
+        let address = self.base_url.trim_start_matches("http://").to_string();
+        let cookie = self.cached_session("admin").unwrap_or_default();
+        self.raw_request("GET", path, &address, &[("cookie", &cookie)], "")
+    }
+
+    /// Sends one HTTP/1.1 request over a plain socket, so the path and the `Host`
+    /// header are exactly as given (a client library would normalise the path and write
+    /// the URL's host). Returns the status and the body.
+    pub fn raw_request(
+        &self,
+        method: &str,
+        path: &str,
+        host: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> (u16, String) {
         use std::io::{Read, Write};
         let address = self.base_url.trim_start_matches("http://");
         let mut stream = std::net::TcpStream::connect(address).expect("connect");
-        write!(
-            stream,
-            "GET {path} HTTP/1.1\r\nHost: {address}\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n",
-            cookie = self.cached_session("admin").unwrap_or_default()
-        )
-        .expect("send");
+        let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
+        for (name, value) in headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        head.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
+        stream.write_all(head.as_bytes()).expect("send");
         let mut reply = String::new();
         let _ = stream.read_to_string(&mut reply);
         let status = reply
@@ -243,10 +259,15 @@ impl ServerProcess {
             .nth(1)
             .and_then(|code| code.parse().ok())
             .unwrap_or(0);
-        let body = reply
-            .split_once("\r\n\r\n")
-            .map(|(_, b)| b.to_string())
-            .unwrap_or_default();
+        let (head, body) = reply.split_once("\r\n\r\n").unwrap_or((&reply, ""));
+        let chunked = head
+            .lines()
+            .any(|line| line.eq_ignore_ascii_case("transfer-encoding: chunked"));
+        let body = if chunked {
+            dechunk(body)
+        } else {
+            body.to_string()
+        };
         (status, body)
     }
 }
@@ -280,4 +301,18 @@ impl Drop for ServerProcess {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The payload of a chunked body.
+fn dechunk(mut body: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let size = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if size == 0 || rest.len() < size {
+            break;
+        }
+        out.push_str(&rest[..size]);
+        body = rest[size..].trim_start_matches("\r\n");
+    }
+    out
 }

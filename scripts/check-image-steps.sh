@@ -37,8 +37,18 @@ for _ in $(seq 1 50); do curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2
 curl -fsS "http://127.0.0.1:$port/healthz" | grep -q '"ok"' || { cat "$data/log"; die "/healthz did not answer ok"; }
 curl -fsS "http://127.0.0.1:$port/readyz" | grep -q '"ready"' || { cat "$data/log"; die "/readyz did not answer ready"; }
 curl -fsS "http://127.0.0.1:$port/" | grep -q '<script' || die "the web client is not served"
+# A first start signs in as the image tells people to: admin, with the generated password.
+password_file="$data/initial-admin-password"
+[ -f "$password_file" ] || { cat "$data/log"; die "the first start wrote no $password_file"; }
+[ "$(stat -c %a "$password_file")" = 600 ] || die "$password_file is readable by others"
+api="http://127.0.0.1:$port/api"
+anonymous=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'content-type: application/json' -d '{}' "$api/list_runs")
+[ "$anonymous" = 401 ] || die "the API answered $anonymous without sign-in (expected 401)"
+login=$(printf '{"username": "admin", "password": "%s"}' "$(cat "$password_file")")
+curl -fsS -H 'content-type: application/json' -d "$login" "$api/login" | grep -q '"username":"admin"' \
+  || die "cannot sign in as admin with the password in $password_file"
 kill -TERM "$server"
 wait "$server" || die "the server did not stop cleanly on SIGTERM"
 server=
 head -n 1 "$data/log" | grep -q '^{' || die "the logs are not JSON"
-echo "image steps: built, started on Postgres, healthy, ready, stopped cleanly"
+echo "image steps: built, started on Postgres, healthy, ready, signed in, stopped cleanly"

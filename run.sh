@@ -11,7 +11,7 @@ bin="${CARGO_TARGET_DIR:-target}/release/tollgate"
 data_dir=${TOLLGATE_DATA_DIR:-tollgate-data}
 password_file="$data_dir/initial-admin-password"
 say_sign_in() {
-  printf '\033[1;32m==>\033[0m sign in at http://127.0.0.1:3000 as admin, %s\n' "$1"
+  printf '\033[1;32m==>\033[0m sign in as admin (at http://127.0.0.1:3000 unless --bind says otherwise), %s\n' "$1"
 }
 if [ -n "${TOLLGATE_ADMIN_PASSWORD:-}" ]; then
   say_sign_in "with the password in TOLLGATE_ADMIN_PASSWORD"

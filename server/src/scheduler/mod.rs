@@ -363,9 +363,6 @@ impl Worker {
             let Some((state, _)) = report(apply_event(&self.store, run, event).await) else {
                 continue;
             };
-            if let Err(error) = self.store.claim(run, &job, &self.replica).await {
-                tracing::warn!(run, job = %job, %error, "could not record which server runs the job");
-            }
             let Some(NodeKind::Task {
                 run: command,
                 env,

@@ -35,17 +35,6 @@ impl Store {
         Ok(())
     }
 
-    /// Marks `job` as run by server `owner`.
-    pub async fn claim(&self, run: i64, job: &str, owner: &str) -> Result<(), StoreError> {
-        sqlx::query("update jobs set owner = $3 where run_id = $1 and job_id = $2")
-            .bind(run)
-            .bind(job)
-            .bind(owner)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
     /// RUNNING tasks whose server has not said it is alive since `before_ms` (or which no
     /// server claimed and that started before then), except those of server `except`.
     pub async fn abandoned_jobs(

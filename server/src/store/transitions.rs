@@ -46,6 +46,12 @@ impl Store {
                 _ => (None, None, None, None),
             };
             let started_at = (change.to == JobStatus::Running).then_some(at);
+            // A task that starts is owned by this server from the same write, so the
+            // lease logic never sees it RUNNING without an owner.
+            let starts_a_task = change.from == JobStatus::Pending
+                && change.to == JobStatus::Running
+                && change.gate.is_none();
+            let owner = Some(&*self.origin).filter(|o| starts_a_task && !o.is_empty());
             let finished_at = change.to.is_terminal().then_some(at);
             let updated = sqlx::query(
                 "update jobs set status = $4, reason = $5, \
@@ -57,7 +63,8 @@ impl Store {
                      decision = coalesce($11, decision), \
                      decided_by = coalesce($12, decided_by), \
                      decided_at = coalesce($13, decided_at), \
-                     comment = coalesce($14, comment) \
+                     comment = coalesce($14, comment), \
+                     owner = coalesce($15, owner) \
                  where run_id = $1 and job_id = $2 and status = $3",
             )
             .bind(run)
@@ -74,6 +81,7 @@ impl Store {
             .bind(decided_by)
             .bind(decided_at)
             .bind(comment)
+            .bind(owner)
             .execute(&mut *tx)
             .await?;
             if updated.rows_affected() != 1 {

@@ -462,6 +462,12 @@ async fn logs_append_and_read_from_any_offset(db: &TestDb) {
     let limited = store.read_log(run, "train", 0, 12).await.expect("limited");
     assert_eq!(limited.text, "line one\n", "stops at a chunk boundary");
     assert_eq!(limited.next_offset, 9);
+    let one_big_chunk = store.read_log(run, "train", 9, 5).await.expect("big");
+    assert_eq!(
+        (one_big_chunk.text.as_str(), one_big_chunk.next_offset),
+        ("ünïcode ✓\n", 23),
+        "a chunk larger than the page comes whole, and nothing after it"
+    );
     let at_end = store.read_log(run, "train", 29, 100).await.expect("end");
     assert_eq!((at_end.text.as_str(), at_end.next_offset), ("", 29));
     let beyond = store

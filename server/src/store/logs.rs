@@ -50,13 +50,20 @@ impl Store {
     ) -> Result<LogChunk, StoreError> {
         let record = self.job(run, job).await?;
         let total = record.log_bytes as u64;
+        // Only the chunks that can be part of the answer: those that end after `offset`
+        // and start before `offset + max_bytes` (a range on the primary key), so a page
+        // of a 10 MiB log never reads the other 9.
+        let from = offset.min(i64::MAX as u64) as i64;
+        let until = from.saturating_add(max_bytes.min(i64::MAX as u64) as i64);
         let chunks: Vec<(i64, String)> = sqlx::query_as(
             "select start_offset, data from job_logs \
-             where run_id = $1 and job_id = $2 and end_offset > $3 order by start_offset",
+             where run_id = $1 and job_id = $2 and end_offset > $3 and start_offset < $4 \
+             order by start_offset",
         )
         .bind(run)
         .bind(job)
-        .bind(offset.min(i64::MAX as u64) as i64)
+        .bind(from)
+        .bind(until)
         .fetch_all(&self.pool)
         .await?;
 

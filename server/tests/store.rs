@@ -581,7 +581,50 @@ async fn the_history_refuses_updates_and_deletes(db: &TestDb) {
     assert_eq!(accounts[0].actor.as_deref(), Some("ana"));
 }
 
+/// A run larger than one multi-row insert keeps every job, in graph order, with its
+/// gate fields.
+async fn a_large_run_is_stored_whole_and_in_order(db: &TestDb) {
+    let mut yaml = String::from("name: wide\njobs:\n");
+    for n in 0..2_300 {
+        if n % 500 == 0 {
+            yaml.push_str(&format!(
+                "  - id: j{n}\n    run: 'true'\n    gate: {{message: check {n}, approvals: 2}}\n"
+            ));
+        } else {
+            yaml.push_str(&format!("  - id: j{n}\n    run: 'true'\n"));
+        }
+    }
+    let graph = expand(&Pipeline::parse(&yaml).expect("parse")).expect("valid");
+    assert_eq!(graph.nodes.len(), 2_305, "2,300 jobs and 5 gates");
+    let run = db
+        .store
+        .create_run(&graph, Some("olaf"), T0)
+        .await
+        .expect("create")
+        .id;
+    let jobs = db.store.jobs(run).await.expect("jobs");
+    let stored: Vec<&str> = jobs.iter().map(|job| job.job_id.as_str()).collect();
+    let expected: Vec<&str> = graph.nodes.iter().map(|node| node.id.as_str()).collect();
+    assert_eq!(stored, expected);
+    assert!(
+        jobs.iter()
+            .enumerate()
+            .all(|(at, job)| job.position == at as i64)
+    );
+    let gate = jobs
+        .iter()
+        .find(|job| job.job_id == "hitl-gate-j2000")
+        .expect("gate");
+    assert_eq!(
+        (gate.kind.as_str(), gate.gate_message.as_deref()),
+        ("gate", Some("check 2000"))
+    );
+    let state = db.store.load_state(run).await.expect("state");
+    assert_eq!(state.ready_tasks().len(), 2_300);
+}
+
 on_both_backends!(
+    a_large_run_is_stored_whole_and_in_order,
     the_history_refuses_updates_and_deletes,
     the_constructor_draft_is_kept,
     migrations_apply_once_and_reopen_cleanly,

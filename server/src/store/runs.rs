@@ -4,6 +4,12 @@ use app::domain::{JobState, NodeKind, RunGraph, RunState, RunStatus};
 
 use super::{EventRecord, JobRecord, RunRecord, RunSummary, Store, StoreError};
 
+/// Jobs per multi-row insert: 9 values a row stays far below the bind limits of both
+/// databases (SQLite 32,766, Postgres 65,535).
+const JOBS_PER_INSERT: usize = 1000;
+/// The values of one row of that insert.
+const JOB_COLUMNS: usize = 9;
+
 /// Runs with their progress counts, before `where` / `group by`.
 macro_rules! run_summaries {
     () => {
@@ -49,37 +55,54 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
 
-        for (position, node) in graph.nodes.iter().enumerate() {
-            let (kind, message, timeout, source, policy) = match &node.kind {
-                NodeKind::Task { .. } => ("task", None, None, None, None),
-                NodeKind::Gate {
-                    message,
-                    timeout_secs,
-                    source,
-                    policy,
-                } => (
-                    "gate",
-                    Some(message.as_str()),
-                    Some(i64::try_from(*timeout_secs).unwrap_or(i64::MAX)),
-                    Some(source.as_str()),
-                    serde_json::to_string(policy).ok(),
-                ),
-            };
-            sqlx::query(
+        // Multi-row inserts: a 10,000-job run is ten statements, not ten thousand. The
+        // placeholders are written out (`$1, $2, ...`): sqlx's query builder writes `?`
+        // for the `Any` driver, which Postgres does not take.
+        for (chunk, nodes) in graph.nodes.chunks(JOBS_PER_INSERT).enumerate() {
+            let rows: Vec<String> = (0..nodes.len())
+                .map(|row| {
+                    let first = row * JOB_COLUMNS;
+                    let marks: Vec<String> = (1..=JOB_COLUMNS)
+                        .map(|n| format!("${}", first + n))
+                        .collect();
+                    format!("({})", marks.join(", "))
+                })
+                .collect();
+            let statement = format!(
                 "insert into jobs (run_id, job_id, position, kind, status, gate_message, \
-                 gate_timeout_secs, gate_source, gate_policy) \
-                 values ($1, $2, $3, $4, 'PENDING', $5, $6, $7, $8)",
-            )
-            .bind(run.id)
-            .bind(&node.id)
-            .bind(position as i64)
-            .bind(kind)
-            .bind(message)
-            .bind(timeout)
-            .bind(source)
-            .bind(policy)
-            .execute(&mut *tx)
-            .await?;
+                 gate_timeout_secs, gate_source, gate_policy) values {}",
+                rows.join(", ")
+            );
+            let mut insert = sqlx::query(sqlx::AssertSqlSafe(statement));
+            for (offset, node) in nodes.iter().enumerate() {
+                let position = (chunk * JOBS_PER_INSERT + offset) as i64;
+                let (kind, message, timeout, source, policy) = match &node.kind {
+                    NodeKind::Task { .. } => ("task", None, None, None, None),
+                    NodeKind::Gate {
+                        message,
+                        timeout_secs,
+                        source,
+                        policy,
+                    } => (
+                        "gate",
+                        Some(message.clone()),
+                        Some(i64::try_from(*timeout_secs).unwrap_or(i64::MAX)),
+                        Some(source.clone()),
+                        serde_json::to_string(policy).ok(),
+                    ),
+                };
+                insert = insert
+                    .bind(run.id)
+                    .bind(node.id.clone())
+                    .bind(position)
+                    .bind(kind)
+                    .bind("PENDING")
+                    .bind(message)
+                    .bind(timeout)
+                    .bind(source)
+                    .bind(policy);
+            }
+            insert.execute(&mut *tx).await?;
         }
         sqlx::query(
             "insert into events (run_id, kind, to_status, detail, at, actor) \

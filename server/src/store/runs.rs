@@ -11,14 +11,20 @@ const JOBS_PER_INSERT: usize = 1000;
 const JOB_COLUMNS: usize = 9;
 
 /// Runs with their progress counts, before `where` / `group by`.
+/// `$runs` is the table, or a subquery that picks the runs first so only their jobs are
+/// counted.
 macro_rules! run_summaries {
-    () => {
-        "select r.id, r.pipeline, r.status, r.created_at, r.finished_at, \
+    ($runs:literal) => {
+        concat!(
+            "select r.id, r.pipeline, r.status, r.created_at, r.finished_at, \
              count(j.job_id) as total_jobs, \
              coalesce(sum(case when j.status = 'COMPLETED' then 1 else 0 end), 0) as completed_jobs, \
              coalesce(sum(case when j.kind = 'gate' and j.status = 'RUNNING' then 1 else 0 end), 0) \
                  as waiting_gates \
-         from runs r left join jobs j on j.run_id = r.id"
+             from ",
+            $runs,
+            " r left join jobs j on j.run_id = r.id"
+        )
     };
 }
 
@@ -131,10 +137,15 @@ impl Store {
 
     /// The newest `limit` runs, newest first, with their progress counts.
     pub async fn list_runs(&self, limit: i64) -> Result<Vec<RunSummary>, StoreError> {
+        // The newest runs are picked first, so the count reads only their jobs, not
+        // every job of the history.
         let runs = sqlx::query_as::<_, RunSummary>(concat!(
-            run_summaries!(),
+            run_summaries!(
+                "(select id, pipeline, status, created_at, finished_at from runs \
+                 order by id desc limit $1)"
+            ),
             " group by r.id, r.pipeline, r.status, r.created_at, r.finished_at",
-            " order by r.id desc limit $1"
+            " order by r.id desc"
         ))
         .bind(limit)
         .fetch_all(&self.pool)
@@ -145,7 +156,7 @@ impl Store {
     /// One run with its progress counts.
     pub async fn run_summary(&self, run: i64) -> Result<RunSummary, StoreError> {
         sqlx::query_as::<_, RunSummary>(concat!(
-            run_summaries!(),
+            run_summaries!("runs"),
             " where r.id = $1",
             " group by r.id, r.pipeline, r.status, r.created_at, r.finished_at"
         ))

@@ -55,6 +55,8 @@ test("the approvals inbox lists waiting gates across runs", async ({ page, reque
   const row = page.getByRole("row", { name: /Sign the release notes/ });
   await expect(row).toBeVisible({ timeout: 10_000 });
   await expect(row).toContainText("hitl-gate-ask");
+  await expect(row).toContainText("0 of 1");
+  await expect(row).toContainText("may decide");
   await row.getByRole("link", { name: `Review hitl-gate-ask of run ${run_id}` }).click();
   await expect(page).toHaveURL(new RegExp(`/runs/${run_id}$`));
   await expect(page.getByRole("region", { name: "Approval needed" })).toContainText("Sign the release notes");

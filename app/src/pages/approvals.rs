@@ -50,6 +50,8 @@ fn GatesTable(gates: Vec<PendingGate>) -> impl IntoView {
                     <th>"Run"</th>
                     <th>"Waiting"</th>
                     <th>"Time left"</th>
+                    <th>"Approvals"</th>
+                    <th>"You"</th>
                     <th></th>
                 </tr>
             </thead>
@@ -58,6 +60,17 @@ fn GatesTable(gates: Vec<PendingGate>) -> impl IntoView {
                     .into_iter()
                     .map(|gate| {
                         let href = format!("/runs/{}", gate.run_id);
+                        let approvals = format!(
+                            "{} of {}",
+                            gate.approvals.len(),
+                            gate.approvals_required.max(1)
+                        );
+                        // The same words the banner and the server's 403 use.
+                        let you = if gate.your_access.may_approve {
+                            "may decide".to_string()
+                        } else {
+                            gate.your_access.reason.clone().unwrap_or_default()
+                        };
                         view! {
                             <tr>
                                 <td class="mono">{gate.gate.clone()}</td>
@@ -65,6 +78,8 @@ fn GatesTable(gates: Vec<PendingGate>) -> impl IntoView {
                                 <td>{format!("{} #{}", gate.pipeline, gate.run_id)}</td>
                                 <td>{since(gate.activated_at_ms)}</td>
                                 <td>{until(gate.deadline_at_ms)}</td>
+                                <td>{approvals}</td>
+                                <td class="muted">{you}</td>
                                 <td>
                                     <A href=href attr:aria-label=format!("Review {} of run {}", gate.gate, gate.run_id)>
                                         "Review"

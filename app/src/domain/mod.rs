@@ -14,7 +14,9 @@ pub mod validate;
 
 pub use access::{Action, Actor, GateAccess, GatePolicy, Role};
 pub use expand::expand;
-pub use pipeline::{DEFAULT_GATE_TIMEOUT_SECS, GateSpec, JobSpec, ParseError, Pipeline};
+pub use pipeline::{
+    DEFAULT_GATE_TIMEOUT_SECS, GateSpec, JobSpec, MAX_SPEC_BYTES, ParseError, Pipeline,
+};
 pub use run_graph::{NodeKind, RunGraph, RunNode, Topology};
 pub use state_machine::{
     Approval, Decision, Effect, Event, GateChange, JobExit, JobState, RunState, StatusChange,

@@ -1,6 +1,6 @@
-//! The server's limits, met through the real binary: the API's body size and the size of
-//! a pipeline sent as an object. Each refusal is a JSON error that says what to do, and
-//! leaves nothing behind.
+//! The server's limits, met through the real binary: the API's body size, the size of a
+//! pipeline sent as an object, the jobs per run and the length of a job's fields. Each
+//! refusal is a JSON error that says what to do, and leaves nothing behind.
 
 mod common;
 
@@ -173,3 +173,79 @@ async fn a_pipeline_object_over_1_mib_is_refused_like_text() {
     assert_eq!(status, 200, "{body}");
 }
 
+#[tokio::test]
+async fn a_job_field_over_its_limit_is_an_invalid_pipeline() {
+    let server = ServerProcess::start(&temp_dir("limits-fields"), &[], None);
+    let spec = json!({"name": "p", "jobs": [
+        {"id": "a", "run": "x".repeat(64 * 1024 + 1),
+         "gate": {"message": "y".repeat(4097)}},
+    ]});
+    let (status, body) = server
+        .post("/api/deploy_pipeline", json!({"spec": spec}))
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"], "invalid_pipeline");
+    let problems: Vec<&str> = body["problems"]
+        .as_array()
+        .expect("problems")
+        .iter()
+        .filter_map(|p| p["message"].as_str())
+        .collect();
+    assert_eq!(
+        problems,
+        [
+            "job `a` has a `run` script of 65,537 bytes; the limit is 65,536 bytes (64 KiB): put the script in a file and run that file",
+            "job `a` has a gate message of 4,097 characters; the limit is 4,096: keep it to what the reviewer must check, and put the details in the job's output",
+        ]
+    );
+    let (_, runs) = server.post("/api/list_runs", json!({})).await;
+    assert_eq!(runs, json!([]));
+}
+
+/// A chain of `jobs` jobs; the first `gates` of them carry a gate.
+fn chain(name: &str, jobs: usize, gates: usize) -> Value {
+    let jobs: Vec<Value> = (0..jobs)
+        .map(|n| {
+            let mut job = json!({"id": format!("j{n}"), "run": "true"});
+            if n > 0 {
+                job["depends_on"] = json!([format!("j{}", n - 1)]);
+            }
+            if n < gates {
+                job["gate"] = json!({"message": "check it"});
+            }
+            job
+        })
+        .collect();
+    json!({"name": name, "jobs": jobs})
+}
+
+#[tokio::test]
+async fn a_run_over_the_jobs_limit_is_refused_and_one_at_it_deploys() {
+    let server = ServerProcess::start(&temp_dir("limits-jobs"), &["--max-jobs-per-run", "5"], None);
+    // 4 jobs and 2 gates: 6 nodes.
+    let over = chain("over", 4, 2);
+    let expected = "the pipeline has 6 jobs with its gates (4 jobs and 2 gates, each gate a node of the run); the limit is 5 per run (TOLLGATE_MAX_JOBS_PER_RUN): split it into several pipelines";
+    for path in ["/api/deploy_pipeline", "/api/save_pipeline"] {
+        let (status, body) = server.post(path, json!({"spec": over})).await;
+        assert_eq!(status, 422, "{path}: {body}");
+        assert_eq!(body["error"], "invalid_pipeline");
+        assert_eq!(
+            body["problems"],
+            json!([{"job": null, "message": expected}]),
+            "{path}"
+        );
+    }
+    let (_, runs) = server.post("/api/list_runs", json!({})).await;
+    assert_eq!(runs, json!([]));
+    let (_, list) = server.post("/api/list_pipelines", json!({})).await;
+    assert_eq!(list, json!([]));
+
+    // 3 jobs and 2 gates: exactly the limit.
+    let (status, deployed) = server
+        .post("/api/deploy_pipeline", json!({"spec": chain("at", 3, 2)}))
+        .await;
+    assert_eq!(status, 200, "{deployed}");
+    assert_eq!(deployed["jobs"].as_array().map(Vec::len), Some(5));
+    let (_, runs) = server.post("/api/list_runs", json!({})).await;
+    assert_eq!(runs.as_array().map(Vec::len), Some(1));
+}

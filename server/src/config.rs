@@ -6,6 +6,11 @@ use std::path::PathBuf;
 
 use clap::Parser;
 
+/// The default of `--max-jobs-per-run`: 10,000 nodes, far more than a pipeline a
+/// person draws or reviews, few enough that one run's rows, graph and run page stay
+/// quick.
+pub const DEFAULT_MAX_JOBS_PER_RUN: NonZeroUsize = NonZeroUsize::new(10_000).expect("not zero");
+
 /// Tollgate: shell pipelines with human-in-the-loop approval gates.
 #[derive(Clone, Debug, Parser)]
 #[command(name = "tollgate", version, about)]
@@ -31,6 +36,11 @@ pub struct Config {
     /// How many jobs may run at once (default: the number of CPU cores).
     #[arg(long, env = "TOLLGATE_MAX_JOBS")]
     pub max_jobs: Option<NonZeroUsize>,
+
+    /// The most nodes one run may have, gates included: a larger pipeline is refused at
+    /// save and deploy (422), so one request cannot flood the store and the scheduler.
+    #[arg(long, env = "TOLLGATE_MAX_JOBS_PER_RUN", default_value_t = DEFAULT_MAX_JOBS_PER_RUN)]
+    pub max_jobs_per_run: NonZeroUsize,
 
     /// The built web client (Trunk's `dist/`).
     #[arg(long, env = "TOLLGATE_DIST", default_value = "dist")]

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -18,6 +18,23 @@ use crate::downloads;
 use crate::metrics::Metrics;
 use crate::store::Store;
 use crate::workspace::Workspaces;
+
+/// The largest request body `/api/*` reads: 4 MiB.
+///
+/// The largest thing a client sends is a pipeline: its text is capped at
+/// [`app::domain::MAX_SPEC_BYTES`] (1 MiB), and as a JSON string (`{"spec": "..."}`)
+/// escaping can about double it (quotes, backslashes and newlines in scripts). The
+/// Constructor's draft (`save_draft`) and a pipeline's `layout` carry the same jobs plus
+/// node positions, so they fit too. 4 MiB leaves room for all of that while keeping one
+/// request's memory small; nothing a person writes by hand comes near it.
+///
+/// Two things enforce it. [`api`] reads the body first, within this limit, so a larger
+/// one gets 413 with the API's JSON error (and a declared `Content-Length` over it is
+/// refused before anything is read). The server functions then read that body again
+/// through axum's `DefaultBodyLimit`, whose default of 2 MB would cut a body short with a
+/// 400 "length limit exceeded"; the route sets it to this same limit, so it never fires
+/// first, and still bounds the server functions if [`api`] changes.
+pub const MAX_API_BODY_BYTES: usize = 4 * 1024 * 1024;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -39,7 +56,12 @@ pub fn router(state: AppState, dist: &Path) -> Router {
         .route("/metrics", get(metrics))
         .route("/files/{run}/{*path}", get(downloads::file))
         .route("/logs/{run}/{job}", get(downloads::log))
-        .route("/api/{*function}", post(api).get(api))
+        .route(
+            "/api/{*function}",
+            post(api)
+                .get(api)
+                .layer(DefaultBodyLimit::max(MAX_API_BODY_BYTES)),
+        )
         .fallback_service(client)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -100,6 +122,48 @@ async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
+/// The request with its body read into memory, at most [`MAX_API_BODY_BYTES`]: a
+/// larger body is refused with 413 before the server function sees it. A declared
+/// `Content-Length` over the limit is refused without reading anything; a chunked body is
+/// cut off as soon as it passes the limit.
+async fn read_body(request: Request<Body>) -> Result<Request<Body>, ApiError> {
+    let too_large = || ApiError::PayloadTooLarge {
+        message: format!(
+            "the request body is larger than the {} MiB the API accepts: send a smaller pipeline or draft (a pipeline's text may be at most {} MiB)",
+            MAX_API_BODY_BYTES / (1024 * 1024),
+            app::domain::MAX_SPEC_BYTES / (1024 * 1024),
+        ),
+    };
+    let declared = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.trim().parse::<u64>().ok());
+    if declared.is_some_and(|length| length > MAX_API_BODY_BYTES as u64) {
+        return Err(too_large());
+    }
+    let (parts, body) = request.into_parts();
+    match axum::body::to_bytes(body, MAX_API_BODY_BYTES).await {
+        Ok(bytes) => Ok(Request::from_parts(parts, Body::from(bytes))),
+        Err(error) if is_length_limit(&error) => Err(too_large()),
+        Err(error) => Err(ApiError::bad_request(format!(
+            "the request body could not be read: {error}"
+        ))),
+    }
+}
+
+/// Whether reading a body failed because it passed the limit given to `to_bytes`.
+fn is_length_limit(error: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(error) = source {
+        if error.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = error.source();
+    }
+    false
+}
+
 /// Runs the server function at this path with the backend in context; an unknown path
 /// gets a JSON 404 instead of the framework's plain-text 400.
 async fn api(State(state): State<AppState>, request: Request<Body>) -> Response {
@@ -117,6 +181,14 @@ async fn api(State(state): State<AppState>, request: Request<Body>) -> Response 
         ));
         return (StatusCode::METHOD_NOT_ALLOWED, Json(error)).into_response();
     }
+    let request = match read_body(request).await {
+        Ok(request) => request,
+        Err(error) => {
+            let status =
+                StatusCode::from_u16(error.status()).unwrap_or(StatusCode::PAYLOAD_TOO_LARGE);
+            return (status, Json(error)).into_response();
+        }
+    };
     let backend = state.backend.clone();
     let caller = request
         .extensions()

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use app::domain::{Pipeline, validate};
+use app::domain::{Pipeline, check_run_size, validate};
 use tokio::net::TcpListener;
 
 use crate::backend::StoreBackend;
@@ -42,7 +42,7 @@ pub async fn start(config: Config) -> Result<(), String> {
     crate::auth::ensure_first_admin(&store, &config.data_dir, config.admin_password.as_deref())
         .await?;
     for path in &config.pipelines {
-        load_pipeline_file(&store, path).await?;
+        load_pipeline_file(&store, path, config.max_jobs_per_run.get()).await?;
     }
     if !config.dist.join("index.html").is_file() {
         tracing::warn!(
@@ -87,6 +87,7 @@ pub async fn start(config: Config) -> Result<(), String> {
             workspaces,
             metrics,
             auth,
+            config.max_jobs_per_run.get(),
         )),
     };
     let listener = TcpListener::bind(config.bind).await.map_err(|err| {
@@ -118,13 +119,20 @@ pub async fn start(config: Config) -> Result<(), String> {
     Ok(())
 }
 
-/// Reads, validates and saves one `--pipeline` file.
-async fn load_pipeline_file(store: &Store, path: &std::path::Path) -> Result<(), String> {
+/// Reads, validates and saves one `--pipeline` file, held to the same jobs-per-run limit
+/// as a pipeline saved through the API (it could not be deployed otherwise).
+async fn load_pipeline_file(
+    store: &Store,
+    path: &std::path::Path,
+    max_jobs_per_run: usize,
+) -> Result<(), String> {
     let shown = path.display();
     let text = std::fs::read_to_string(path)
         .map_err(|err| format!("cannot read pipeline file {shown}: {err}"))?;
     let pipeline = Pipeline::parse(&text).map_err(|err| format!("{shown}: {err}"))?;
-    validate(&pipeline).map_err(|errors| format!("{shown}: {errors}"))?;
+    check_run_size(&pipeline, max_jobs_per_run)
+        .and_then(|()| validate(&pipeline))
+        .map_err(|errors| format!("{shown}: {errors}"))?;
     let spec = serde_json::to_string(&pipeline)
         .map_err(|err| format!("{shown}: cannot store the pipeline: {err}"))?;
     let layout = match store.get_pipeline(&pipeline.name).await {

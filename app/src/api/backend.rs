@@ -45,14 +45,17 @@ pub trait Backend: Send + Sync + 'static {
     async fn list_runs(&self, actor: &Actor, limit: u32) -> Result<Vec<RunSummary>, ApiError>;
     async fn list_pipelines(&self, actor: &Actor) -> Result<Vec<PipelineSummary>, ApiError>;
     async fn get_pipeline(&self, actor: &Actor, name: &str) -> Result<SavedPipeline, ApiError>;
-    /// Saves a valid pipeline under its name, replacing an earlier version.
+    /// Checks the pipeline (the server's jobs-per-run limit, then every rule of
+    /// [`crate::domain::validate`]) and saves it under its name, replacing an earlier
+    /// version.
     async fn save_pipeline(
         &self,
         actor: &Actor,
         pipeline: Pipeline,
         layout: serde_json::Value,
     ) -> Result<SavedPipeline, ApiError>;
-    /// Validates and expands the pipeline, stores a new run and starts it.
+    /// Checks the jobs-per-run limit, validates and expands the pipeline, stores a new
+    /// run and starts it.
     async fn deploy(&self, actor: &Actor, pipeline: Pipeline) -> Result<Deployed, ApiError>;
     async fn get_run(&self, actor: &Actor, run: i64) -> Result<RunDetail, ApiError>;
     async fn run_statuses(&self, actor: &Actor, run: i64) -> Result<RunProgress, ApiError>;

@@ -43,6 +43,10 @@ pub enum ApiError {
     /// The caller may not do this; the message says why (403).
     #[error("{message}")]
     Forbidden { message: String },
+    /// The request body is larger than the server reads (413); the message gives the
+    /// limit.
+    #[error("{message}")]
+    PayloadTooLarge { message: String },
     /// The body is not JSON (415).
     #[error("{message}")]
     UnsupportedMediaType { message: String },
@@ -103,6 +107,7 @@ impl ApiError {
             ApiError::BadRequest { .. } => 400,
             ApiError::Unauthorized { .. } => 401,
             ApiError::Forbidden { .. } => 403,
+            ApiError::PayloadTooLarge { .. } => 413,
             ApiError::UnsupportedMediaType { .. } => 415,
             ApiError::TooManyRequests { .. } => 429,
             ApiError::NotFound { .. } => 404,

@@ -27,8 +27,8 @@ pub async fn save_pipeline(
 ) -> Result<SavedPipeline, ApiError> {
     use super::backend::{actor, backend, reply};
     let result = async {
+        // The backend validates: it checks the server's size limit first.
         let pipeline = spec.into_pipeline()?;
-        crate::domain::validate(&pipeline)?;
         let layout = layout.unwrap_or_else(|| serde_json::json!({}));
         backend()?.save_pipeline(&actor()?, pipeline, layout).await
     };

@@ -50,11 +50,15 @@ pub enum PipelineSource {
 }
 
 impl PipelineSource {
-    /// The pipeline, read from text if need be.
+    /// The pipeline, read from text if need be; either form is held to
+    /// [`crate::domain::MAX_SPEC_BYTES`].
     pub fn into_pipeline(self) -> Result<Pipeline, crate::domain::ParseError> {
         match self {
             PipelineSource::Text(text) => Pipeline::parse(&text),
-            PipelineSource::Spec(pipeline) => Ok(pipeline),
+            PipelineSource::Spec(pipeline) => {
+                pipeline.check_size()?;
+                Ok(pipeline)
+            }
         }
     }
 }

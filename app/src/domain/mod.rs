@@ -14,7 +14,9 @@ pub mod validate;
 
 pub use access::{Action, Actor, GateAccess, GatePolicy, Role};
 pub use expand::expand;
-pub use pipeline::{DEFAULT_GATE_TIMEOUT_SECS, GateSpec, JobSpec, ParseError, Pipeline};
+pub use pipeline::{
+    DEFAULT_GATE_TIMEOUT_SECS, GateSpec, JobSpec, MAX_SPEC_BYTES, ParseError, Pipeline,
+};
 pub use run_graph::{NodeKind, RunGraph, RunNode, Topology};
 pub use state_machine::{
     Approval, Decision, Effect, Event, GateChange, JobExit, JobState, RunState, StatusChange,
@@ -22,6 +24,7 @@ pub use state_machine::{
 };
 pub use status::{GateDecision, JobStatus, RunStatus, UnknownStatus, format_duration};
 pub use validate::{
-    GATE_PREFIX, MAX_GATE_APPROVALS, MAX_GATE_TIMEOUT_SECS, ValidationError, ValidationErrors,
-    gate_id, is_safe_identifier, validate,
+    GATE_PREFIX, MAX_ENV_VALUE_BYTES, MAX_ENV_VARS, MAX_GATE_APPROVALS, MAX_GATE_APPROVERS,
+    MAX_GATE_MESSAGE_CHARS, MAX_GATE_TIMEOUT_SECS, MAX_RUN_BYTES, ValidationError,
+    ValidationErrors, check_run_size, gate_id, is_safe_identifier, run_size, validate,
 };

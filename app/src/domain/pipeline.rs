@@ -13,7 +13,9 @@ use super::access::GatePolicy;
 /// How long a gate waits for a person when its timeout is not given: 48 hours.
 pub const DEFAULT_GATE_TIMEOUT_SECS: u64 = 48 * 60 * 60;
 
-/// The largest pipeline file accepted, so a pasted or uploaded spec cannot exhaust memory.
+/// The largest pipeline accepted, so a pasted or uploaded spec cannot exhaust memory: the
+/// size of its text, or for a pipeline sent as a JSON object, of that object written as
+/// compact JSON (see [`Pipeline::check_size`]).
 pub const MAX_SPEC_BYTES: usize = 1024 * 1024;
 
 /// A pipeline as written by its author.
@@ -105,7 +107,9 @@ impl JobSpec {
 pub enum ParseError {
     #[error("the pipeline is empty: write a `name` and a list of `jobs`")]
     Empty,
-    #[error("the pipeline is {size} bytes; the limit is {limit} bytes")]
+    #[error(
+        "the pipeline is {size} bytes; the limit is {limit} bytes: split it into several pipelines, or move long scripts into files the jobs run"
+    )]
     TooLarge { size: usize, limit: usize },
     #[error("the pipeline is not valid JSON: {0}")]
     Json(String),
@@ -143,6 +147,33 @@ impl Pipeline {
             serde_saphyr::from_str_with_options(text, options)
                 .map_err(|err| ParseError::Yaml(err.to_string()))
         }
+    }
+
+    /// Refuses a pipeline that was not read from text (the API's `{"spec": {...}}`) but
+    /// is larger than [`MAX_SPEC_BYTES`] as compact JSON, so the object form cannot get
+    /// round the limit [`Pipeline::parse`] puts on text.
+    pub fn check_size(&self) -> Result<(), ParseError> {
+        /// Counts what is written instead of keeping it.
+        struct Count(usize);
+        impl std::io::Write for Count {
+            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+                self.0 += bytes.len();
+                Ok(bytes.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut count = Count(0);
+        // Writing into `Count` cannot fail, and a `Pipeline` always serializes.
+        let _ = serde_json::to_writer(&mut count, self);
+        if count.0 > MAX_SPEC_BYTES {
+            return Err(ParseError::TooLarge {
+                size: count.0,
+                limit: MAX_SPEC_BYTES,
+            });
+        }
+        Ok(())
     }
 
     /// The pipeline as YAML, the format the README documents and the Constructor shows.
@@ -264,9 +295,47 @@ jobs:
     fn empty_and_oversized_text_are_refused() {
         assert_eq!(Pipeline::parse("  \n"), Err(ParseError::Empty));
         let huge = "#".repeat(MAX_SPEC_BYTES + 1);
+        assert_eq!(
+            Pipeline::parse(&huge).map_err(|err| err.to_string()),
+            Err(format!(
+                "the pipeline is {} bytes; the limit is {MAX_SPEC_BYTES} bytes: split it into several pipelines, or move long scripts into files the jobs run",
+                MAX_SPEC_BYTES + 1
+            ))
+        );
         assert!(matches!(
             Pipeline::parse(&huge),
             Err(ParseError::TooLarge { .. })
         ));
+    }
+
+    #[test]
+    fn an_object_larger_than_the_text_limit_is_refused() {
+        let job = |run: String| JobSpec {
+            id: "a".into(),
+            run,
+            depends_on: Vec::new(),
+            env: BTreeMap::new(),
+            timeout: None,
+            gate: None,
+        };
+        let small = Pipeline {
+            name: "p".into(),
+            jobs: vec![job("echo hi".into())],
+        };
+        assert_eq!(small.check_size(), Ok(()));
+        let big = Pipeline {
+            name: "p".into(),
+            jobs: vec![job("x".repeat(MAX_SPEC_BYTES))],
+        };
+        let size = serde_json::to_string(&big)
+            .map(|json| json.len())
+            .unwrap_or(0);
+        assert_eq!(
+            big.check_size(),
+            Err(ParseError::TooLarge {
+                size,
+                limit: MAX_SPEC_BYTES
+            })
+        );
     }
 }

@@ -4,7 +4,7 @@
 //! the same code, so a person sees the same message in both places. Each message names
 //! the job at fault and says what to do about it.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use petgraph::algo::tarjan_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -21,6 +21,28 @@ pub const MAX_GATE_APPROVALS: u32 = 20;
 
 /// The longest gate timeout accepted: 30 days.
 pub const MAX_GATE_TIMEOUT_SECS: u64 = 30 * 24 * 60 * 60;
+
+/// The longest gate message: 4,096 characters. It is shown in the approval banner and
+/// the gates list, so it is a paragraph or two; the details belong in the job's output.
+pub const MAX_GATE_MESSAGE_CHARS: usize = 4096;
+
+/// The most approver entries a gate may name: beyond that, use a `group:<name>`.
+pub const MAX_GATE_APPROVERS: usize = 100;
+
+/// The longest `run` script: 64 KiB. The script is passed to `sh -c` as one argument,
+/// and Linux refuses a single argument of 128 KiB or more (`MAX_ARG_STRLEN`), so the job
+/// could never start; half of that leaves no doubt. A longer script belongs in a file
+/// the job runs.
+pub const MAX_RUN_BYTES: usize = 64 * 1024;
+
+/// The most environment variables one job may set.
+pub const MAX_ENV_VARS: usize = 100;
+
+/// The longest value of one environment variable: 8 KiB. The whole environment and the
+/// script must fit in the kernel's 2 MiB for a new process (`ARG_MAX`); with
+/// [`MAX_ENV_VARS`] variables at this size (800 KiB) and [`MAX_RUN_BYTES`], a job always
+/// starts. Larger data belongs in a file in the workspace.
+pub const MAX_ENV_VALUE_BYTES: usize = 8 * 1024;
 
 /// The id of the gate injected after job `source`.
 pub fn gate_id(source: &str) -> String {
@@ -101,6 +123,42 @@ pub enum ValidationError {
         "job `{job}` sets who approves its gate but its gate message is blank, so no gate would be injected: write a gate message, or remove `approvers`, `approvals` and `allow_self_approval`"
     )]
     GateRulesWithoutMessage { job: String },
+    #[error(
+        "job `{job}` has a `run` script of {} bytes; the limit is {} bytes (64 KiB): put the script in a file and run that file",
+        thousands(*bytes), thousands(MAX_RUN_BYTES)
+    )]
+    RunTooLong { job: String, bytes: usize },
+    #[error(
+        "job `{job}` sets {count} env variables; the limit is {MAX_ENV_VARS}: pass the rest in a file in the workspace"
+    )]
+    TooManyEnvVars { job: String, count: usize },
+    #[error(
+        "job `{job}` sets env `{name}` to a value of {} bytes; the limit is {} bytes (8 KiB): write the value to a file and pass its path",
+        thousands(*bytes), thousands(MAX_ENV_VALUE_BYTES)
+    )]
+    EnvValueTooLong {
+        job: String,
+        name: String,
+        bytes: usize,
+    },
+    #[error(
+        "job `{job}` has a gate message of {} characters; the limit is {}: keep it to what the reviewer must check, and put the details in the job's output",
+        thousands(*chars), thousands(MAX_GATE_MESSAGE_CHARS)
+    )]
+    GateMessageTooLong { job: String, chars: usize },
+    #[error(
+        "job `{job}` names {count} gate approvers; the limit is {MAX_GATE_APPROVERS}: name a `group:<name>` instead"
+    )]
+    TooManyApprovers { job: String, count: usize },
+    #[error(
+        "the pipeline has {} jobs with its gates ({} jobs and {} gates, each gate a node of the run); the limit is {} per run (TOLLGATE_MAX_JOBS_PER_RUN): split it into several pipelines",
+        thousands(jobs + gates), thousands(*jobs), thousands(*gates), thousands(*limit)
+    )]
+    TooManyJobs {
+        jobs: usize,
+        gates: usize,
+        limit: usize,
+    },
 }
 
 impl ValidationError {
@@ -109,7 +167,7 @@ impl ValidationError {
     pub fn job(&self) -> Option<&str> {
         use ValidationError::*;
         match self {
-            NoJobs | BadPipelineName { .. } | Cycle { .. } => None,
+            NoJobs | BadPipelineName { .. } | Cycle { .. } | TooManyJobs { .. } => None,
             BadJobId { job }
             | DuplicateJobId { job, .. }
             | CollidesWithGate { job, .. }
@@ -125,30 +183,41 @@ impl ValidationError {
             | BadApprover { job, .. }
             | ApprovalsOutOfRange { job, .. }
             | TooFewApprovers { job, .. }
-            | GateRulesWithoutMessage { job } => Some(job),
+            | GateRulesWithoutMessage { job }
+            | RunTooLong { job, .. }
+            | TooManyEnvVars { job, .. }
+            | EnvValueTooLong { job, .. }
+            | GateMessageTooLong { job, .. }
+            | TooManyApprovers { job, .. } => Some(job),
         }
     }
 }
 
 impl ValidationError {
     /// The job field the error is about, for an editor to mark: `id`, `run`,
-    /// `depends_on`, `timeout`, `gate_timeout`, `gate_approvers`, `gate_approvals`, `env`,
-    /// or `name` (the pipeline's).
+    /// `depends_on`, `timeout`, `gate_message`, `gate_timeout`, `gate_approvers`,
+    /// `gate_approvals`, `env`, or `name` (the pipeline's).
     pub fn field(&self) -> Option<&'static str> {
         use ValidationError::*;
         Some(match self {
-            NoJobs | Cycle { .. } => return None,
+            NoJobs | Cycle { .. } | TooManyJobs { .. } => return None,
             BadPipelineName { .. } => "name",
             BadJobId { .. }
             | DuplicateJobId { .. }
             | CollidesWithGate { .. }
             | ReservedGatePrefix { .. } => "id",
-            EmptyRun { .. } => "run",
+            EmptyRun { .. } | RunTooLong { .. } => "run",
             UnknownDependency { .. } | SelfDependency { .. } => "depends_on",
             ZeroJobTimeout { .. } => "timeout",
             GateTimeoutOutOfRange { .. } | GateTimeoutWithoutMessage { .. } => "gate_timeout",
-            BadEnvName { .. } | ReservedEnvName { .. } => "env",
-            BadApprover { .. } | GateRulesWithoutMessage { .. } => "gate_approvers",
+            BadEnvName { .. }
+            | ReservedEnvName { .. }
+            | TooManyEnvVars { .. }
+            | EnvValueTooLong { .. } => "env",
+            GateMessageTooLong { .. } => "gate_message",
+            BadApprover { .. } | GateRulesWithoutMessage { .. } | TooManyApprovers { .. } => {
+                "gate_approvers"
+            }
             ApprovalsOutOfRange { .. } | TooFewApprovers { .. } => "gate_approvals",
         })
     }
@@ -174,6 +243,50 @@ impl std::fmt::Display for ValidationErrors {
 }
 
 impl std::error::Error for ValidationErrors {}
+
+/// `12000` as `12,000`, for messages about sizes.
+fn thousands(number: usize) -> String {
+    let digits = number.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (position, digit) in digits.chars().enumerate() {
+        if position > 0 && (digits.len() - position).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
+/// How many nodes a run of this pipeline has: its jobs and the gates injected after
+/// them. Cheap (no validation), so it can be checked before anything else.
+pub fn run_size(pipeline: &Pipeline) -> (usize, usize) {
+    let gates = pipeline
+        .jobs
+        .iter()
+        .filter(|job| job.active_gate().is_some())
+        .count();
+    (pipeline.jobs.len(), gates)
+}
+
+/// Refuses a pipeline whose run would have more than `limit` nodes, gates included:
+/// every node is a row, a scheduler entry and a box on the run page, so the count is
+/// what costs.
+///
+/// Not part of [`validate`]: the limit is the server's setting
+/// (`TOLLGATE_MAX_JOBS_PER_RUN`), which the Constructor in the browser does not know, so
+/// the server calls this on save and on deploy, before [`validate`], so an oversized
+/// pipeline costs no more than counting its jobs.
+pub fn check_run_size(pipeline: &Pipeline, limit: usize) -> Result<(), ValidationErrors> {
+    let (jobs, gates) = run_size(pipeline);
+    if jobs + gates > limit {
+        return Err(ValidationErrors(vec![ValidationError::TooManyJobs {
+            jobs,
+            gates,
+            limit,
+        }]));
+    }
+    Ok(())
+}
 
 /// `[A-Za-z0-9_-]{1,64}`: safe in a URL, a file name, a shell variable's value and SQL.
 pub fn is_safe_identifier(text: &str) -> bool {
@@ -212,9 +325,10 @@ pub fn validate(pipeline: &Pipeline) -> Result<(), ValidationErrors> {
         .map(|job| (gate_id(&job.id), job.id.as_str()))
         .collect();
 
-    for (position, job) in pipeline.jobs.iter().enumerate() {
-        let first = pipeline.jobs.iter().position(|j| j.id == job.id) == Some(position);
-        if first {
+    let mut seen: HashSet<&str> = HashSet::new();
+    for job in &pipeline.jobs {
+        // `insert` is true only for the first job with this id.
+        if seen.insert(job.id.as_str()) {
             check_id(job, counts[job.id.as_str()], &gated, &mut errors);
         }
         check_job(job, &counts, &mut errors);
@@ -260,6 +374,11 @@ fn check_job(job: &JobSpec, known: &HashMap<&str, usize>, errors: &mut Vec<Valid
     let id = || job.id.clone();
     if job.run.trim().is_empty() {
         errors.push(ValidationError::EmptyRun { job: id() });
+    } else if job.run.len() > MAX_RUN_BYTES {
+        errors.push(ValidationError::RunTooLong {
+            job: id(),
+            bytes: job.run.len(),
+        });
     }
     for dependency in &job.depends_on {
         if *dependency == job.id {
@@ -286,7 +405,20 @@ fn check_job(job: &JobSpec, known: &HashMap<&str, usize>, errors: &mut Vec<Valid
         }
         check_gate_rules(job, gate, errors);
     }
-    for name in job.env.keys() {
+    if job.env.len() > MAX_ENV_VARS {
+        errors.push(ValidationError::TooManyEnvVars {
+            job: id(),
+            count: job.env.len(),
+        });
+    }
+    for (name, value) in &job.env {
+        if value.len() > MAX_ENV_VALUE_BYTES {
+            errors.push(ValidationError::EnvValueTooLong {
+                job: id(),
+                name: name.clone(),
+                bytes: value.len(),
+            });
+        }
         if !is_env_name(name) {
             errors.push(ValidationError::BadEnvName {
                 job: id(),
@@ -301,7 +433,8 @@ fn check_job(job: &JobSpec, known: &HashMap<&str, usize>, errors: &mut Vec<Valid
     }
 }
 
-/// Rules on who decides a gate: well-formed approvers, a possible number of approvals.
+/// Rules on a gate's message and who decides it: a message of reasonable length,
+/// well-formed approvers, a possible number of approvals.
 fn check_gate_rules(job: &JobSpec, gate: &GateSpec, errors: &mut Vec<ValidationError>) {
     let id = || job.id.clone();
     let has_rules =
@@ -310,6 +443,17 @@ fn check_gate_rules(job: &JobSpec, gate: &GateSpec, errors: &mut Vec<ValidationE
         if has_rules {
             errors.push(ValidationError::GateRulesWithoutMessage { job: id() });
         }
+        return;
+    }
+    let chars = gate.message.chars().count();
+    if chars > MAX_GATE_MESSAGE_CHARS {
+        errors.push(ValidationError::GateMessageTooLong { job: id(), chars });
+    }
+    if gate.approvers.len() > MAX_GATE_APPROVERS {
+        errors.push(ValidationError::TooManyApprovers {
+            job: id(),
+            count: gate.approvers.len(),
+        });
         return;
     }
     for entry in &gate.approvers {

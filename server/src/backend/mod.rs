@@ -17,7 +17,7 @@ use app::api::{
     UserView, WorkspaceFile,
 };
 use app::constructor::Draft;
-use app::domain::{Action, Actor, Event, Pipeline, expand};
+use app::domain::{Action, Actor, Event, Pipeline, check_run_size, expand, validate};
 
 use crate::auth::Authenticator;
 use crate::clock::now_ms;
@@ -35,6 +35,9 @@ pub struct StoreBackend {
     workspaces: Workspaces,
     metrics: Metrics,
     auth: Authenticator,
+    /// `--max-jobs-per-run`: the most nodes (jobs and gates) a saved or deployed pipeline
+    /// may have.
+    max_jobs_per_run: usize,
 }
 
 impl StoreBackend {
@@ -44,6 +47,7 @@ impl StoreBackend {
         workspaces: Workspaces,
         metrics: Metrics,
         auth: Authenticator,
+        max_jobs_per_run: usize,
     ) -> StoreBackend {
         StoreBackend {
             store,
@@ -51,7 +55,17 @@ impl StoreBackend {
             workspaces,
             metrics,
             auth,
+            max_jobs_per_run,
         }
+    }
+
+    /// The server's limits on a pipeline, then every rule of [`validate`]; 422 with the
+    /// problems otherwise. The size comes first: it is a count, while the rules walk the
+    /// whole graph.
+    fn check(&self, pipeline: &Pipeline) -> Result<(), ApiError> {
+        check_run_size(pipeline, self.max_jobs_per_run)?;
+        validate(pipeline)?;
+        Ok(())
     }
 
     /// Applies a person's event to a run and hands its effects to the scheduler.
@@ -150,6 +164,7 @@ impl Backend for StoreBackend {
         layout: serde_json::Value,
     ) -> Result<SavedPipeline, ApiError> {
         require(actor, Action::Operate)?;
+        self.check(&pipeline)?;
         let spec = serde_json::to_string(&pipeline)
             .map_err(|err| internal("cannot store the pipeline", err))?;
         let record = self
@@ -161,6 +176,8 @@ impl Backend for StoreBackend {
 
     async fn deploy(&self, actor: &Actor, pipeline: Pipeline) -> Result<Deployed, ApiError> {
         require(actor, Action::Operate)?;
+        // A saved pipeline or an earlier run's may predate a lower limit: check again.
+        check_run_size(&pipeline, self.max_jobs_per_run)?;
         let graph = expand(&pipeline)?;
         let run = self
             .store

@@ -300,3 +300,138 @@ fn gate_rules_need_a_gate() {
         "job `a` sets who approves its gate but its gate message is blank, so no gate would be injected: write a gate message, or remove `approvers`, `approvals` and `allow_self_approval`"
     );
 }
+
+#[test]
+fn a_run_script_over_64_kib_is_refused() {
+    let mut long = job("a", &[]);
+    long.run = "x".repeat(MAX_RUN_BYTES + 1);
+    let p = pipeline(vec![long]);
+    assert_eq!(
+        only_message(&p),
+        "job `a` has a `run` script of 65,537 bytes; the limit is 65,536 bytes (64 KiB): put the script in a file and run that file"
+    );
+    assert_eq!(
+        validate(&p).expect_err("too long").0[0].field(),
+        Some("run")
+    );
+    let mut at_limit = job("a", &[]);
+    at_limit.run = "x".repeat(MAX_RUN_BYTES);
+    assert_eq!(validate(&pipeline(vec![at_limit])), Ok(()));
+}
+
+#[test]
+fn too_many_env_variables_are_refused() {
+    let mut busy = job("a", &[]);
+    busy.env = (0..=MAX_ENV_VARS)
+        .map(|n| (format!("V{n}"), "1".to_string()))
+        .collect();
+    let p = pipeline(vec![busy]);
+    assert_eq!(
+        only_message(&p),
+        "job `a` sets 101 env variables; the limit is 100: pass the rest in a file in the workspace"
+    );
+    assert_eq!(
+        validate(&p).expect_err("too many").0[0].field(),
+        Some("env")
+    );
+}
+
+#[test]
+fn an_env_value_over_8_kib_is_refused() {
+    let mut heavy = job("a", &[]);
+    heavy
+        .env
+        .insert("DATA".into(), "x".repeat(MAX_ENV_VALUE_BYTES + 1));
+    heavy
+        .env
+        .insert("SMALL".into(), "x".repeat(MAX_ENV_VALUE_BYTES));
+    let p = pipeline(vec![heavy]);
+    assert_eq!(
+        only_message(&p),
+        "job `a` sets env `DATA` to a value of 8,193 bytes; the limit is 8,192 bytes (8 KiB): write the value to a file and pass its path"
+    );
+    assert_eq!(
+        validate(&p).expect_err("too long").0[0].field(),
+        Some("env")
+    );
+}
+
+#[test]
+fn a_gate_message_over_4096_characters_is_refused() {
+    // Characters, not bytes: 4,096 of `é` (two bytes each) pass.
+    let fits = gated("a", &[], &"é".repeat(MAX_GATE_MESSAGE_CHARS), None);
+    assert_eq!(validate(&pipeline(vec![fits])), Ok(()));
+    let wordy = gated("a", &[], &"é".repeat(MAX_GATE_MESSAGE_CHARS + 1), None);
+    let p = pipeline(vec![wordy]);
+    assert_eq!(
+        only_message(&p),
+        "job `a` has a gate message of 4,097 characters; the limit is 4,096: keep it to what the reviewer must check, and put the details in the job's output"
+    );
+    assert_eq!(
+        validate(&p).expect_err("too long").0[0].field(),
+        Some("gate_message")
+    );
+}
+
+#[test]
+fn too_many_gate_approvers_are_refused() {
+    let names: Vec<String> = (0..=MAX_GATE_APPROVERS).map(|n| format!("u{n}")).collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let p = with_rules(&names, None);
+    assert_eq!(
+        only_message(&p),
+        "job `a` names 101 gate approvers; the limit is 100: name a `group:<name>` instead"
+    );
+    assert_eq!(
+        validate(&p).expect_err("too many").0[0].field(),
+        Some("gate_approvers")
+    );
+}
+
+#[test]
+fn the_run_size_counts_gates() {
+    let p = pipeline(vec![
+        gated("a", &[], "Review", None),
+        job("b", &["a"]),
+        gated("c", &["b"], "  ", None),
+    ]);
+    assert_eq!(run_size(&p), (3, 1));
+    assert_eq!(check_run_size(&p, 4), Ok(()));
+    let errors = check_run_size(&p, 3).expect_err("over the limit");
+    assert_eq!(
+        errors.0,
+        vec![ValidationError::TooManyJobs {
+            jobs: 3,
+            gates: 1,
+            limit: 3
+        }]
+    );
+    assert_eq!(errors.0[0].job(), None);
+    assert_eq!(errors.0[0].field(), None);
+}
+
+#[test]
+fn the_run_size_message_names_the_count_the_limit_and_the_way_out() {
+    let error = ValidationError::TooManyJobs {
+        jobs: 11_000,
+        gates: 1_000,
+        limit: 10_000,
+    };
+    assert_eq!(
+        error.to_string(),
+        "the pipeline has 12,000 jobs with its gates (11,000 jobs and 1,000 gates, each gate a node of the run); the limit is 10,000 per run (TOLLGATE_MAX_JOBS_PER_RUN): split it into several pipelines"
+    );
+}
+
+#[test]
+fn thousands_separators() {
+    for (number, text) in [
+        (0, "0"),
+        (999, "999"),
+        (1_000, "1,000"),
+        (65_536, "65,536"),
+        (1_234_567, "1,234,567"),
+    ] {
+        assert_eq!(thousands(number), text);
+    }
+}

@@ -138,6 +138,7 @@ fn NodeFields(key: u32) -> impl IntoView {
                     <textarea rows="3" prop:value=read(|n| n.gate_message.clone()) on:input=write(|n, v| n.gate_message = v)></textarea>
                 </label>
                 <p class="help muted">"Blank means no gate. With a message, a gate hitl-gate-<job> waits for a person after this job."</p>
+                <FieldErrors key field="gate_message"/>
                 <label>
                     "Gate Timeout (seconds)"
                     <input type="text" inputmode="numeric" prop:value=read(|n| n.gate_timeout.clone()) on:input=write(|n, v| n.gate_timeout = v)/>

@@ -4,10 +4,10 @@
 
 use std::io::BufRead;
 
-use app::domain::{Role, is_safe_identifier};
+use app::domain::Role;
 use clap::Subcommand;
 
-use crate::auth::secrets;
+use crate::auth::{rules, secrets};
 use crate::clock::now_ms;
 use crate::config::Config;
 use crate::store::{AccountEvent, NewUser, Store, UserChange};
@@ -97,11 +97,7 @@ async fn user(store: &Store, command: UserCommand) -> Result<(), String> {
             groups,
             password_stdin,
         } => {
-            if !is_safe_identifier(&username) {
-                return Err(format!(
-                    "username `{username}` is not valid: use 1 to 64 letters, digits, `_` or `-`"
-                ));
-            }
+            rules::check_username(&username)?;
             let roles = Role::parse_list(&roles)?;
             let groups: Vec<String> = groups
                 .split(',')
@@ -109,11 +105,7 @@ async fn user(store: &Store, command: UserCommand) -> Result<(), String> {
                 .filter(|g| !g.is_empty())
                 .map(str::to_string)
                 .collect();
-            if let Some(bad) = groups.iter().find(|g| !is_safe_identifier(g)) {
-                return Err(format!(
-                    "group `{bad}` is not valid: use 1 to 64 letters, digits, `_` or `-`"
-                ));
-            }
+            rules::check_groups(&groups)?;
             let (password, shown) = password(password_stdin)?;
             let hash = secrets::hash_password(&password)?;
             let display = display_name.unwrap_or_else(|| username.clone());
@@ -218,12 +210,9 @@ async fn create_token(
             "there is no user `{user}`: add it with `tollgate user add {user}`"
         ));
     }
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err("give the token a --name of 1 to 100 characters, e.g. `ci`".into());
-    }
+    let (name, expires_at) = rules::token_terms(name, expires_in_days, now_ms())?;
+    let name = name.as_str();
     let now = now_ms();
-    let expires_at = expires_in_days.map(|days| now + i64::from(days.max(1)) * 86_400_000);
     let token = secrets::new_token();
     let record = store
         .create_token(user, name, &secrets::digest(&token), now, expires_at)

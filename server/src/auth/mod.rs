@@ -5,6 +5,7 @@
 mod bootstrap;
 mod guard;
 mod limiter;
+pub mod rules;
 pub mod secrets;
 
 use std::net::IpAddr;

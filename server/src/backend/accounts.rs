@@ -2,17 +2,12 @@
 //! audit trail with who did it.
 
 use app::api::{ApiError, NewToken, TokenView, UserUpdate, UserView};
-use app::domain::{Action, Actor, Role, is_safe_identifier};
+use app::domain::{Action, Actor, Role};
 
 use super::{StoreBackend, internal, require, views};
-use crate::auth::secrets;
+use crate::auth::{rules, secrets};
 use crate::clock::now_ms;
 use crate::store::{NewUser, UserChange};
-
-/// The longest display name or token name kept.
-const MAX_NAME_CHARS: usize = 100;
-/// The longest a token may live.
-const MAX_TOKEN_DAYS: u32 = 3650;
 
 impl StoreBackend {
     pub(super) async fn users(&self) -> Result<Vec<UserView>, ApiError> {
@@ -41,11 +36,7 @@ impl StoreBackend {
         password: &str,
         update: UserUpdate,
     ) -> Result<UserView, ApiError> {
-        if !is_safe_identifier(username) {
-            return Err(ApiError::bad_request(format!(
-                "username `{username}` is not valid: use 1 to 64 letters, digits, `_` or `-`"
-            )));
-        }
+        rules::check_username(username).map_err(ApiError::bad_request)?;
         let change = user_change(update)?;
         secrets::check_password(password).map_err(ApiError::bad_request)?;
         let hash = hash(password).await?;
@@ -159,22 +150,13 @@ impl StoreBackend {
         if owner != actor.username {
             require(actor, Action::Administer)?;
         }
-        let name = name.trim();
-        if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
-            return Err(ApiError::bad_request(format!(
-                "give the token a `name` of 1 to {MAX_NAME_CHARS} characters, e.g. `ci`, so you know what to revoke later"
-            )));
-        }
-        if expires_in_days.is_some_and(|days| days == 0 || days > MAX_TOKEN_DAYS) {
-            return Err(ApiError::bad_request(format!(
-                "`expires_in_days` must be 1 to {MAX_TOKEN_DAYS}; leave it out for a token that does not expire"
-            )));
-        }
+        let now = now_ms();
+        let (name, expires_at) =
+            rules::token_terms(name, expires_in_days, now).map_err(ApiError::bad_request)?;
+        let name = name.as_str();
         if self.store.user(&owner).await?.is_none() {
             return Err(ApiError::not_found(format!("there is no user `{owner}`")));
         }
-        let now = now_ms();
-        let expires_at = expires_in_days.map(|days| now + i64::from(days) * 86_400_000);
         let token = secrets::new_token();
         let record = self
             .store
@@ -225,19 +207,11 @@ impl StoreBackend {
 
 /// An update checked field by field.
 fn user_change(update: UserUpdate) -> Result<UserChange, ApiError> {
-    if let Some(name) = &update.display_name
-        && (name.trim().is_empty() || name.chars().count() > MAX_NAME_CHARS)
-    {
-        return Err(ApiError::bad_request(format!(
-            "`display_name` must be 1 to {MAX_NAME_CHARS} characters"
-        )));
+    if let Some(name) = &update.display_name {
+        rules::check_display_name(name).map_err(ApiError::bad_request)?;
     }
-    if let Some(groups) = &update.groups
-        && let Some(bad) = groups.iter().find(|g| !is_safe_identifier(g))
-    {
-        return Err(ApiError::bad_request(format!(
-            "group `{bad}` is not valid: use 1 to 64 letters, digits, `_` or `-`"
-        )));
+    if let Some(groups) = &update.groups {
+        rules::check_groups(groups).map_err(ApiError::bad_request)?;
     }
     Ok(UserChange {
         display_name: update.display_name.map(|n| n.trim().to_string()),

@@ -2,6 +2,8 @@
 
 mod common;
 
+use common::runs::problems;
+
 use common::process::{ServerProcess, sample_pipeline, tollgate};
 use common::{TestDb, temp_dir};
 use serde_json::json;
@@ -55,12 +57,7 @@ async fn saving_validates_and_a_bad_pipeline_changes_nothing() {
         .await;
     assert_eq!(status, 422, "{error}");
     assert_eq!(error["error"], "invalid_pipeline");
-    let problems: Vec<&str> = error["problems"]
-        .as_array()
-        .expect("problems")
-        .iter()
-        .filter_map(|p| p["message"].as_str())
-        .collect();
+    let problems = problems(&error);
     assert_eq!(
         problems,
         [

@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::runs::problems;
+
 use std::io::{Read, Write};
 use std::net::TcpStream;
 
@@ -185,12 +187,7 @@ async fn a_job_field_over_its_limit_is_an_invalid_pipeline() {
         .await;
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["error"], "invalid_pipeline");
-    let problems: Vec<&str> = body["problems"]
-        .as_array()
-        .expect("problems")
-        .iter()
-        .filter_map(|p| p["message"].as_str())
-        .collect();
+    let problems = problems(&body);
     assert_eq!(
         problems,
         [

@@ -71,3 +71,11 @@ pub async fn log(server: &ServerProcess, id: i64, job: &str) -> String {
     assert_eq!(status, 200, "{page}");
     page["text"].as_str().unwrap_or_default().to_string()
 }
+
+/// The messages of a 422 `invalid_pipeline` answer, in order.
+pub fn problems(body: &Value) -> Vec<&str> {
+    body["problems"]
+        .as_array()
+        .map(|list| list.iter().filter_map(|p| p["message"].as_str()).collect())
+        .unwrap_or_default()
+}

@@ -623,7 +623,45 @@ async fn a_large_run_is_stored_whole_and_in_order(db: &TestDb) {
     assert_eq!(state.ready_tasks().len(), 2_300);
 }
 
+/// A session ends after its idle limit, at its absolute expiry, and when its user's
+/// password changes; within all three it names its user.
+async fn sessions_end_when_idle_expired_or_the_password_changed(db: &TestDb) {
+    let store = &db.store;
+    let ana = server::store::NewUser {
+        username: "ana",
+        display_name: "Ana",
+        password_hash: Some("not-a-real-hash"),
+        roles: &[app::domain::Role::Approver],
+    };
+    store.create_user(ana, T0).await.expect("user");
+    store
+        .create_session("digest-1", "ana", T0 + 10, T0 + 10_000)
+        .await
+        .expect("session");
+    let user_at = |now: i64, idle: i64| async move {
+        store
+            .session_user("digest-1", now, idle)
+            .await
+            .expect("lookup")
+            .map(|user| user.username)
+    };
+    assert_eq!(user_at(T0 + 500, 1_000).await.as_deref(), Some("ana"));
+    assert_eq!(user_at(T0 + 2_000, 1_000).await, None, "idle too long");
+    assert_eq!(user_at(T0 + 12_000, 100_000).await, None, "past its expiry");
+    assert_eq!(user_at(T0 + 900, 100_000).await.as_deref(), Some("ana"));
+    store
+        .set_password("ana", "another-hash", T0 + 1_000)
+        .await
+        .expect("new password");
+    assert_eq!(
+        user_at(T0 + 1_100, 100_000).await,
+        None,
+        "the password changed"
+    );
+}
+
 on_both_backends!(
+    sessions_end_when_idle_expired_or_the_password_changed,
     a_large_run_is_stored_whole_and_in_order,
     the_history_refuses_updates_and_deletes,
     the_constructor_draft_is_kept,

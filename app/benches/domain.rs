@@ -7,6 +7,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use app::domain::{Event, GateSpec, JobExit, JobSpec, Pipeline, RunState, expand};
+use app::layout::{Method, layout_with};
 
 /// A pipeline of `width` parallel chains of `depth` jobs, every chain's first job gated,
 /// joined by one final job: wide fan-out, fan-in and many gates.
@@ -45,6 +46,41 @@ fn wide_pipeline(width: usize, depth: usize) -> Pipeline {
     });
     Pipeline {
         name: "bench".into(),
+        jobs,
+    }
+}
+
+/// A pseudo-random DAG of `count` jobs, each depending on up to two earlier ones (the same
+/// every time): layering and crossing reduction at their hardest.
+fn random_pipeline(count: usize) -> Pipeline {
+    let mut seed: u64 = 42;
+    let mut next = move || {
+        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+        (seed >> 33) as usize
+    };
+    let jobs = (0..count)
+        .map(|to| {
+            let mut depends_on: Vec<String> = Vec::new();
+            if to > 0 {
+                for _ in 0..2 {
+                    let from = format!("j{}", next() % to);
+                    if !depends_on.contains(&from) {
+                        depends_on.push(from);
+                    }
+                }
+            }
+            JobSpec {
+                id: format!("j{to}"),
+                run: "true".into(),
+                depends_on,
+                env: Default::default(),
+                timeout: None,
+                gate: None,
+            }
+        })
+        .collect();
+    Pipeline {
+        name: "random".into(),
         jobs,
     }
 }
@@ -128,5 +164,22 @@ fn main() {
              validate+inject {expansion:>10.2?}  whole run through the state machine \
              {run:>10.2?} ({events} events)  graph layout {drawing:>10.2?}"
         );
+    }
+    // The run page lays out the whole graph once when it opens.
+    let shapes = [
+        ("chains 100x10, gated", wide_pipeline(100, 10)),
+        ("chains 500x10, gated", wide_pipeline(500, 10)),
+        ("random, 2 deps", random_pipeline(300)),
+        ("random, 2 deps", random_pipeline(500)),
+        ("random, 2 deps", random_pipeline(1_000)),
+        ("random, 2 deps", random_pipeline(5_000)),
+    ];
+    for (shape, pipeline) in shapes {
+        let graph = expand(&pipeline).expect("valid");
+        let nodes = graph.nodes.len();
+        for method in [Method::Sugiyama, Method::Layered] {
+            let drawing = time(3, || layout_with(&graph, method));
+            println!("layout of {nodes:>5} nodes ({shape}), {method:?}: {drawing:>10.2?}");
+        }
     }
 }

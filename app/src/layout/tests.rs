@@ -139,3 +139,60 @@ fn an_empty_graph_has_an_empty_layout() {
     };
     assert_eq!(layout(&graph), GraphLayout::default());
 }
+
+#[test]
+fn big_graphs_take_the_layered_method_small_ones_keep_sugiyama() {
+    let small = random_dag(BIG_GRAPH, 1);
+    assert_eq!(layout(&small), layout_with(&small, Method::Sugiyama));
+    let big = random_dag(BIG_GRAPH + 1, 1);
+    assert_eq!(layout(&big), layout_with(&big, Method::Layered));
+}
+
+#[test]
+fn the_layered_method_is_well_formed_on_a_random_dag() {
+    let graph = random_dag(3_000, 2);
+    let layout = layout_with(&graph, Method::Layered);
+    assert_well_formed(&graph, &layout);
+}
+
+#[test]
+fn the_layered_method_is_deterministic() {
+    let graph = random_dag(400, 3);
+    assert_eq!(
+        layout_with(&graph, Method::Layered),
+        layout_with(&graph, Method::Layered)
+    );
+}
+
+#[test]
+fn the_layered_method_keeps_chains_on_rows_and_components_in_order() {
+    // 0 -> 1 -> 2, 0 -> 3 -> 4 (a fork of two chains), then 5 -> 6 and a lone 7.
+    let graph = pipeline_of(&[(0, 1), (1, 2), (0, 3), (3, 4), (5, 6)], 8);
+    let layout = layout_with(&graph, Method::Layered);
+    assert_well_formed(&graph, &layout);
+    let at = |id: &str| node(&layout, id);
+    assert_eq!(at("j1").y, at("j2").y, "a chain stays on one row");
+    assert_eq!(at("j3").y, at("j4").y);
+    assert_ne!(
+        at("j1").y,
+        at("j3").y,
+        "the fork's branches get rows of their own"
+    );
+    assert_eq!(
+        at("j0").y,
+        at("j1").y,
+        "the fork's source sits on its first branch"
+    );
+    assert_eq!(at("j1").x, at("j3").x, "one layer per step");
+    assert!(at("j4").y < at("j5").y && at("j6").y < at("j7").y);
+}
+
+#[test]
+fn the_layered_method_puts_each_node_one_layer_past_its_deepest_dependency() {
+    // 0 -> 1 -> 2 and 0 -> 2: 2 waits for 1, so it sits two layers after 0.
+    let graph = pipeline_of(&[(0, 1), (1, 2), (0, 2)], 3);
+    let layout = layout_with(&graph, Method::Layered);
+    assert_well_formed(&graph, &layout);
+    assert!(node(&layout, "j0").x < node(&layout, "j1").x);
+    assert!(node(&layout, "j1").x < node(&layout, "j2").x);
+}

@@ -1,33 +1,102 @@
-//! The run drawn as an SVG graph: one box per job (gates as yellow-edged diamonds'
-//! cousins: cut-corner boxes with a HITL badge), coloured by status, with pan and zoom.
+//! The run drawn as an SVG graph: one box per job (gates as cut-corner boxes with a HITL
+//! badge), coloured by status, with pan and zoom, a search box and jumps to the nodes
+//! that need attention.
+//!
+//! Every node and edge reads its own jobs' signals, so a poll re-renders only what
+//! changed. A big graph opens at a readable scale around what is running or waiting
+//! rather than shrunk to dots.
 
 use leptos::prelude::*;
 
 use super::RunContext;
-use crate::domain::{RunGraph, format_duration};
-use crate::layout::{NODE_HEIGHT, NODE_WIDTH, PlacedNode, layout};
-use crate::ui::{ArrowMarker, now_ms};
+use super::finder::{Finder, GraphIndex};
+use super::graph_node::GraphNode;
+use super::viewport::{READABLE, Sizes, View};
+use crate::api::JobProgress;
+use crate::domain::{JobStatus, RunGraph};
+use crate::layout::{NODE_HEIGHT, NODE_WIDTH, layout};
+use crate::ui::ArrowMarker;
 
-/// The visible part of the drawing: a translation and a zoom factor.
-#[derive(Clone, Copy, Debug, PartialEq)]
-struct View {
-    x: f64,
-    y: f64,
-    scale: f64,
-}
+/// The frame's height at most, in CSS pixels.
+const FRAME_HEIGHT: f64 = 640.0;
 
 #[component]
 pub fn RunGraphView(shape: RunGraph) -> impl IntoView {
     let context = expect_context::<RunContext>();
     let placed = layout(&shape);
-    let gates: Vec<bool> = shape.nodes.iter().map(|node| node.is_gate()).collect();
     let (width, height) = (placed.width.max(200.0), placed.height.max(80.0));
+    let frame_height = height.clamp(160.0, FRAME_HEIGHT);
 
-    let view_box = RwSignal::new(View {
-        x: 0.0,
-        y: 0.0,
-        scale: 1.0,
+    let progress: Vec<RwSignal<JobProgress>> = placed
+        .nodes
+        .iter()
+        .map(|node| {
+            context.jobs.progress(&node.id).unwrap_or_else(|| {
+                RwSignal::new(JobProgress {
+                    id: node.id.clone(),
+                    status: JobStatus::Pending,
+                    reason: None,
+                    started_at_ms: None,
+                    finished_at_ms: None,
+                    log_bytes: 0,
+                })
+            })
+        })
+        .collect();
+    let statuses: Vec<Memo<JobStatus>> = progress
+        .iter()
+        .map(|&job| Memo::new(move |_| job.with(|job| job.status)))
+        .collect();
+    let index = StoredValue::new(GraphIndex {
+        ids: placed.nodes.iter().map(|node| node.id.clone()).collect(),
+        centres: placed
+            .nodes
+            .iter()
+            .map(|node| (node.x + NODE_WIDTH / 2.0, node.y + NODE_HEIGHT / 2.0))
+            .collect(),
+        gates: shape.nodes.iter().map(|node| node.is_gate()).collect(),
+        statuses: statuses.clone(),
     });
+
+    let svg = NodeRef::<leptos::svg::Svg>::new();
+    let view_box = RwSignal::new(View::IDENTITY);
+    let sizes = move || {
+        let frame = svg
+            .get_untracked()
+            .map_or((800.0, frame_height), |element| {
+                (
+                    f64::from(element.client_width()),
+                    f64::from(element.client_height()),
+                )
+            });
+        Sizes {
+            frame,
+            graph: (width, height),
+        }
+    };
+    // Once drawn, open on the whole graph if it is readable so, else 1:1 around the
+    // first gate that waits or job that runs.
+    Effect::new(move |opened: Option<bool>| {
+        if opened == Some(true) || svg.get().is_none() {
+            return opened == Some(true);
+        }
+        let focus = index.with_value(GraphIndex::first_needing_attention);
+        let point = focus.map(|at| index.with_value(|index| index.centres[at]));
+        view_box.set(View::initial(sizes(), point));
+        true
+    });
+    let go_to = Callback::new(move |at: usize| {
+        let Some((id, point)) =
+            index.with_value(|index| Some((index.ids.get(at)?.clone(), index.centres[at])))
+        else {
+            return;
+        };
+        let current = view_box.get_untracked().scale;
+        let scale = if current < READABLE { 1.0 } else { current };
+        view_box.set(View::centred_on(point, scale, sizes()));
+        context.selected.set(Some(id));
+    });
+
     let drag = RwSignal::new(None::<(f64, f64, View)>);
     let on_wheel = move |event: leptos::ev::WheelEvent| {
         event.prevent_default();
@@ -36,7 +105,12 @@ pub fn RunGraphView(shape: RunGraph) -> impl IntoView {
         } else {
             1.15
         };
-        view_box.update(|v| v.scale = (v.scale * factor).clamp(0.1, 4.0));
+        let (x, y) = (f64::from(event.client_x()), f64::from(event.client_y()));
+        let about = svg.get_untracked().map_or((0.0, 0.0), |element| {
+            let bounds = element.get_bounding_client_rect();
+            (x - bounds.left(), y - bounds.top())
+        });
+        view_box.update(|v| *v = v.zoomed(factor, about));
     };
     let on_down = move |event: leptos::ev::PointerEvent| {
         drag.set(Some((
@@ -63,17 +137,18 @@ pub fn RunGraphView(shape: RunGraph) -> impl IntoView {
         let v = view_box.get();
         format!("translate({:.1},{:.1}) scale({:.3})", v.x, v.y, v.scale)
     };
-    let zoom = move |factor: f64| view_box.update(|v| v.scale = (v.scale * factor).clamp(0.1, 4.0));
+    let zoom = move |factor: f64| {
+        let (w, h) = sizes().frame;
+        view_box.update(|v| *v = v.zoomed(factor, (w / 2.0, h / 2.0)));
+    };
 
     let edges = placed
         .edges
         .iter()
         .map(|edge| {
-            let (from, to) = (edge.from.clone(), edge.to.clone());
+            let (from, to) = (statuses[edge.ends.0], statuses[edge.ends.1]);
             let class = move || {
-                let done = context.status_of(&from).is_terminal();
-                let active = context.status_of(&to) != crate::domain::JobStatus::Pending;
-                if done && active {
+                if from.get().is_terminal() && to.get() != JobStatus::Pending {
                     "edge edge-done"
                 } else {
                     "edge"
@@ -82,22 +157,30 @@ pub fn RunGraphView(shape: RunGraph) -> impl IntoView {
             view! { <path class=class d=edge.path.clone() marker-end="url(#arrow)"></path> }
         })
         .collect_view();
+    let selected = Selector::new(move || context.selected.get());
+    let gates = shape.nodes.iter().map(|node| node.is_gate());
     let nodes = placed
         .nodes
         .into_iter()
         .zip(gates)
-        .map(|(node, gate)| view! { <GraphNode node gate/> })
+        .zip(progress.into_iter().zip(statuses))
+        .map(|((node, gate), (progress, status))| {
+            let selected = selected.clone();
+            view! { <GraphNode node gate progress status selected/> }
+        })
         .collect_view();
 
     view! {
         <div class="graph-frame">
             <div class="graph-tools">
+                <Finder index go_to/>
                 <button class="button small" aria-label="Zoom in" on:click=move |_| zoom(1.25)>"+"</button>
                 <button class="button small" aria-label="Zoom out" on:click=move |_| zoom(0.8)>"−"</button>
                 <button
                     class="button small"
-                    aria-label="Reset view"
-                    on:click=move |_| view_box.set(View { x: 0.0, y: 0.0, scale: 1.0 })
+                    aria-label="Fit the whole graph"
+                    title="Fit the whole graph (nodes stay visible: very big graphs need scrolling)"
+                    on:click=move |_| view_box.set(View::fit(sizes()))
                 >
                     "Fit"
                 </button>
@@ -106,8 +189,8 @@ pub fn RunGraphView(shape: RunGraph) -> impl IntoView {
                 class="graph"
                 role="img"
                 aria-label="Run graph"
-                viewBox=format!("0 0 {width:.0} {height:.0}")
-                style=format!("height: {:.0}px", height.min(640.0))
+                node_ref=svg
+                style=format!("height: {frame_height:.0}px")
                 on:wheel=on_wheel
                 on:pointerdown=on_down
                 on:pointermove=on_move
@@ -120,100 +203,5 @@ pub fn RunGraphView(shape: RunGraph) -> impl IntoView {
                 <g transform=transform>{edges} {nodes}</g>
             </svg>
         </div>
-    }
-}
-
-#[component]
-fn GraphNode(node: PlacedNode, gate: bool) -> impl IntoView {
-    let context = expect_context::<RunContext>();
-    let id = node.id.clone();
-    let status = {
-        let id = id.clone();
-        Memo::new(move |_| context.status_of(&id))
-    };
-    let class = {
-        let id = id.clone();
-        move || {
-            let selected = context.selected.with(|s| s.as_deref() == Some(id.as_str()));
-            format!(
-                "node status-{}{}{}",
-                status.get().as_str().to_lowercase(),
-                if gate { " gate" } else { "" },
-                if selected { " selected" } else { "" }
-            )
-        }
-    };
-    let tooltip = {
-        let id = id.clone();
-        move || {
-            let job = context.job(&id);
-            let reason = job.as_ref().and_then(|j| j.reason.clone());
-            let took = job.as_ref().and_then(|j| {
-                let start = j.started_at_ms?;
-                let end = j.finished_at_ms.unwrap_or_else(now_ms);
-                Some(format_duration(
-                    u64::try_from((end - start) / 1000).unwrap_or(0),
-                ))
-            });
-            let mut text = format!("{id}\n{}", status.get());
-            if let Some(reason) = reason {
-                text.push_str(&format!("\n{reason}"));
-            }
-            if let Some(took) = took {
-                text.push_str(&format!("\n{took}"));
-            }
-            text
-        }
-    };
-    let select = {
-        let id = id.clone();
-        move || context.selected.set(Some(id.clone()))
-    };
-    let select_by_key = select.clone();
-    let label = id.clone();
-    let shape = if gate {
-        let (w, h, c) = (NODE_WIDTH, NODE_HEIGHT, 12.0);
-        view! {
-            <polygon points=format!(
-                "{c},0 {},0 {w},{} {w},{} {},{h} {c},{h} 0,{} 0,{}",
-                w - c, c, h - c, w - c, h - c, c
-            )></polygon>
-        }
-        .into_any()
-    } else {
-        view! { <rect width=NODE_WIDTH height=NODE_HEIGHT rx="8"></rect> }.into_any()
-    };
-    view! {
-        <g
-            class=class
-            transform=format!("translate({:.1},{:.1})", node.x, node.y)
-            role="button"
-            tabindex="0"
-            aria-label=move || format!("{label}: {}", status.get().as_str())
-            data-job=id.clone()
-            on:click=move |_| select()
-            on:keydown=move |event: leptos::ev::KeyboardEvent| {
-                if event.key() == "Enter" || event.key() == " " {
-                    event.prevent_default();
-                    select_by_key();
-                }
-            }
-        >
-            <title>{tooltip}</title>
-            {shape}
-            <text class="node-name" x="14" y="20">{truncate(&id, 20)}</text>
-            <text class="node-status" x="14" y="37">
-                {move || if gate { format!("HITL · {}", status.get().as_str()) } else { status.get().as_str().to_string() }}
-            </text>
-        </g>
-    }
-}
-
-fn truncate(text: &str, most: usize) -> String {
-    if text.chars().count() <= most {
-        text.to_string()
-    } else {
-        let kept: String = text.chars().take(most - 1).collect();
-        format!("{kept}…")
     }
 }

@@ -26,13 +26,9 @@ pub fn RunHeader(pipeline: String) -> impl IntoView {
         }
     });
 
-    let summary = move || context.progress.get().map(|p| p.run);
-    let count = move |status: JobStatus| {
-        context.progress.with(|p| {
-            p.as_ref()
-                .map_or(0, |p| p.jobs.iter().filter(|j| j.status == status).count())
-        })
-    };
+    let summary = move || context.run.get();
+    let counts = context.jobs.counts();
+    let count = move |status: JobStatus| counts.with(|counts| counts.of(status));
     let percent = move || {
         summary().map_or(0.0, |run| {
             if run.total_jobs == 0 {

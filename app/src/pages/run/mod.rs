@@ -2,28 +2,37 @@
 //!
 //! The graph's shape is fetched once (`get_run`); after that only what changes is
 //! polled every 2 s (`run_statuses`), and polling stops when the run has finished.
+//! Each job's progress is a signal of its own ([`job_states`]), so a poll re-renders
+//! only what changed.
 
 mod audit;
 mod banner;
 mod files;
+mod finder;
 mod graph;
+mod graph_node;
 mod header;
+mod job_states;
 mod log_panel;
+mod viewport;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::use_params_map;
 
-use crate::api::{JobProgress, RunDetail, RunProgress, get_run, run_statuses};
-use crate::domain::{JobStatus, NodeKind, RunGraph, RunNode};
+use crate::api::{JobProgress, RunDetail, RunSummary, get_run, run_statuses};
+use crate::domain::{NodeKind, RunGraph, RunNode};
 use crate::ui::{ErrorMessage, use_interval};
+use job_states::JobStates;
 
 /// What the parts of the run page share.
 #[derive(Clone, Copy)]
 pub struct RunContext {
     pub run_id: i64,
-    /// The latest poll of the run's progress.
-    pub progress: RwSignal<Option<RunProgress>>,
+    /// The run's summary as of the latest poll.
+    pub run: RwSignal<Option<RunSummary>>,
+    /// Each job's progress, by id.
+    pub jobs: JobStates,
     /// The node whose log is shown.
     pub selected: RwSignal<Option<String>>,
     /// Ticks every 2 s while the page is open.
@@ -33,29 +42,24 @@ pub struct RunContext {
 impl RunContext {
     /// The run has finished: nothing will change any more.
     pub fn finished(&self) -> bool {
-        self.progress
-            .with(|p| p.as_ref().is_some_and(|p| p.run.status.is_finished()))
+        self.run
+            .with(|run| run.as_ref().is_some_and(|run| run.status.is_finished()))
     }
 
+    /// Job `id`'s progress, tracked.
     pub fn job(&self, id: &str) -> Option<JobProgress> {
-        self.progress.with(|p| {
-            p.as_ref()
-                .and_then(|p| p.jobs.iter().find(|job| job.id == id).cloned())
-        })
+        self.jobs.progress(id).map(|progress| progress.get())
     }
 
-    pub fn status_of(&self, id: &str) -> JobStatus {
-        self.job(id).map_or(JobStatus::Pending, |job| job.status)
-    }
-
-    /// Fetches the progress now.
+    /// Fetches the progress now and merges it.
     pub fn refresh(&self) {
-        let (run_id, progress) = (self.run_id, self.progress);
+        let (run_id, run, jobs) = (self.run_id, self.run, self.jobs);
         spawn_local(async move {
-            if let Ok(latest) = run_statuses(run_id).await
-                && progress.with_untracked(|known| known.as_ref() != Some(&latest))
-            {
-                progress.set(Some(latest));
+            if let Ok(latest) = run_statuses(run_id).await {
+                if run.with_untracked(|known| known.as_ref() != Some(&latest.run)) {
+                    run.set(Some(latest.run));
+                }
+                jobs.merge(latest.jobs);
             }
         });
     }
@@ -87,16 +91,12 @@ fn RunView(run_id: i64) -> impl IntoView {
     let detail = LocalResource::new(move || get_run(run_id));
     let context = RunContext {
         run_id,
-        progress: RwSignal::new(None),
+        run: RwSignal::new(None),
+        jobs: JobStates::new(),
         selected: RwSignal::new(None),
         tick: use_interval(2000),
     };
     provide_context(context);
-    Effect::new(move |_| {
-        if let Some(Ok(detail)) = detail.get() {
-            context.progress.set(Some(progress_of(&detail)));
-        }
-    });
     Effect::new(move |first: Option<()>| {
         context.tick.track();
         if first.is_some() && !context.finished() {
@@ -110,6 +110,9 @@ fn RunView(run_id: i64) -> impl IntoView {
                     .get()
                     .map(|result| match result {
                         Ok(detail) => {
+                            // Before the views below, which read the jobs' signals.
+                            context.jobs.load(&detail);
+                            context.run.set(Some(detail.run.clone()));
                             let shape = graph_shape(&detail);
                             view! {
                                 <section class="page run-page">
@@ -135,24 +138,6 @@ fn RunView(run_id: i64) -> impl IntoView {
                     })
             }}
         </Transition>
-    }
-}
-
-fn progress_of(detail: &RunDetail) -> RunProgress {
-    RunProgress {
-        run: detail.run.clone(),
-        jobs: detail
-            .jobs
-            .iter()
-            .map(|job| JobProgress {
-                id: job.id.clone(),
-                status: job.status,
-                reason: job.reason.clone(),
-                started_at_ms: job.started_at_ms,
-                finished_at_ms: job.finished_at_ms,
-                log_bytes: job.log_bytes,
-            })
-            .collect(),
     }
 }
 

@@ -33,53 +33,54 @@ fn JobLog(job: String) -> impl IntoView {
     let loading = RwSignal::new(false);
     let pre = NodeRef::<leptos::html::Pre>::new();
 
-    let fetch =
-        {
+    let fetch = {
+        let job = job.clone();
+        move || {
+            if finished.get_untracked() || loading.get_untracked() {
+                return;
+            }
+            loading.set(true);
             let job = job.clone();
-            move || {
-                if finished.get_untracked() || loading.get_untracked() {
-                    return;
-                }
-                loading.set(true);
-                let job = job.clone();
-                spawn_local(async move {
-                    // Read page after page until caught up, so a long log shows at once.
-                    loop {
-                        let page =
-                            match job_log(run_id, job.clone(), Some(offset.get_untracked()), None)
-                                .await
-                            {
-                                Ok(page) => page,
-                                Err(failure) => {
-                                    error.set(Some(failure));
-                                    break;
-                                }
-                            };
-                        let at_bottom = pre.get_untracked().is_none_or(|element| {
-                            element.scroll_top() + element.client_height()
-                                >= element.scroll_height() - 16
-                        });
-                        if !page.text.is_empty() {
-                            text.update(|all| all.push_str(&page.text));
-                        }
-                        offset.set(page.next_offset);
-                        let caught_up =
-                            page.next_offset >= page.total_bytes || page.text.is_empty();
-                        finished.set(page.finished && caught_up);
-                        error.set(None);
-                        if at_bottom && let Some(element) = pre.get_untracked() {
-                            request_animation_frame(move || {
-                                element.set_scroll_top(element.scroll_height());
-                            });
-                        }
-                        if caught_up {
+            spawn_local(async move {
+                // Read page after page until caught up, so a long log shows at once.
+                loop {
+                    let page =
+                        job_log(run_id, job.clone(), Some(offset.get_untracked()), None).await;
+                    // Another node was selected meanwhile: this log is gone.
+                    if offset.is_disposed() {
+                        return;
+                    }
+                    let page = match page {
+                        Ok(page) => page,
+                        Err(failure) => {
+                            error.set(Some(failure));
                             break;
                         }
+                    };
+                    let at_bottom = pre.get_untracked().is_none_or(|element| {
+                        element.scroll_top() + element.client_height()
+                            >= element.scroll_height() - 16
+                    });
+                    if !page.text.is_empty() {
+                        text.update(|all| all.push_str(&page.text));
                     }
-                    loading.set(false);
-                });
-            }
-        };
+                    offset.set(page.next_offset);
+                    let caught_up = page.next_offset >= page.total_bytes || page.text.is_empty();
+                    finished.set(page.finished && caught_up);
+                    error.set(None);
+                    if at_bottom && let Some(element) = pre.get_untracked() {
+                        request_animation_frame(move || {
+                            element.set_scroll_top(element.scroll_height());
+                        });
+                    }
+                    if caught_up {
+                        break;
+                    }
+                }
+                loading.set(false);
+            });
+        }
+    };
     Effect::new({
         let fetch = fetch.clone();
         move |_| {

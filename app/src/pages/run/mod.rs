@@ -55,7 +55,12 @@ impl RunContext {
     pub fn refresh(&self) {
         let (run_id, run, jobs) = (self.run_id, self.run, self.jobs);
         spawn_local(async move {
-            if let Ok(latest) = run_statuses(run_id).await {
+            let latest = run_statuses(run_id).await;
+            // The page was left meanwhile.
+            if run.is_disposed() {
+                return;
+            }
+            if let Ok(latest) = latest {
                 if run.with_untracked(|known| known.as_ref() != Some(&latest.run)) {
                     run.set(Some(latest.run));
                 }

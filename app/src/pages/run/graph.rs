@@ -4,7 +4,8 @@
 //!
 //! Every node and edge reads its own jobs' signals, so a poll re-renders only what
 //! changed. A big graph opens at a readable scale around what is running or waiting
-//! rather than shrunk to dots.
+//! rather than shrunk to dots, and only what is in or near the frame is in the page:
+//! creating thousands of SVG nodes nobody sees was most of a big run's load time.
 
 use leptos::prelude::*;
 
@@ -14,11 +15,24 @@ use super::graph_node::GraphNode;
 use super::viewport::{READABLE, Sizes, View};
 use crate::api::JobProgress;
 use crate::domain::{JobStatus, RunGraph};
-use crate::layout::{NODE_HEIGHT, NODE_WIDTH, layout};
+use crate::layout::grid::Grid;
+use crate::layout::{NODE_HEIGHT, NODE_WIDTH, PlacedEdge, PlacedNode, layout};
 use crate::ui::ArrowMarker;
 
 /// The frame's height at most, in CSS pixels.
 const FRAME_HEIGHT: f64 = 640.0;
+/// The side of the grid's cells, in drawing units: what is drawn changes only when the
+/// frame (with a margin of half a frame around it) reaches another cell.
+const CELL: f64 = 512.0;
+
+/// What the drawing needs of each node and edge, by position.
+struct Drawing {
+    nodes: Vec<PlacedNode>,
+    edges: Vec<PlacedEdge>,
+    gates: Vec<bool>,
+    progress: Vec<RwSignal<JobProgress>>,
+    statuses: Vec<Memo<JobStatus>>,
+}
 
 #[component]
 pub fn RunGraphView(shape: RunGraph) -> impl IntoView {
@@ -60,17 +74,20 @@ pub fn RunGraphView(shape: RunGraph) -> impl IntoView {
 
     let svg = NodeRef::<leptos::svg::Svg>::new();
     let view_box = RwSignal::new(View::IDENTITY);
+    let frame = RwSignal::new((800.0, frame_height));
+    // Reads the frame's size now (it follows the window's width).
     let sizes = move || {
-        let frame = svg
-            .get_untracked()
-            .map_or((800.0, frame_height), |element| {
-                (
-                    f64::from(element.client_width()),
-                    f64::from(element.client_height()),
-                )
-            });
+        if let Some(element) = svg.get_untracked() {
+            let measured = (
+                f64::from(element.client_width()),
+                f64::from(element.client_height()),
+            );
+            if frame.get_untracked() != measured {
+                frame.set(measured);
+            }
+        }
         Sizes {
-            frame,
+            frame: frame.get_untracked(),
             graph: (width, height),
         }
     };
@@ -142,33 +159,55 @@ pub fn RunGraphView(shape: RunGraph) -> impl IntoView {
         view_box.update(|v| *v = v.zoomed(factor, (w / 2.0, h / 2.0)));
     };
 
-    let edges = placed
-        .edges
-        .iter()
-        .map(|edge| {
-            let (from, to) = (statuses[edge.ends.0], statuses[edge.ends.1]);
-            let class = move || {
-                if from.get().is_terminal() && to.get() != JobStatus::Pending {
-                    "edge edge-done"
-                } else {
-                    "edge"
-                }
-            };
-            view! { <path class=class d=edge.path.clone() marker-end="url(#arrow)"></path> }
+    let grid = StoredValue::new(Grid::new(&placed, CELL));
+    let range = Memo::new(move |_| {
+        let (left, top, right, bottom) = view_box.get().visible(frame.get());
+        let (across, down) = ((right - left) / 2.0, (bottom - top) / 2.0);
+        grid.with_value(|grid| {
+            grid.range((left - across, top - down, right + across, bottom + down))
         })
-        .collect_view();
+    });
+    let shown_nodes = Memo::new(move |_| grid.with_value(|grid| grid.nodes_in(range.get())));
+    let shown_edges = Memo::new(move |_| grid.with_value(|grid| grid.edges_in(range.get())));
+    let drawing = StoredValue::new(Drawing {
+        gates: shape.nodes.iter().map(|node| node.is_gate()).collect(),
+        nodes: placed.nodes,
+        edges: placed.edges,
+        progress,
+        statuses,
+    });
+    let edge = move |at: usize| {
+        let (path, from, to) = drawing.with_value(|drawing| {
+            let edge = &drawing.edges[at];
+            let (from, to) = edge.ends;
+            (
+                edge.path.clone(),
+                drawing.statuses[from],
+                drawing.statuses[to],
+            )
+        });
+        let class = move || {
+            if from.get().is_terminal() && to.get() != JobStatus::Pending {
+                "edge edge-done"
+            } else {
+                "edge"
+            }
+        };
+        view! { <path class=class d=path marker-end="url(#arrow)"></path> }
+    };
     let selected = Selector::new(move || context.selected.get());
-    let gates = shape.nodes.iter().map(|node| node.is_gate());
-    let nodes = placed
-        .nodes
-        .into_iter()
-        .zip(gates)
-        .zip(progress.into_iter().zip(statuses))
-        .map(|((node, gate), (progress, status))| {
-            let selected = selected.clone();
-            view! { <GraphNode node gate progress status selected/> }
-        })
-        .collect_view();
+    let node = move |at: usize| {
+        let (node, gate, progress, status) = drawing.with_value(|drawing| {
+            (
+                drawing.nodes[at].clone(),
+                drawing.gates[at],
+                drawing.progress[at],
+                drawing.statuses[at],
+            )
+        });
+        let selected = selected.clone();
+        view! { <GraphNode node gate progress status selected/> }
+    };
 
     view! {
         <div class="graph-frame">
@@ -200,7 +239,14 @@ pub fn RunGraphView(shape: RunGraph) -> impl IntoView {
                 <defs>
                     <ArrowMarker id="arrow"/>
                 </defs>
-                <g transform=transform>{edges} {nodes}</g>
+                <g transform=transform>
+                    <g class="edges">
+                        <For each=move || shown_edges.get() key=|at| *at children=edge/>
+                    </g>
+                    <g class="nodes">
+                        <For each=move || shown_nodes.get() key=|at| *at children=node/>
+                    </g>
+                </g>
             </svg>
         </div>
     }

@@ -102,6 +102,11 @@ pub fn RunGraphView(shape: RunGraph) -> impl IntoView {
         view_box.set(View::initial(sizes(), point));
         true
     });
+    // A wider window shows more of the drawing: draw what comes into the frame.
+    let resize = window_event_listener(leptos::ev::resize, move |_| {
+        sizes();
+    });
+    on_cleanup(move || resize.remove());
     let go_to = Callback::new(move |at: usize| {
         let Some((id, point)) =
             index.with_value(|index| Some((index.ids.get(at)?.clone(), index.centres[at])))

@@ -14,7 +14,7 @@ mod layered;
 mod sugiyama;
 
 /// Past this many nodes `rust-sugiyama` can take too long for a page load: on a random
-/// DAG with two dependencies a node it takes 1.3 s at 1,000 nodes and 34 s at 5,000
+/// DAG with two dependencies a node it takes 0.9 s at 1,000 nodes and 25 s at 5,000
 /// (release, natively; the `domain` bench), so the cheaper layered layout takes over.
 pub const BIG_GRAPH: usize = 500;
 pub const NODE_WIDTH: f64 = 180.0;

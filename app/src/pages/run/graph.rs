@@ -82,7 +82,8 @@ pub fn RunGraphView(shape: RunGraph) -> impl IntoView {
                 f64::from(element.client_width()),
                 f64::from(element.client_height()),
             );
-            if frame.get_untracked() != measured {
+            // A frame not laid out yet measures 0: keep the last size rather than none.
+            if measured.0 > 0.0 && measured.1 > 0.0 && frame.get_untracked() != measured {
                 frame.set(measured);
             }
         }

@@ -39,7 +39,7 @@ pub async fn apply_event(
         let mut state = store.load_state(run).await?;
         let transition = state.apply(event.clone(), now_ms())?;
         match store.apply(run, &transition).await {
-            Ok(()) => {
+            Ok(_) => {
                 write_gate_logs(store, run, &state, &transition).await;
                 return Ok((state, transition));
             }
@@ -53,10 +53,9 @@ pub async fn apply_event(
 }
 
 /// A gate's log tells its story: when it started waiting, until when, and the outcome.
-async fn write_gate_logs(store: &Store, run: i64, state: &RunState, transition: &Transition) {
-    for change in &transition.changes {
-        let Some(NodeKind::Gate { message, .. }) = state.graph().node(&change.job).map(|n| &n.kind)
-        else {
+pub async fn write_gate_logs(store: &Store, run: i64, state: &RunState, transition: &Transition) {
+    for change in transition.changes.iter().filter(|change| change.is_gate) {
+        let Some(NodeKind::Gate { message, .. }) = state.node(&change.job).map(|n| &n.kind) else {
             continue;
         };
         let overridden = change.approval.as_ref().is_some_and(|a| a.overriding);

@@ -39,7 +39,7 @@ async fn step(store: &Store, run: i64, event: Event, now: i64) -> Result<(), Sto
     let transition = state
         .apply(event, now)
         .map_err(|err| StoreError::Corrupt(err.to_string()))?;
-    store.apply(run, &transition).await
+    store.apply(run, &transition).await.map(|_| ())
 }
 
 async fn status(store: &Store, run: i64, job: &str) -> JobStatus {

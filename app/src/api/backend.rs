@@ -58,7 +58,12 @@ pub trait Backend: Send + Sync + 'static {
     /// run and starts it.
     async fn deploy(&self, actor: &Actor, pipeline: Pipeline) -> Result<Deployed, ApiError>;
     async fn get_run(&self, actor: &Actor, run: i64) -> Result<RunDetail, ApiError>;
-    async fn run_statuses(&self, actor: &Actor, run: i64) -> Result<RunProgress, ApiError>;
+    async fn run_statuses(
+        &self,
+        actor: &Actor,
+        run: i64,
+        since: Option<i64>,
+    ) -> Result<RunProgress, ApiError>;
     /// The pipeline a run was deployed from.
     async fn run_pipeline(&self, actor: &Actor, run: i64) -> Result<Pipeline, ApiError>;
     /// Waiting gates (of one run, or of all), oldest activation first, each saying

@@ -264,6 +264,9 @@ pub struct WorkspaceFile {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RunProgress {
     pub run: RunSummary,
+    /// Pass it back as `since` to hear only of later changes.
+    pub version: i64,
+    /// Every job when the request had no `since`; else only those changed after it.
     pub jobs: Vec<JobProgress>,
 }
 

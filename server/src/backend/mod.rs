@@ -186,7 +186,8 @@ impl Backend for StoreBackend {
         self.workspaces
             .create(run.id)
             .map_err(|err| internal("cannot create the run's workspace", err))?;
-        self.scheduler.wake(run.id);
+        self.scheduler
+            .deployed(run.id, app::domain::RunState::new(graph.clone()));
         tracing::info!(run = run.id, pipeline = %run.pipeline, by = %actor.username, "deployed");
         Ok(Deployed {
             run_id: run.id,
@@ -210,10 +211,21 @@ impl Backend for StoreBackend {
         })
     }
 
-    async fn run_statuses(&self, _: &Actor, run: i64) -> Result<RunProgress, ApiError> {
+    async fn run_statuses(
+        &self,
+        _: &Actor,
+        run: i64,
+        since: Option<i64>,
+    ) -> Result<RunProgress, ApiError> {
+        // The summary first: a change that lands between the two reads has a higher
+        // version than the one returned, so the next poll lists it (again at worst).
         let summary = self.store.run_summary(run).await?;
-        let jobs = self.store.jobs(run).await?;
+        let jobs = match since {
+            Some(since) => self.store.job_changes(run, since).await?,
+            None => self.store.jobs(run).await?,
+        };
         Ok(RunProgress {
+            version: summary.version,
             run: views::run_summary(summary),
             jobs: jobs
                 .into_iter()

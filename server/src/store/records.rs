@@ -29,6 +29,8 @@ pub struct RunRecord {
 pub struct RunSummary {
     #[sqlx(flatten)]
     pub run: RunRecord,
+    /// Goes up with every change to the run's jobs (see `Store::job_changes`).
+    pub version: i64,
     pub total_jobs: i64,
     pub completed_jobs: i64,
     pub waiting_gates: i64,

@@ -52,7 +52,7 @@ impl RunContext {
     pub fn refresh(&self) {
         let (run_id, progress) = (self.run_id, self.progress);
         spawn_local(async move {
-            if let Ok(latest) = run_statuses(run_id).await
+            if let Ok(latest) = run_statuses(run_id, None).await
                 && progress.with_untracked(|known| known.as_ref() != Some(&latest))
             {
                 progress.set(Some(latest));
@@ -141,6 +141,7 @@ fn RunView(run_id: i64) -> impl IntoView {
 fn progress_of(detail: &RunDetail) -> RunProgress {
     RunProgress {
         run: detail.run.clone(),
+        version: 0,
         jobs: detail
             .jobs
             .iter()

@@ -744,7 +744,7 @@ async fn run_counts_and_versions_follow_every_change(db: &TestDb) {
     let seen = summary.version;
     assert!(
         store
-            .job_changes(run, seen)
+            .job_progress(run, Some(seen))
             .await
             .expect("changes")
             .is_empty()
@@ -754,7 +754,7 @@ async fn run_counts_and_versions_follow_every_change(db: &TestDb) {
         .await
         .expect("reject");
     let changed: Vec<String> = store
-        .job_changes(run, seen)
+        .job_progress(run, Some(seen))
         .await
         .expect("changes")
         .into_iter()
@@ -778,7 +778,7 @@ async fn run_counts_and_versions_follow_every_change(db: &TestDb) {
         .append_log(run, "preprocess", "more\n")
         .await
         .expect("log");
-    let changed = store.job_changes(run, seen).await.expect("changes");
+    let changed = store.job_progress(run, Some(seen)).await.expect("changes");
     assert_eq!(changed.len(), 1);
     assert_eq!(changed[0].job_id, "preprocess");
 

@@ -220,10 +220,7 @@ impl Backend for StoreBackend {
         // The summary first: a change that lands between the two reads has a higher
         // version than the one returned, so the next poll lists it (again at worst).
         let summary = self.store.run_summary(run).await?;
-        let jobs = match since {
-            Some(since) => self.store.job_changes(run, since).await?,
-            None => self.store.jobs(run).await?,
-        };
+        let jobs = self.store.job_progress(run, since).await?;
         Ok(RunProgress {
             version: summary.version,
             run: views::run_summary(summary),

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use app::domain::{JobState, JobStatus, NodeKind, RunGraph, RunState, RunStatus};
 
-use super::{EventRecord, JobRecord, RunRecord, RunSummary, Store, StoreError};
+use super::{EventRecord, JobProgressRecord, JobRecord, RunRecord, RunSummary, Store, StoreError};
 
 /// Jobs per multi-row insert: 9 values a row stays far below the bind limits of both
 /// databases (SQLite 32,766, Postgres 65,535).
@@ -172,16 +172,20 @@ impl Store {
         Ok(jobs)
     }
 
-    /// The jobs of a run whose status or log changed after run version `since`, in graph
-    /// order (an index on the version keeps this to the changed rows).
-    pub async fn job_changes(&self, run: i64, since: i64) -> Result<Vec<JobRecord>, StoreError> {
-        let jobs = sqlx::query_as::<_, JobRecord>(concat!(
-            "select ",
-            job_columns!(),
-            " from jobs where run_id = $1 and version > $2 order by position"
-        ))
+    /// The changing part of a run's jobs in graph order: all of them, or with `since`
+    /// only those whose status or log changed after that run version (an index on the
+    /// version keeps this to the changed rows).
+    pub async fn job_progress(
+        &self,
+        run: i64,
+        since: Option<i64>,
+    ) -> Result<Vec<JobProgressRecord>, StoreError> {
+        let jobs = sqlx::query_as::<_, JobProgressRecord>(
+            "select job_id, status, reason, started_at, finished_at, log_bytes from jobs \
+             where run_id = $1 and version > $2 order by position",
+        )
         .bind(run)
-        .bind(since)
+        .bind(since.unwrap_or(-1))
         .fetch_all(&self.pool)
         .await?;
         Ok(jobs)

@@ -21,7 +21,7 @@ use app::domain::{Action, Actor, Event, Pipeline, check_run_size, expand, valida
 
 use crate::auth::Authenticator;
 use crate::clock::now_ms;
-use crate::engine::{EventError, apply_event};
+use crate::engine::{EventError, apply_event_unlogged, write_gate_logs};
 use crate::metrics::Metrics;
 use crate::scheduler::Scheduler;
 use crate::store::{Store, StoreError};
@@ -68,10 +68,12 @@ impl StoreBackend {
         Ok(())
     }
 
-    /// Applies a person's event to a run and hands its effects to the scheduler.
+    /// Applies a person's event to a run and hands its effects to the scheduler; the
+    /// gate's log lines are written while the scheduler starts what was released.
     async fn act(&self, run: i64, event: Event) -> Result<(), EventError> {
-        let (_, transition) = apply_event(&self.store, run, event).await?;
+        let (state, transition) = apply_event_unlogged(&self.store, run, event).await?;
         self.scheduler.perform(run, &transition);
+        write_gate_logs(&self.store, run, &state, &transition).await;
         Ok(())
     }
 

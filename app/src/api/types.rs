@@ -51,7 +51,8 @@ pub enum PipelineSource {
 
 impl PipelineSource {
     /// The pipeline, read from text if need be; either form is held to
-    /// [`crate::domain::MAX_SPEC_BYTES`].
+    /// [`crate::domain::MAX_SPEC_BYTES`]. Server side only, as [`Pipeline::parse`].
+    #[cfg(not(feature = "csr"))]
     pub fn into_pipeline(self) -> Result<Pipeline, crate::domain::ParseError> {
         match self {
             PipelineSource::Text(text) => Pipeline::parse(&text),

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the web client into dist/ (release, size-optimised) and the server.
+# Builds the web client into dist/ (release, size-optimised), the server, and the
+# client's precompressed .gz/.br files (made by the server binary just built).
 # Usage: scripts/build.sh [debug|release]   (the server's profile; default release)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,3 +16,6 @@ if [ "$profile" = release ]; then
 else
   cargo build -p server
 fi
+
+printf '\033[1;34m==>\033[0m %s\n' "compressing the web client (dist/*.gz, dist/*.br)"
+"${CARGO_TARGET_DIR:-target}/$profile/tollgate" precompress dist

@@ -23,6 +23,12 @@ pub enum Command {
     /// Create API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Writes `NAME.gz` and `NAME.br` beside each file of the built web client (a build
+    /// step: `scripts/build.sh` runs it on `dist/`), so it is served compressed.
+    Precompress {
+        /// The folder, e.g. `dist`.
+        dir: std::path::PathBuf,
+    },
 }
 
 #[derive(Clone, Debug, Subcommand)]
@@ -72,6 +78,10 @@ pub enum TokenCommand {
 
 /// Runs one command; an error is one line saying what to fix.
 pub async fn run(config: &Config, command: Command) -> Result<(), String> {
+    // A build step: it needs no store.
+    if let Command::Precompress { dir } = &command {
+        return crate::precompress::run(dir);
+    }
     let store = Store::open(config.postgres_url()?, &config.data_dir)
         .await
         .map_err(|err| format!("cannot open the store: {err}"))?;
@@ -82,6 +92,7 @@ pub async fn run(config: &Config, command: Command) -> Result<(), String> {
             name,
             expires_in_days,
         }) => create_token(&store, &user, &name, expires_in_days).await,
+        Command::Precompress { .. } => Ok(()),
     };
     store.close().await;
     result

@@ -25,11 +25,23 @@ pub enum EventError {
     Store(#[from] StoreError),
 }
 
-/// Loads the run, applies `event` at the current time and writes the result. When the
-/// run changed meanwhile (a compare-and-set conflict) it looks again, so the event is
-/// judged on the current state: a second decision on a gate is refused, never lost.
-/// Returns the run's state after the event and what changed.
+/// Loads the run, applies `event` at the current time and writes the result, gate log
+/// lines included. When the run changed meanwhile (a compare-and-set conflict) it looks
+/// again, so the event is judged on the current state: a second decision on a gate is
+/// refused, never lost. Returns the run's state after the event and what changed.
 pub async fn apply_event(
+    store: &Store,
+    run: i64,
+    event: Event,
+) -> Result<(RunState, Transition), EventError> {
+    let (state, transition) = apply_event_unlogged(store, run, event).await?;
+    write_gate_logs(store, run, &state, &transition).await;
+    Ok((state, transition))
+}
+
+/// [`apply_event`] without the gate log lines, for a caller with something more urgent
+/// to do first (starting what a decision released); it writes them itself afterwards.
+pub async fn apply_event_unlogged(
     store: &Store,
     run: i64,
     event: Event,
@@ -39,10 +51,7 @@ pub async fn apply_event(
         let mut state = store.load_state(run).await?;
         let transition = state.apply(event.clone(), now_ms())?;
         match store.apply(run, &transition).await {
-            Ok(()) => {
-                write_gate_logs(store, run, &state, &transition).await;
-                return Ok((state, transition));
-            }
+            Ok(_) => return Ok((state, transition)),
             Err(conflict @ StoreError::Conflict { .. }) => last_conflict = Some(conflict),
             Err(other) => return Err(other.into()),
         }
@@ -53,10 +62,9 @@ pub async fn apply_event(
 }
 
 /// A gate's log tells its story: when it started waiting, until when, and the outcome.
-async fn write_gate_logs(store: &Store, run: i64, state: &RunState, transition: &Transition) {
-    for change in &transition.changes {
-        let Some(NodeKind::Gate { message, .. }) = state.graph().node(&change.job).map(|n| &n.kind)
-        else {
+pub async fn write_gate_logs(store: &Store, run: i64, state: &RunState, transition: &Transition) {
+    for change in transition.changes.iter().filter(|change| change.is_gate) {
+        let Some(NodeKind::Gate { message, .. }) = state.node(&change.job).map(|n| &n.kind) else {
             continue;
         };
         let overridden = change.approval.as_ref().is_some_and(|a| a.overriding);

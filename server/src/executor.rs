@@ -52,7 +52,9 @@ pub async fn run_task(launch: TaskLaunch, store: Store, kill: oneshot::Receiver<
         }
     };
     let exit = run_in(&launch, tmp.path(), store, kill).await;
-    tmp.remove().await;
+    // The exit is reported at once; what the job left in its directory is removed
+    // meanwhile, off the path from one job's end to the next one's start.
+    tokio::spawn(tmp.remove());
     exit
 }
 

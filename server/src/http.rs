@@ -4,7 +4,7 @@ use std::path::Path;
 
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -49,7 +49,6 @@ pub struct AppState {
 /// All routes. `dist` is the built web client; any path that is not a file there gets
 /// its `index.html`, so a deep link such as `/runs/42` opens the app.
 pub fn router(state: AppState, dist: &Path) -> Router {
-    let client = ServeDir::new(dist).fallback(ServeFile::new(dist.join("index.html")));
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -62,12 +61,82 @@ pub fn router(state: AppState, dist: &Path) -> Router {
                 .get(api)
                 .layer(DefaultBodyLimit::max(MAX_API_BODY_BYTES)),
         )
-        .fallback_service(client)
+        .fallback_service(client(dist))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::auth::guard,
         ))
         .with_state(state)
+}
+
+/// The web client's files. Each is sent as the `.br` or `.gz` beside it (written by
+/// `tollgate precompress` at build time) when the browser accepts that encoding, else
+/// as is. Trunk's hashed names (`frontend-<hash>_bg.wasm`) never change content, so
+/// browsers keep them for a year; everything else, `index.html` and the deep-link
+/// fallback above all, is revalidated on each load so a new build is seen at once.
+fn client(dist: &Path) -> Router {
+    let index = ServeFile::new(dist.join("index.html"))
+        .precompressed_br()
+        .precompressed_gzip();
+    // Set here, not from the path below: under a hashed-looking path that no longer
+    // exists (an old build's), the fallback sends `index.html`, never to be kept.
+    let index = tower::ServiceBuilder::new()
+        .map_response(|mut response: Response<ServeFileBody>| {
+            response
+                .headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static(NO_CACHE));
+            response
+        })
+        .service(index);
+    let files = ServeDir::new(dist)
+        .precompressed_br()
+        .precompressed_gzip()
+        .fallback(index);
+    Router::new()
+        .fallback_service(files)
+        .layer(axum::middleware::from_fn(client_headers))
+}
+
+type ServeFileBody = tower_http::services::fs::ServeFileSystemResponseBody;
+
+const NO_CACHE: &str = "no-cache";
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+
+/// Adds the caching rule (unless the fallback set one) and `Vary: Accept-Encoding`, since
+/// the body depends on that header.
+async fn client_headers(request: Request<Body>, next: axum::middleware::Next) -> Response {
+    let hashed = is_hashed_name(request.uri().path());
+    let mut response = next.run(request).await;
+    let cache = if hashed && response.status().is_success() {
+        IMMUTABLE
+    } else {
+        NO_CACHE
+    };
+    let headers = response.headers_mut();
+    headers
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static(cache));
+    headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    response
+}
+
+/// Whether the last segment of `path` is a name Trunk made from the content's hash:
+/// `<stem>-<hex>.<ext>`, with `_bg` after the hash for the wasm. Trunk writes the hash as
+/// up to 16 hex digits; fewer than 8 is taken as a plain name (revalidated, which is
+/// always safe).
+pub fn is_hashed_name(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or_default();
+    let Some((stem, _ext)) = name.split_once('.') else {
+        return false;
+    };
+    let stem = stem.strip_suffix("_bg").unwrap_or(stem);
+    let Some((_, hash)) = stem.rsplit_once('-') else {
+        return false;
+    };
+    (8..=16).contains(&hash.len())
+        && hash
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// Liveness plus whether the store answers: 200 `{"status":"ok"}` or 503 with the
@@ -202,4 +271,33 @@ async fn api(State(state): State<AppState>, request: Request<Body>) -> Response 
     leptos_axum::handle_server_fns_with_context(context, request)
         .await
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_hashed_name;
+
+    #[test]
+    fn trunks_hashed_names_are_told_from_plain_ones() {
+        for hashed in [
+            "/frontend-1a2b3c4d5e6f7a8b_bg.wasm",
+            "/frontend-1a2b3c4d5e6f7a8b.js",
+            "/main-9f8e7d6c5b4a.css",
+            "/frontend-1a2b3c4d5e6f7a8b_bg.wasm.br",
+        ] {
+            assert!(is_hashed_name(hashed), "{hashed}");
+        }
+        for plain in [
+            "/",
+            "/index.html",
+            "/runs/42",
+            "/logo-bad.svg",
+            "/frontend-1A2B3C4D5E6F7A8B.js",
+            "/frontend-1a2b3c4d5e6f7a8b9.js",
+            // A folder named by a hash does not make the file in it one.
+            "/snippets/frontend-1a2b3c4d5e6f7a8b/inline0.js",
+        ] {
+            assert!(!is_hashed_name(plain), "{plain}");
+        }
+    }
 }

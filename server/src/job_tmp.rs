@@ -26,14 +26,19 @@ impl JobTmp {
     /// removed first.
     pub fn create(workspace: &Path, run: i64, job: &str) -> io::Result<JobTmp> {
         let path = workspace.with_file_name(format!(".tmp-{run}-{job}"));
-        match std::fs::remove_dir_all(&path) {
-            Err(error) if error.kind() != io::ErrorKind::NotFound => return Err(error),
-            _ => {}
+        let mut builder = std::fs::DirBuilder::new();
+        builder.mode(0o700);
+        // Usually there is nothing there: one `mkdir`, no look first.
+        match builder.create(&path) {
+            Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {
+                std::fs::remove_dir_all(&path)?;
+                builder.create(&path)?;
+            }
+            Err(error) if error.kind() == io::ErrorKind::NotFound => {
+                builder.recursive(true).create(&path)?;
+            }
+            other => other?,
         }
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(&path)?;
         Ok(JobTmp { path })
     }
 

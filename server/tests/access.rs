@@ -163,7 +163,7 @@ const GATE: &str = "hitl-gate-prep";
 // 1. Nothing but the probes, sign-in and the static client answers anonymously.
 
 /// Every API endpoint but `login`, by its `endpoint = "..."` attribute.
-const SIGNED_IN_ENDPOINTS: [&str; 25] = [
+const SIGNED_IN_ENDPOINTS: [&str; 26] = [
     "audit_trail",
     "cancel_job",
     "cancel_run",
@@ -181,6 +181,7 @@ const SIGNED_IN_ENDPOINTS: [&str; 25] = [
     "list_users",
     "load_draft",
     "logout",
+    "parse_pipeline",
     "pending_gates",
     "revoke_token",
     "run_statuses",

@@ -142,6 +142,36 @@ async fn api_mistakes_get_json_errors_that_say_what_to_do() {
 }
 
 #[tokio::test]
+async fn parse_pipeline_reads_yaml_for_a_signed_in_person_only() {
+    let server = start_with_sample("parse");
+    let text = std::fs::read_to_string(sample_pipeline()).expect("sample");
+    let (status, pipeline) = server
+        .post("/api/parse_pipeline", json!({ "text": text }))
+        .await;
+    assert_eq!(status, 200, "{pipeline}");
+    assert_eq!(pipeline["name"], "review-workflow");
+    assert_eq!(pipeline["jobs"][1]["depends_on"], json!(["preprocess"]));
+
+    let (status, error) = server
+        .post(
+            "/api/parse_pipeline",
+            json!({"text": "name: p\njobs:\n  - id: [a\n"}),
+        )
+        .await;
+    assert_eq!(status, 400, "{error}");
+    let message = error["message"].as_str().expect("message");
+    assert!(
+        message.starts_with("the pipeline is not valid YAML") && message.contains("line 3"),
+        "{message}"
+    );
+
+    let (status, _) = server
+        .post_anonymous("/api/parse_pipeline", json!({ "text": text }))
+        .await;
+    assert_eq!(status, 401);
+}
+
+#[tokio::test]
 async fn deep_links_get_the_client_page() {
     let dist = temp_dir("dist");
     std::fs::write(dist.join("index.html"), "<html>tollgate client</html>").expect("write");
@@ -154,6 +184,141 @@ async fn deep_links_get_the_client_page() {
             (200, "<html>tollgate client</html>"),
             "{path}"
         );
+    }
+}
+
+/// GETs `path` without signing in (the client's files are public), sending
+/// `Accept-Encoding` if given; returns the status, the headers and the body as sent.
+async fn get_encoded(
+    server: &ServerProcess,
+    path: &str,
+    accept: Option<&str>,
+) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
+    let mut request = reqwest::Client::new().get(format!("{}{path}", server.base_url));
+    if let Some(accept) = accept {
+        request = request.header("accept-encoding", accept);
+    }
+    let response = request.send().await.expect("request");
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let body = response.bytes().await.expect("body").to_vec();
+    (status, headers, body)
+}
+
+/// The body decoded as its `Content-Encoding` says.
+fn decoded(headers: &reqwest::header::HeaderMap, body: &[u8]) -> Vec<u8> {
+    use std::io::Read;
+    let mut plain = Vec::new();
+    match headers
+        .get("content-encoding")
+        .map(|v| v.to_str().expect("ascii"))
+    {
+        None => plain.extend_from_slice(body),
+        Some("gzip") => {
+            flate2::read::GzDecoder::new(body)
+                .read_to_end(&mut plain)
+                .expect("gunzip");
+        }
+        Some("br") => {
+            brotli::Decompressor::new(body, 4096)
+                .read_to_end(&mut plain)
+                .expect("unbrotli");
+        }
+        Some(other) => panic!("unexpected content-encoding {other}"),
+    }
+    plain
+}
+
+#[tokio::test]
+async fn the_client_is_sent_precompressed_and_hashed_files_are_kept() {
+    let dist = temp_dir("dist-compressed");
+    let index = "<html><body>tollgate client</body></html>\n".repeat(40);
+    let wasm_name = "frontend-0123456789abcdef_bg.wasm";
+    let wasm: Vec<u8> = (0..40_000u32)
+        .flat_map(|i| (i % 251).to_le_bytes())
+        .collect();
+    std::fs::write(dist.join("index.html"), &index).expect("write");
+    std::fs::write(dist.join(wasm_name), &wasm).expect("write");
+    let dist_arg = dist.to_str().expect("utf-8 path");
+    // The build step, as scripts/build.sh runs it.
+    let output = tollgate(&temp_dir("precompress"), &["precompress", dist_arg])
+        .output()
+        .expect("run tollgate precompress");
+    assert!(output.status.success(), "{output:?}");
+    for variant in [
+        "index.html.gz",
+        "index.html.br",
+        "frontend-0123456789abcdef_bg.wasm.br",
+    ] {
+        assert!(dist.join(variant).is_file(), "{variant} written");
+    }
+    let server = ServerProcess::start(&temp_dir("compressed"), &["--dist", dist_arg], None);
+
+    let wasm_path = format!("/{wasm_name}");
+    for (accept, encoding) in [
+        (Some("gzip, deflate, br, zstd"), Some("br")),
+        (Some("gzip"), Some("gzip")),
+        (Some("br;q=0.5, gzip"), Some("gzip")),
+        (Some("identity"), None),
+        (None, None),
+    ] {
+        let (status, headers, body) = get_encoded(&server, &wasm_path, accept).await;
+        assert_eq!(status, 200, "{accept:?}");
+        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        assert_eq!(header("content-encoding"), encoding, "{accept:?}");
+        assert_eq!(
+            header("content-type"),
+            Some("application/wasm"),
+            "{accept:?}"
+        );
+        assert_eq!(
+            header("cache-control"),
+            Some("public, max-age=31536000, immutable"),
+            "{accept:?}"
+        );
+        assert_eq!(header("vary"), Some("accept-encoding"), "{accept:?}");
+        if encoding.is_some() {
+            assert!(
+                body.len() < wasm.len() / 2,
+                "{accept:?}: {} bytes",
+                body.len()
+            );
+        }
+        assert!(
+            decoded(&headers, &body) == wasm,
+            "{accept:?}: the same bytes"
+        );
+    }
+
+    // The page, a deep link and an old build's hashed name (which falls back to the page)
+    // are revalidated on every load.
+    for path in [
+        "/",
+        "/index.html",
+        "/runs/42",
+        "/frontend-fedcba9876543210.js",
+    ] {
+        for (accept, encoding) in [
+            (Some("gzip, br"), Some("br")),
+            (Some("gzip"), Some("gzip")),
+            (None, None),
+        ] {
+            let (status, headers, body) = get_encoded(&server, path, accept).await;
+            assert_eq!(status, 200, "{path}");
+            let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+            assert_eq!(header("content-encoding"), encoding, "{path} {accept:?}");
+            assert_eq!(
+                header("cache-control"),
+                Some("no-cache"),
+                "{path} {accept:?}"
+            );
+            assert_eq!(header("vary"), Some("accept-encoding"), "{path} {accept:?}");
+            assert_eq!(
+                String::from_utf8(decoded(&headers, &body)).expect("utf-8"),
+                index,
+                "{path} {accept:?}"
+            );
+        }
     }
 }
 

@@ -941,3 +941,70 @@ jobs:
     drop(second);
     db.finish().await;
 }
+
+/// A wide run goes through the scheduler's batched writes: every job runs exactly once
+/// (one start and one exit in the history), the run's counts add up, and the run
+/// page's poll with `since` hears only what changed after the version it holds.
+#[tokio::test]
+async fn a_wide_run_runs_each_job_once_and_the_poll_sends_only_changes() {
+    let server = ServerProcess::start(&temp_dir("wide"), &["--max-jobs", "6"], None);
+    let mut yaml = String::from("name: wide\njobs:\n");
+    for n in 0..300 {
+        yaml.push_str(&format!("  - {{id: j{n}, run: 'true'}}\n"));
+    }
+    yaml.push_str("  - {id: last, run: 'true', depends_on: [j0, j299], gate: {message: done?}}\n");
+    yaml.push_str("  - {id: after, run: 'echo after', depends_on: [last]}\n");
+    let id = deploy(&server, &yaml).await;
+    wait_for_status(&server, id, "hitl-gate-last", "RUNNING").await;
+
+    let (status, progress) = server
+        .post("/api/run_statuses", json!({"run_id": id}))
+        .await;
+    assert_eq!(status, 200, "{progress}");
+    assert_eq!(progress["jobs"].as_array().map(Vec::len), Some(303));
+    assert_eq!(progress["run"]["completed_jobs"], 301);
+    assert_eq!(progress["run"]["waiting_gates"], 1);
+    let version = progress["version"].as_i64().expect("version");
+    let (_, unchanged) = server
+        .post("/api/run_statuses", json!({"run_id": id, "since": version}))
+        .await;
+    assert_eq!(
+        unchanged["jobs"],
+        json!([]),
+        "nothing changed while the gate waits"
+    );
+
+    let (status, body) = decide(&server, id, "hitl-gate-last", "approve", "ana").await;
+    assert_eq!(status, 200, "{body}");
+    wait_finished(&server, id).await;
+    let (_, changed) = server
+        .post("/api/run_statuses", json!({"run_id": id, "since": version}))
+        .await;
+    let ids: Vec<&str> = changed["jobs"]
+        .as_array()
+        .expect("jobs")
+        .iter()
+        .filter_map(|job| job["id"].as_str())
+        .collect();
+    assert_eq!(ids, ["hitl-gate-last", "after"]);
+    assert_eq!(changed["run"]["status"], "COMPLETED");
+    assert_eq!(changed["run"]["completed_jobs"], 303);
+
+    let (_, audit) = server.post("/api/audit_trail", json!({"run_id": id})).await;
+    let events = audit.as_array().cloned().unwrap_or_default();
+    for n in 0..300 {
+        let job = format!("j{n}");
+        let moves: Vec<(&str, &str)> = events
+            .iter()
+            .filter(|event| event["job"] == job.as_str())
+            .filter_map(|event| {
+                Some((event["from_status"].as_str()?, event["to_status"].as_str()?))
+            })
+            .collect();
+        assert_eq!(
+            moves,
+            [("PENDING", "RUNNING"), ("RUNNING", "COMPLETED")],
+            "{job} ran once"
+        );
+    }
+}

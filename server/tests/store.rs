@@ -39,7 +39,7 @@ async fn step(store: &Store, run: i64, event: Event, now: i64) -> Result<(), Sto
     let transition = state
         .apply(event, now)
         .map_err(|err| StoreError::Corrupt(err.to_string()))?;
-    store.apply(run, &transition).await
+    store.apply(run, &transition).await.map(|_| ())
 }
 
 async fn status(store: &Store, run: i64, job: &str) -> JobStatus {
@@ -660,7 +660,139 @@ async fn sessions_end_when_idle_expired_or_the_password_changed(db: &TestDb) {
     );
 }
 
+/// The scheduler's batch: several runs' transitions in one write, or none of them when
+/// one has gone stale.
+async fn a_batch_is_written_whole_or_not_at_all(db: &TestDb) {
+    let store = &db.store;
+    let graph = expand(
+        &Pipeline::parse("name: two\njobs:\n  - {id: a, run: 'true'}\n  - {id: b, run: 'true'}\n")
+            .expect("parse"),
+    )
+    .expect("valid");
+    let first = store.create_run(&graph, None, T0).await.expect("create").id;
+    let second = store.create_run(&graph, None, T0).await.expect("create").id;
+    let mut one = store.load_state(first).await.expect("state");
+    let mut two = store.load_state(second).await.expect("state");
+    let start = |job: &str| Event::JobStarted { job: job.into() };
+    let starts = [
+        one.apply(start("a"), T0 + 1).expect("a"),
+        one.apply(start("b"), T0 + 1).expect("b"),
+        two.apply(start("a"), T0 + 1).expect("a"),
+    ];
+    let batch: Vec<(i64, &app::domain::Transition)> = vec![
+        (first, &starts[0]),
+        (first, &starts[1]),
+        (second, &starts[2]),
+    ];
+    store.apply_all(&batch).await.expect("batch");
+    for (run, job) in [(first, "a"), (first, "b"), (second, "a")] {
+        assert_eq!(status(store, run, job).await, JobStatus::Running);
+    }
+    assert_eq!(status(store, second, "b").await, JobStatus::Pending);
+
+    // The second run's `a` is written again from a stale state: nothing of the batch
+    // is written, not even the first run's exits that come before it.
+    let exit = |job: &str| Event::JobExited {
+        job: job.into(),
+        exit: JobExit::Code(0),
+    };
+    let exits = [
+        one.apply(exit("a"), T0 + 2).expect("a"),
+        one.apply(exit("b"), T0 + 2).expect("b"),
+    ];
+    let stale = starts[2].clone();
+    let batch: Vec<(i64, &app::domain::Transition)> =
+        vec![(first, &exits[0]), (first, &exits[1]), (second, &stale)];
+    let events_before = store.events(first).await.expect("events").len();
+    let refused = store.apply_all(&batch).await;
+    assert!(
+        matches!(&refused, Err(StoreError::Conflict { job, .. }) if job == "a"),
+        "{refused:?}"
+    );
+    assert_eq!(status(store, first, "a").await, JobStatus::Running);
+    assert_eq!(
+        store.events(first).await.expect("events").len(),
+        events_before
+    );
+    let summary = store.run_summary(first).await.expect("summary");
+    assert_eq!(
+        (summary.completed_jobs, summary.run.status),
+        (0, RunStatus::Running)
+    );
+
+    let batch: Vec<(i64, &app::domain::Transition)> = vec![(first, &exits[0]), (first, &exits[1])];
+    store.apply_all(&batch).await.expect("exits");
+    let summary = store.run_summary(first).await.expect("summary");
+    assert_eq!((summary.completed_jobs, summary.total_jobs), (2, 2));
+    assert_eq!(summary.run.status, RunStatus::Completed);
+}
+
+/// The counts on a run's row, kept change by change, equal a count of its jobs; the
+/// version says which jobs changed since the page last asked.
+async fn run_counts_and_versions_follow_every_change(db: &TestDb) {
+    let store = &db.store;
+    let run = run_to_gate(store).await;
+    let summary = store.run_summary(run).await.expect("summary");
+    assert_eq!(
+        (
+            summary.total_jobs,
+            summary.completed_jobs,
+            summary.waiting_gates
+        ),
+        (4, 1, 1)
+    );
+    let seen = summary.version;
+    assert!(
+        store
+            .job_progress(run, Some(seen))
+            .await
+            .expect("changes")
+            .is_empty()
+    );
+
+    step(store, run, decision(Decision::Reject, "ana"), T0 + 3)
+        .await
+        .expect("reject");
+    let changed: Vec<String> = store
+        .job_progress(run, Some(seen))
+        .await
+        .expect("changes")
+        .into_iter()
+        .map(|job| job.job_id)
+        .collect();
+    assert_eq!(changed, ["hitl-gate-preprocess", "train", "evaluate"]);
+    let summary = store.run_summary(run).await.expect("summary");
+    assert_eq!(
+        (
+            summary.completed_jobs,
+            summary.waiting_gates,
+            summary.run.status
+        ),
+        (1, 0, RunStatus::Failed)
+    );
+    assert!(summary.version > seen);
+
+    // A longer log is a change too.
+    let seen = summary.version;
+    store
+        .append_log(run, "preprocess", "more\n")
+        .await
+        .expect("log");
+    let changed = store.job_progress(run, Some(seen)).await.expect("changes");
+    assert_eq!(changed.len(), 1);
+    assert_eq!(changed[0].job_id, "preprocess");
+
+    let counts = store.status_counts().await.expect("counts");
+    let jobs: std::collections::HashMap<String, i64> = counts.jobs.into_iter().collect();
+    assert_eq!(jobs.get("COMPLETED"), Some(&1));
+    assert_eq!(jobs.get("FAILED"), Some(&1));
+    assert_eq!(jobs.get("CANCELLED"), Some(&2));
+    assert_eq!(counts.gates_waiting, 0);
+}
+
 on_both_backends!(
+    a_batch_is_written_whole_or_not_at_all,
+    run_counts_and_versions_follow_every_change,
     sessions_end_when_idle_expired_or_the_password_changed,
     a_large_run_is_stored_whole_and_in_order,
     the_history_refuses_updates_and_deletes,

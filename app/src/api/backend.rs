@@ -45,6 +45,8 @@ pub trait Backend: Send + Sync + 'static {
     async fn list_runs(&self, actor: &Actor, limit: u32) -> Result<Vec<RunSummary>, ApiError>;
     async fn list_pipelines(&self, actor: &Actor) -> Result<Vec<PipelineSummary>, ApiError>;
     async fn get_pipeline(&self, actor: &Actor, name: &str) -> Result<SavedPipeline, ApiError>;
+    /// Reads a pipeline from YAML or JSON text without validating or saving it.
+    async fn parse_pipeline(&self, actor: &Actor, text: &str) -> Result<Pipeline, ApiError>;
     /// Checks the pipeline (the server's jobs-per-run limit, then every rule of
     /// [`crate::domain::validate`]) and saves it under its name, replacing an earlier
     /// version.
@@ -58,7 +60,12 @@ pub trait Backend: Send + Sync + 'static {
     /// run and starts it.
     async fn deploy(&self, actor: &Actor, pipeline: Pipeline) -> Result<Deployed, ApiError>;
     async fn get_run(&self, actor: &Actor, run: i64) -> Result<RunDetail, ApiError>;
-    async fn run_statuses(&self, actor: &Actor, run: i64) -> Result<RunProgress, ApiError>;
+    async fn run_statuses(
+        &self,
+        actor: &Actor,
+        run: i64,
+        since: Option<i64>,
+    ) -> Result<RunProgress, ApiError>;
     /// The pipeline a run was deployed from.
     async fn run_pipeline(&self, actor: &Actor, run: i64) -> Result<Pipeline, ApiError>;
     /// Waiting gates (of one run, or of all), oldest activation first, each saying

@@ -25,8 +25,11 @@ impl From<&ValidationError> for Problem {
 }
 
 /// An API error. Serialized as `{"error": "<kind>", "message": "...", ...}`.
+///
+/// Through [`WireError`], a plain struct: serde's derive for an internally tagged enum
+/// buffers the whole body first and was the largest function of the browser's wasm.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
-#[serde(tag = "error", rename_all = "snake_case")]
+#[serde(from = "WireError", into = "WireError")]
 pub enum ApiError {
     /// The request itself is malformed (400).
     #[error("{message}")]
@@ -68,6 +71,97 @@ pub enum ApiError {
     /// The browser got no usable answer from the server (network down, server stopped).
     #[error("{message}")]
     Unreachable { message: String },
+}
+
+/// The kinds of [`ApiError`], as the `error` field names them.
+#[derive(Clone, Copy, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum ErrorKind {
+    BadRequest,
+    InvalidPipeline,
+    Unauthorized,
+    Forbidden,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    TooManyRequests,
+    NotFound,
+    Conflict,
+    Internal,
+    Unreachable,
+}
+
+/// [`ApiError`] as JSON: the fields of every kind, those of one kind only when present.
+#[derive(Clone, Serialize, Deserialize)]
+struct WireError {
+    error: ErrorKind,
+    message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    problems: Option<Vec<Problem>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    retry_after_secs: Option<u64>,
+}
+
+impl From<ApiError> for WireError {
+    fn from(error: ApiError) -> WireError {
+        let (error, message, problems, retry_after_secs) = match error {
+            ApiError::BadRequest { message } => (ErrorKind::BadRequest, message, None, None),
+            ApiError::InvalidPipeline { message, problems } => {
+                (ErrorKind::InvalidPipeline, message, Some(problems), None)
+            }
+            ApiError::Unauthorized { message } => (ErrorKind::Unauthorized, message, None, None),
+            ApiError::Forbidden { message } => (ErrorKind::Forbidden, message, None, None),
+            ApiError::PayloadTooLarge { message } => {
+                (ErrorKind::PayloadTooLarge, message, None, None)
+            }
+            ApiError::UnsupportedMediaType { message } => {
+                (ErrorKind::UnsupportedMediaType, message, None, None)
+            }
+            ApiError::TooManyRequests {
+                message,
+                retry_after_secs,
+            } => (
+                ErrorKind::TooManyRequests,
+                message,
+                None,
+                Some(retry_after_secs),
+            ),
+            ApiError::NotFound { message } => (ErrorKind::NotFound, message, None, None),
+            ApiError::Conflict { message } => (ErrorKind::Conflict, message, None, None),
+            ApiError::Internal { message } => (ErrorKind::Internal, message, None, None),
+            ApiError::Unreachable { message } => (ErrorKind::Unreachable, message, None, None),
+        };
+        WireError {
+            error,
+            message,
+            problems,
+            retry_after_secs,
+        }
+    }
+}
+
+impl From<WireError> for ApiError {
+    fn from(wire: WireError) -> ApiError {
+        let message = wire.message;
+        match wire.error {
+            ErrorKind::BadRequest => ApiError::BadRequest { message },
+            ErrorKind::InvalidPipeline => ApiError::InvalidPipeline {
+                message,
+                problems: wire.problems.unwrap_or_default(),
+            },
+            ErrorKind::Unauthorized => ApiError::Unauthorized { message },
+            ErrorKind::Forbidden => ApiError::Forbidden { message },
+            ErrorKind::PayloadTooLarge => ApiError::PayloadTooLarge { message },
+            ErrorKind::UnsupportedMediaType => ApiError::UnsupportedMediaType { message },
+            ErrorKind::TooManyRequests => ApiError::TooManyRequests {
+                message,
+                retry_after_secs: wire.retry_after_secs.unwrap_or_default(),
+            },
+            ErrorKind::NotFound => ApiError::NotFound { message },
+            ErrorKind::Conflict => ApiError::Conflict { message },
+            ErrorKind::Internal => ApiError::Internal { message },
+            ErrorKind::Unreachable => ApiError::Unreachable { message },
+        }
+    }
 }
 
 impl ApiError {
@@ -157,5 +251,52 @@ impl FromServerFnError for ApiError {
         #[cfg(feature = "ssr")]
         crate::api::backend::set_response_status(&error);
         error
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn errors_keep_their_json_shape() {
+        let cases = [
+            (
+                ApiError::bad_request("no"),
+                json!({"error": "bad_request", "message": "no"}),
+            ),
+            (
+                ApiError::InvalidPipeline {
+                    message: "1 problem".into(),
+                    problems: vec![Problem {
+                        job: Some("a".into()),
+                        message: "empty".into(),
+                    }],
+                },
+                json!({"error": "invalid_pipeline", "message": "1 problem",
+                       "problems": [{"job": "a", "message": "empty"}]}),
+            ),
+            (
+                ApiError::TooManyRequests {
+                    message: "wait".into(),
+                    retry_after_secs: 30,
+                },
+                json!({"error": "too_many_requests", "message": "wait", "retry_after_secs": 30}),
+            ),
+            (
+                ApiError::UnsupportedMediaType {
+                    message: "json".into(),
+                },
+                json!({"error": "unsupported_media_type", "message": "json"}),
+            ),
+        ];
+        for (error, wire) in cases {
+            assert_eq!(serde_json::to_value(&error).expect("serialize"), wire);
+            assert_eq!(
+                serde_json::from_value::<ApiError>(wire).expect("deserialize"),
+                error
+            );
+        }
     }
 }

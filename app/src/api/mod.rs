@@ -23,7 +23,7 @@ pub use drafts::{load_draft, save_draft};
 pub use error::{ApiError, Problem};
 pub use files::{job_log, list_files};
 pub use gates::{decide_gate, pending_gates};
-pub use pipelines::{get_pipeline, list_pipelines, save_pipeline};
+pub use pipelines::{get_pipeline, list_pipelines, parse_pipeline, save_pipeline};
 pub use runs::{cancel_job, cancel_run, deploy_pipeline, get_run, list_runs, run_statuses};
 pub use types::{
     ApprovalView, AuditEntry, DecisionAccess, Deployed, Edge, GateView, JobKind, JobProgress,

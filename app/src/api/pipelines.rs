@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 
 use super::{ApiError, PipelineSource, PipelineSummary, SavedPipeline};
+use crate::domain::Pipeline;
 
 /// `POST /api/list_pipelines` `{}`: every saved pipeline, by name.
 #[server(prefix = "/api", endpoint = "list_pipelines", input = server_fn::codec::Json)]
@@ -33,4 +34,13 @@ pub async fn save_pipeline(
         backend()?.save_pipeline(&actor()?, pipeline, layout).await
     };
     reply(result.await)
+}
+
+/// `POST /api/parse_pipeline` `{"text": "<YAML or JSON text>"}`: the pipeline the text
+/// describes, read but not validated (the Constructor's Import). The browser client
+/// carries no YAML parser, which would be a fifth of its wasm, so it asks the server.
+#[server(prefix = "/api", endpoint = "parse_pipeline", input = server_fn::codec::Json)]
+pub async fn parse_pipeline(text: String) -> Result<Pipeline, ApiError> {
+    use super::backend::{actor, backend, reply};
+    reply(async { backend()?.parse_pipeline(&actor()?, &text).await }.await)
 }

@@ -48,12 +48,13 @@ pub async fn get_run(run_id: i64) -> Result<RunDetail, ApiError> {
     reply(async { backend()?.get_run(&actor()?, run_id).await }.await)
 }
 
-/// `POST /api/run_statuses` `{"run_id": 1}`: the run's progress and each job's status,
-/// reason, times and log size (what the run page polls).
+/// `POST /api/run_statuses` `{"run_id": 1, "since": 41}`: the run's progress and each
+/// job's status, reason, times and log size (what the run page polls). With `since`
+/// (the `version` of an earlier answer) only the jobs changed after it are listed.
 #[server(prefix = "/api", endpoint = "run_statuses", input = server_fn::codec::Json)]
-pub async fn run_statuses(run_id: i64) -> Result<RunProgress, ApiError> {
+pub async fn run_statuses(run_id: i64, since: Option<i64>) -> Result<RunProgress, ApiError> {
     use super::backend::{actor, backend, reply};
-    reply(async { backend()?.run_statuses(&actor()?, run_id).await }.await)
+    reply(async { backend()?.run_statuses(&actor()?, run_id, since).await }.await)
 }
 
 /// `POST /api/cancel_run` `{"run_id": 1}`: kills running jobs, cancels pending jobs and

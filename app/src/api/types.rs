@@ -51,7 +51,8 @@ pub enum PipelineSource {
 
 impl PipelineSource {
     /// The pipeline, read from text if need be; either form is held to
-    /// [`crate::domain::MAX_SPEC_BYTES`].
+    /// [`crate::domain::MAX_SPEC_BYTES`]. Server side only, as [`Pipeline::parse`].
+    #[cfg(not(feature = "csr"))]
     pub fn into_pipeline(self) -> Result<Pipeline, crate::domain::ParseError> {
         match self {
             PipelineSource::Text(text) => Pipeline::parse(&text),
@@ -264,6 +265,9 @@ pub struct WorkspaceFile {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RunProgress {
     pub run: RunSummary,
+    /// Pass it back as `since` to hear only of later changes.
+    pub version: i64,
+    /// Every job when the request had no `since`; else only those changed after it.
     pub jobs: Vec<JobProgress>,
 }
 

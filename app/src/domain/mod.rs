@@ -22,7 +22,9 @@ pub use state_machine::{
     Approval, Decision, Effect, Event, GateChange, JobExit, JobState, RunState, StatusChange,
     Transition, TransitionError,
 };
-pub use status::{GateDecision, JobStatus, RunStatus, UnknownStatus, format_duration};
+pub use status::{
+    GateDecision, JobStatus, RunStatus, StatusCounts, UnknownStatus, format_duration,
+};
 pub use validate::{
     GATE_PREFIX, MAX_ENV_VALUE_BYTES, MAX_ENV_VARS, MAX_GATE_APPROVALS, MAX_GATE_APPROVERS,
     MAX_GATE_MESSAGE_CHARS, MAX_GATE_TIMEOUT_SECS, MAX_RUN_BYTES, ValidationError,

@@ -120,6 +120,10 @@ pub enum ParseError {
 impl Pipeline {
     /// Reads a pipeline from YAML or JSON text. JSON is tried when the text starts with
     /// `{`; YAML otherwise (JSON is YAML too, but JSON's own errors read better).
+    ///
+    /// Not in the browser build: the YAML parser is about 350 KB of wasm, so the client
+    /// asks the server instead (`api::parse_pipeline`).
+    #[cfg(not(feature = "csr"))]
     pub fn parse(text: &str) -> Result<Pipeline, ParseError> {
         if text.len() > MAX_SPEC_BYTES {
             return Err(ParseError::TooLarge {

@@ -10,8 +10,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::run_graph::{NodeKind, RunGraph, Topology};
-use super::status::{GateDecision, JobStatus, RunStatus, format_duration};
+use super::run_graph::{NodeKind, RunGraph, RunNode, Topology};
+use super::status::{GateDecision, JobStatus, RunStatus, StatusCounts, format_duration};
 
 /// What is known of one node of a run between events.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -121,6 +121,8 @@ pub struct Approval {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatusChange {
     pub job: String,
+    /// Whether the node is a gate (a waiting gate is counted apart from running tasks).
+    pub is_gate: bool,
     pub from: JobStatus,
     pub to: JobStatus,
     /// Why, in words a person reads in the UI: "exit code 2", "rejected by ana".
@@ -188,6 +190,9 @@ pub struct RunState {
     graph: RunGraph,
     topology: Topology,
     jobs: Vec<JobState>,
+    /// The jobs' statuses counted, kept with every change: the run's status without a
+    /// pass over every job at each event.
+    counts: StatusCounts,
     cancelled: bool,
 }
 
@@ -204,6 +209,7 @@ impl RunState {
         jobs.resize(graph.nodes.len(), JobState::PENDING);
         RunState {
             topology: Topology::new(&graph),
+            counts: StatusCounts::of(jobs.iter().map(|job| job.status)),
             graph,
             jobs,
             cancelled,
@@ -214,6 +220,11 @@ impl RunState {
         &self.graph
     }
 
+    /// The node `id` of the graph, found through the index (not a search).
+    pub fn node(&self, id: &str) -> Option<&RunNode> {
+        self.topology.position(id).map(|at| &self.graph.nodes[at])
+    }
+
     /// The state of the node `id`, if the run has one.
     pub fn job(&self, id: &str) -> Option<&JobState> {
         self.topology.position(id).map(|at| &self.jobs[at])
@@ -221,7 +232,7 @@ impl RunState {
 
     /// See [`RunStatus::derive`].
     pub fn run_status(&self) -> RunStatus {
-        RunStatus::derive(self.jobs.iter().map(|job| job.status), self.cancelled)
+        RunStatus::of_counts(&self.counts, self.cancelled)
     }
 
     /// Tasks that may start now, in graph order: pending with every dependency
@@ -609,6 +620,7 @@ impl RunState {
     ) {
         let change = StatusChange {
             job: self.graph.nodes[at].id.clone(),
+            is_gate: self.graph.nodes[at].is_gate(),
             from: self.jobs[at].status,
             to,
             reason,
@@ -616,6 +628,7 @@ impl RunState {
             gate,
             approval: None,
         };
+        self.counts.moved(self.jobs[at].status, to);
         self.jobs[at].status = to;
         if to.is_terminal() {
             self.jobs[at].deadline_ms = None;

@@ -106,19 +106,18 @@ impl RunStatus {
     /// cancelled it; completed when every job completed; running while anything is
     /// pending or running; then failed if anything failed; otherwise cancelled.
     pub fn derive(jobs: impl IntoIterator<Item = JobStatus>, cancelled: bool) -> RunStatus {
-        let (mut all_completed, mut active, mut failed) = (true, false, false);
-        for status in jobs {
-            all_completed &= status == JobStatus::Completed;
-            active |= matches!(status, JobStatus::Pending | JobStatus::Running);
-            failed |= status == JobStatus::Failed;
-        }
+        RunStatus::of_counts(&StatusCounts::of(jobs), cancelled)
+    }
+
+    /// [`RunStatus::derive`] from counts kept up to date, so no job is looked at.
+    pub fn of_counts(counts: &StatusCounts, cancelled: bool) -> RunStatus {
         if cancelled {
             RunStatus::Cancelled
-        } else if all_completed {
+        } else if counts.completed == counts.total() {
             RunStatus::Completed
-        } else if active {
+        } else if counts.pending + counts.running > 0 {
             RunStatus::Running
-        } else if failed {
+        } else if counts.failed > 0 {
             RunStatus::Failed
         } else {
             RunStatus::Cancelled
@@ -129,6 +128,47 @@ impl RunStatus {
 impl std::fmt::Display for RunStatus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// How many of a run's nodes are in each status: the run's status follows from them
+/// ([`RunStatus::of_counts`]), and each change moves one node from one count to another.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StatusCounts {
+    pub pending: i64,
+    pub running: i64,
+    pub completed: i64,
+    pub failed: i64,
+    pub cancelled: i64,
+}
+
+impl StatusCounts {
+    pub fn of(statuses: impl IntoIterator<Item = JobStatus>) -> StatusCounts {
+        let mut counts = StatusCounts::default();
+        for status in statuses {
+            *counts.slot(status) += 1;
+        }
+        counts
+    }
+
+    pub fn total(&self) -> i64 {
+        self.pending + self.running + self.completed + self.failed + self.cancelled
+    }
+
+    /// One node went from `from` to `to`.
+    pub fn moved(&mut self, from: JobStatus, to: JobStatus) {
+        *self.slot(from) -= 1;
+        *self.slot(to) += 1;
+    }
+
+    fn slot(&mut self, status: JobStatus) -> &mut i64 {
+        match status {
+            JobStatus::Pending => &mut self.pending,
+            JobStatus::Running => &mut self.running,
+            JobStatus::Completed => &mut self.completed,
+            JobStatus::Failed => &mut self.failed,
+            JobStatus::Cancelled => &mut self.cancelled,
+        }
     }
 }
 

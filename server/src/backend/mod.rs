@@ -21,7 +21,7 @@ use app::domain::{Action, Actor, Event, Pipeline, check_run_size, expand, valida
 
 use crate::auth::Authenticator;
 use crate::clock::now_ms;
-use crate::engine::{EventError, apply_event};
+use crate::engine::{EventError, apply_event_unlogged, write_gate_logs};
 use crate::metrics::Metrics;
 use crate::scheduler::Scheduler;
 use crate::store::{Store, StoreError};
@@ -68,10 +68,12 @@ impl StoreBackend {
         Ok(())
     }
 
-    /// Applies a person's event to a run and hands its effects to the scheduler.
+    /// Applies a person's event to a run and hands its effects to the scheduler; the
+    /// gate's log lines are written while the scheduler starts what was released.
     async fn act(&self, run: i64, event: Event) -> Result<(), EventError> {
-        let (_, transition) = apply_event(&self.store, run, event).await?;
+        let (state, transition) = apply_event_unlogged(&self.store, run, event).await?;
         self.scheduler.perform(run, &transition);
+        write_gate_logs(&self.store, run, &state, &transition).await;
         Ok(())
     }
 
@@ -157,6 +159,11 @@ impl Backend for StoreBackend {
         }
     }
 
+    /// Anyone signed in may: it reads nothing from the store.
+    async fn parse_pipeline(&self, _: &Actor, text: &str) -> Result<Pipeline, ApiError> {
+        Ok(Pipeline::parse(text)?)
+    }
+
     async fn save_pipeline(
         &self,
         actor: &Actor,
@@ -186,7 +193,8 @@ impl Backend for StoreBackend {
         self.workspaces
             .create(run.id)
             .map_err(|err| internal("cannot create the run's workspace", err))?;
-        self.scheduler.wake(run.id);
+        self.scheduler
+            .deployed(run.id, app::domain::RunState::new(graph.clone()));
         tracing::info!(run = run.id, pipeline = %run.pipeline, by = %actor.username, "deployed");
         Ok(Deployed {
             run_id: run.id,
@@ -210,10 +218,18 @@ impl Backend for StoreBackend {
         })
     }
 
-    async fn run_statuses(&self, _: &Actor, run: i64) -> Result<RunProgress, ApiError> {
+    async fn run_statuses(
+        &self,
+        _: &Actor,
+        run: i64,
+        since: Option<i64>,
+    ) -> Result<RunProgress, ApiError> {
+        // The summary first: a change that lands between the two reads has a higher
+        // version than the one returned, so the next poll lists it (again at worst).
         let summary = self.store.run_summary(run).await?;
-        let jobs = self.store.jobs(run).await?;
+        let jobs = self.store.job_progress(run, since).await?;
         Ok(RunProgress {
+            version: summary.version,
             run: views::run_summary(summary),
             jobs: jobs
                 .into_iter()

@@ -1,17 +1,18 @@
-//! Enforcing a job's ruleset on its process, between `fork` and `exec`.
+//! Enforcing a job's ruleset on its process.
 //!
-//! The server is multi-threaded, so the forked child may only do async-signal-safe
-//! work before `exec`: no allocation, no lock. The ruleset is therefore built in the
-//! parent (that opens files and allocates), and the child makes two raw system calls:
-//! `prctl(PR_SET_NO_NEW_PRIVS)` (Landlock requires it of unprivileged callers; it also
-//! keeps set-uid programs such as `sudo` from raising the job's privileges) and
-//! `landlock_restrict_self`. Re-executing the binary as a single-threaded wrapper
-//! would allow the crate's own `restrict_self`, but costs an extra `exec` per job, a
-//! hidden command line to parse before the server's own, and an extra process between
-//! the server and the job's process group; two system calls are simpler to get right.
+//! Landlock restricts the calling thread, and a process inherits the restriction of the
+//! thread that started it. So each job is spawned from a short-lived thread of its own
+//! that first restricts itself: `prctl(PR_SET_NO_NEW_PRIVS)` (Landlock requires it of
+//! unprivileged callers; it also keeps set-uid programs such as `sudo` from raising the
+//! job's privileges) and `landlock_restrict_self`, then spawns the job and ends.
 //!
-//! If either call fails the child reports the error and does not `exec`: a job is never
-//! run with less confinement than was prepared for it.
+//! Doing it on a thread rather than in the child between `fork` and `exec` lets the
+//! standard library start the job with `posix_spawn` (a `vfork`-style clone that shares
+//! the server's memory until `exec`) instead of `fork`, which copies the page tables of
+//! the whole server for every job: that copy was the largest cost of starting a
+//! trivial job. The ruleset is built before (that opens files); if either call fails,
+//! the job is not started: a job never runs with less confinement than was prepared
+//! for it.
 
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
@@ -29,24 +30,26 @@ impl Restriction {
         Restriction { ruleset }
     }
 
-    /// Spawns `command` with the ruleset enforced on the child before it executes.
-    /// Taking `self` keeps the descriptor open until the child has forked; it is
-    /// closed when this returns (the child's copy closes at `exec`).
+    /// Spawns `command` from a thread restricted by the ruleset, so the child starts
+    /// restricted. The thread ends when the child has started.
     pub fn spawn(self, command: &mut Command) -> io::Result<Child> {
+        let runtime = tokio::runtime::Handle::current();
         let ruleset = self.ruleset.as_raw_fd();
-        // SAFETY: the closure runs in the forked child before exec; `enforce` only makes
-        // raw system calls on a descriptor the parent keeps open across the fork, and
-        // neither allocates nor locks, so it is async-signal-safe.
-        unsafe {
-            command.pre_exec(move || enforce(ruleset));
-        }
-        let child = command.spawn();
-        drop(self.ruleset);
-        child
+        std::thread::scope(|scope| {
+            let spawner = scope.spawn(|| {
+                // The child is registered with the runtime's process reaper.
+                let _runtime = runtime.enter();
+                enforce(ruleset)?;
+                command.spawn()
+            });
+            spawner
+                .join()
+                .unwrap_or_else(|_| Err(io::Error::other("the job's spawning thread panicked")))
+        })
     }
 }
 
-/// Restricts the calling process (the forked child) with `ruleset`.
+/// Restricts the calling thread, and so the processes it starts, with `ruleset`.
 fn enforce(ruleset: RawFd) -> io::Result<()> {
     // SAFETY: prctl with integer arguments touches no memory of ours.
     if unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } != 0 {

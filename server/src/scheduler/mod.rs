@@ -5,28 +5,43 @@
 //! or [`Scheduler::perform`]; an exiting job reports through the same channel; a timer
 //! is set to the earliest gate deadline. Gates never take a slot: only tasks count
 //! against `max_jobs`.
+//!
+//! It keeps the state of each run it works on in memory ([`ActiveRuns`]) and applies its
+//! own events (starts, exits, gate timeouts) to it; everything one turn produces is
+//! written in one transaction (see `turn.rs`). A run is read from the store again only
+//! when someone else changed it (a decision, a cancel, another replica), when a write
+//! met a conflict, or at recovery, so the cost of an event does not grow with the size
+//! of its run.
 
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::time::Duration;
 
-use app::domain::{Effect, Event, JobExit, JobStatus, NodeKind, Transition, format_duration};
+use app::domain::{Effect, Event, JobExit, RunState, Transition, format_duration};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::clock::now_ms;
-use crate::engine::{EventError, apply_event};
-use crate::executor::{TaskLaunch, run_task};
+use crate::engine::EventError;
 use crate::metrics::Metrics;
 use crate::store::Store;
 use crate::workspace::Workspaces;
 
+mod active_runs;
 mod recovery;
 mod shutdown;
+mod turn;
 
+use active_runs::ActiveRuns;
 use recovery::recover;
 use shutdown::Draining;
+use turn::Turn;
 
-/// How often every running run is looked at anyway, in case a wake-up was lost.
+/// How often the running runs are checked anyway, in case a wake-up was lost (only
+/// those whose version moved are read again).
 const RESCAN: Duration = Duration::from_secs(30);
+
+/// Commands handled in one turn at most before its writes go to the store, so a flood
+/// of exits is written in a few transactions, not one each, and never waits long.
+const COMMANDS_PER_TURN: usize = 256;
 
 /// The reason given to jobs that were running when the server stopped without them.
 pub const RESTART_REASON: &str = "interrupted by server restart";
@@ -63,6 +78,8 @@ pub struct Scheduler {
 enum Command {
     /// Something about this run changed in the store: look at it again.
     Wake(i64),
+    /// A run was just stored, every job pending: its state as deployed.
+    Deployed { run: i64, state: Box<RunState> },
     /// A task's process ended.
     Exited {
         run: i64,
@@ -100,6 +117,8 @@ impl Scheduler {
             replica: settings.replica,
             lease: settings.lease,
             commands: scheduler.commands.clone(),
+            runs: ActiveRuns::default(),
+            turn: Turn::default(),
             queue: VecDeque::new(),
             queued: HashSet::new(),
             running: HashMap::new(),
@@ -119,6 +138,13 @@ impl Scheduler {
         let _ = self.commands.send(Command::Wake(run));
     }
 
+    /// Hands over a run just stored with every job pending: the scheduler starts its
+    /// roots without reading it back.
+    pub fn deployed(&self, run: i64, state: RunState) {
+        let state = Box::new(state);
+        let _ = self.commands.send(Command::Deployed { run, state });
+    }
+
     /// Stops the scheduler for a server shutdown: no new job starts, running jobs get
     /// `grace` to finish, then they are killed and fail with a reason that says so.
     /// Waiting gates are state, not processes: they stay as they are.
@@ -135,19 +161,16 @@ impl Scheduler {
 
     /// Carries out the effects of a transition stored by someone else.
     pub fn perform(&self, run: i64, transition: &Transition) {
-        let mut wake = false;
         for effect in &transition.effects {
-            match effect {
-                Effect::StartJob { .. } | Effect::ArmGateTimer { .. } => wake = true,
-                Effect::KillJob { job } => {
-                    let _ = self.commands.send(Command::Kill {
-                        run,
-                        job: job.clone(),
-                    });
-                }
+            if let Effect::KillJob { job } = effect {
+                let _ = self.commands.send(Command::Kill {
+                    run,
+                    job: job.clone(),
+                });
             }
         }
-        if wake {
+        // The run changed behind the scheduler's back: it reads it again.
+        if !transition.changes.is_empty() || !transition.effects.is_empty() {
             self.wake(run);
         }
     }
@@ -176,10 +199,15 @@ struct Worker {
     replica: String,
     lease: Duration,
     commands: mpsc::UnboundedSender<Command>,
+    /// The state of the runs this scheduler works on, as it last wrote or read them.
+    runs: ActiveRuns,
+    /// Events applied in memory this turn, written together at its end.
+    turn: Turn,
     /// Ready tasks waiting for a slot, oldest first.
     queue: VecDeque<JobKey>,
     queued: HashSet<JobKey>,
-    /// Running tasks: when each started and the switch that kills it.
+    /// Tasks holding a slot (running, or starting this turn): when each started and the
+    /// switch that kills it.
     running: HashMap<JobKey, RunningTask>,
     /// Waiting gates by deadline.
     deadlines: BTreeSet<(i64, i64, String)>,
@@ -216,7 +244,14 @@ impl Worker {
                 .map(|draining| tokio::time::sleep_until(draining.deadline));
             tokio::select! {
                 command = commands.recv() => match command {
-                    Some(command) => self.handle(command).await,
+                    Some(command) => {
+                        self.handle(command).await;
+                        // Whatever else arrived meanwhile joins this turn.
+                        for _ in 1..COMMANDS_PER_TURN {
+                            let Ok(command) = commands.try_recv() else { break };
+                            self.handle(command).await;
+                        }
+                    }
                     None => return,
                 },
                 _ = async { sleep.expect("guarded by the condition").await }, if sleep.is_some() => {
@@ -226,18 +261,10 @@ impl Worker {
                     self.kill_the_rest();
                 }
                 _ = heartbeat.tick() => self.heartbeat().await,
-                _ = rescan.tick() => {
-                    match self.store.running_runs().await {
-                        Ok(runs) => {
-                            for run in runs {
-                                self.look_at(run).await;
-                            }
-                        }
-                        Err(error) => tracing::warn!(%error, "cannot list running runs"),
-                    }
-                }
+                _ = rescan.tick() => self.rescan().await,
             }
             self.fill_slots().await;
+            self.finish_turn().await;
         }
     }
 
@@ -246,6 +273,11 @@ impl Worker {
             Command::Wake(run) => {
                 self.metrics.woken();
                 self.look_at(run).await;
+            }
+            Command::Deployed { run, state } => {
+                self.metrics.woken();
+                self.runs.insert(run, *state, 0);
+                self.queue_ready(run);
             }
             Command::Exited { run, job, exit } => {
                 if let Some(task) = self.running.remove(&(run, job.clone())) {
@@ -264,10 +296,7 @@ impl Worker {
                     _ => exit,
                 };
                 tracing::info!(run, job = %job, exit = ?exit, "job ended");
-                let event = Event::JobExited { job, exit };
-                if let Some((_, transition)) = report(apply_event(&self.store, run, event).await) {
-                    self.after(run, &transition).await;
-                }
+                self.apply_here(run, Event::JobExited { job, exit }).await;
             }
             Command::Kill { run, job } => self.kill(run, job),
             Command::Shutdown { grace, done } => {
@@ -296,46 +325,89 @@ impl Worker {
         }
     }
 
-    /// Queues the run's ready tasks and arms its waiting gates' timers.
+    /// Reads the run again (it changed elsewhere), queues its ready tasks and arms its
+    /// waiting gates' timers.
     async fn look_at(&mut self, run: i64) {
-        let state = match self.store.load_state(run).await {
-            Ok(state) => state,
+        // What this turn holds for the run was judged on the old state: write it first.
+        self.finish_turn().await;
+        match self.store.load_versioned(run).await {
+            Ok((state, version)) => self.runs.insert(run, state, version),
             Err(error) => {
                 tracing::error!(run, %error, "cannot load run");
                 return;
             }
-        };
-        for job in state.ready_tasks() {
-            let key = (run, job.to_string());
-            if !self.running.contains_key(&key) && self.queued.insert(key.clone()) {
-                self.queue.push_back(key);
-            }
         }
-        for gate in state.graph().gates() {
-            if let Some(job) = state.job(&gate.id)
-                && job.status == JobStatus::Running
-                && let Some(deadline) = job.deadline_ms
-            {
-                self.deadlines.insert((deadline, run, gate.id.clone()));
+        self.queue_ready(run);
+        if let Some(state) = self.runs.get(run) {
+            for gate in state.graph().gates() {
+                if let Some(job) = state.job(&gate.id)
+                    && job.status == app::domain::JobStatus::Running
+                    && let Some(deadline) = job.deadline_ms
+                {
+                    self.deadlines.insert((deadline, run, gate.id.clone()));
+                }
             }
         }
     }
 
+    /// Queues the ready tasks of a run whose state is held.
+    fn queue_ready(&mut self, run: i64) {
+        let Some(state) = self.runs.get(run) else {
+            return;
+        };
+        let ready: Vec<String> = state
+            .ready_tasks()
+            .into_iter()
+            .map(str::to_string)
+            .collect();
+        for job in ready {
+            self.enqueue(run, job);
+        }
+    }
+
+    fn enqueue(&mut self, run: i64, job: String) {
+        let key = (run, job);
+        if !self.running.contains_key(&key) && self.queued.insert(key.clone()) {
+            self.queue.push_back(key);
+        }
+    }
+
+    /// The slow tick: reads again only the running runs whose version moved since this
+    /// scheduler last wrote or read them (a lost wake-up), and forgets the states of
+    /// runs it has nothing to do for.
+    async fn rescan(&mut self) {
+        let runs = match self.store.running_run_versions().await {
+            Ok(runs) => runs,
+            Err(error) => {
+                tracing::warn!(%error, "cannot list running runs");
+                return;
+            }
+        };
+        let busy: HashSet<i64> = self
+            .running
+            .keys()
+            .chain(self.queue.iter())
+            .map(|(run, _)| *run)
+            .collect();
+        self.runs.keep_only(&busy);
+        self.runs
+            .keep_versions_of(&runs.iter().map(|(run, _)| *run).collect());
+        for (run, version) in runs {
+            if self.runs.seen(run) != Some(version) {
+                self.look_at(run).await;
+            }
+        }
+    }
+
+    /// Carries out a transition this scheduler stored outside a turn (the jobs of a
+    /// replica that stopped): its kills, and the run read again.
     async fn after(&mut self, run: i64, transition: &Transition) {
-        let arms = transition.effects.iter().any(|effect| {
-            matches!(
-                effect,
-                Effect::StartJob { .. } | Effect::ArmGateTimer { .. }
-            )
-        });
         for effect in &transition.effects {
             if let Effect::KillJob { job } = effect {
                 self.kill(run, job.clone());
             }
         }
-        if arms {
-            self.look_at(run).await;
-        }
+        self.look_at(run).await;
     }
 
     async fn expire_gates(&mut self) {
@@ -345,53 +417,19 @@ impl Worker {
                 break;
             }
             self.deadlines.pop_first();
-            let event = Event::GateTimedOut { gate };
-            if let Some((_, transition)) = report(apply_event(&self.store, run, event).await) {
-                self.after(run, &transition).await;
-            }
+            self.apply_here(run, Event::GateTimedOut { gate }).await;
         }
     }
 
-    /// Starts queued tasks while slots are free.
+    /// Starts queued tasks while slots are free: each start is applied now and its
+    /// process spawned once the turn is written.
     async fn fill_slots(&mut self) {
         while self.draining.is_none() && self.running.len() < self.max_jobs {
             let Some((run, job)) = self.queue.pop_front() else {
                 return;
             };
             self.queued.remove(&(run, job.clone()));
-            let event = Event::JobStarted { job: job.clone() };
-            let Some((state, _)) = report(apply_event(&self.store, run, event).await) else {
-                continue;
-            };
-            let Some(NodeKind::Task {
-                run: command,
-                env,
-                timeout,
-            }) = state.graph().node(&job).map(|node| node.kind.clone())
-            else {
-                continue;
-            };
-            let launch = TaskLaunch {
-                run_id: run,
-                job_id: job.clone(),
-                command,
-                env,
-                timeout_secs: timeout,
-                workspace: self.workspaces.dir(run),
-            };
-            tracing::info!(run, job = %job, replica = %self.replica, "job started");
-            let (kill, killed) = oneshot::channel();
-            let task = RunningTask {
-                started: std::time::Instant::now(),
-                kill: Some(kill),
-            };
-            self.running.insert((run, job.clone()), task);
-            let store = self.store.clone();
-            let commands = self.commands.clone();
-            tokio::spawn(async move {
-                let exit = run_task(launch, store, killed).await;
-                let _ = commands.send(Command::Exited { run, job, exit });
-            });
+            self.start(run, job).await;
         }
     }
 }

@@ -10,13 +10,23 @@ impl Store {
         }
         let added = text.len() as i64;
         let mut tx = self.pool.begin().await?;
+        // A longer log is a change the run page's poll must see: it takes a new version
+        // of the run (locking the run's row first, in the same order as status writes).
+        let version: i64 = sqlx::query_scalar(
+            "update runs set version = version + 1 where id = $1 returning version",
+        )
+        .bind(run)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::UnknownRun(run))?;
         let end: i64 = sqlx::query_scalar(
-            "update jobs set log_bytes = log_bytes + $3 where run_id = $1 and job_id = $2 \
-             returning log_bytes",
+            "update jobs set log_bytes = log_bytes + $3, version = $4 \
+             where run_id = $1 and job_id = $2 returning log_bytes",
         )
         .bind(run)
         .bind(job)
         .bind(added)
+        .bind(version)
         .fetch_optional(&mut *tx)
         .await?
         .ok_or_else(|| StoreError::UnknownJob {

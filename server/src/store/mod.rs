@@ -33,8 +33,8 @@ pub use accounts::{AccountEvent, NewUser, UserChange};
 pub use counts::StatusCounts;
 pub use gates::{ApprovalRecord, WaitingGate};
 pub use records::{
-    EventRecord, JobRecord, LogChunk, PipelineRecord, RunRecord, RunSummary, TokenRecord,
-    UserRecord,
+    EventRecord, JobProgressRecord, JobRecord, LogChunk, PipelineRecord, RunRecord, RunSummary,
+    TokenRecord, UserRecord,
 };
 pub use replicas::AbandonedJob;
 

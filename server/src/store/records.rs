@@ -29,9 +29,23 @@ pub struct RunRecord {
 pub struct RunSummary {
     #[sqlx(flatten)]
     pub run: RunRecord,
+    /// Goes up with every change to the run's jobs (see `Store::job_progress`).
+    pub version: i64,
     pub total_jobs: i64,
     pub completed_jobs: i64,
     pub waiting_gates: i64,
+}
+
+/// What the run page polls of a job: only what changes while a run goes on.
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct JobProgressRecord {
+    pub job_id: String,
+    #[sqlx(try_from = "String")]
+    pub status: JobStatus,
+    pub reason: Option<String>,
+    pub started_at: Option<i64>,
+    pub finished_at: Option<i64>,
+    pub log_bytes: i64,
 }
 
 /// One job or gate of a run, with everything the UI shows about it.

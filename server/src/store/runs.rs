@@ -1,8 +1,10 @@
 //! Runs and their jobs: creating a run from its graph and reading it back.
 
-use app::domain::{JobState, NodeKind, RunGraph, RunState, RunStatus};
+use std::collections::HashMap;
 
-use super::{EventRecord, JobRecord, RunRecord, RunSummary, Store, StoreError};
+use app::domain::{JobState, JobStatus, NodeKind, RunGraph, RunState, RunStatus};
+
+use super::{EventRecord, JobProgressRecord, JobRecord, RunRecord, RunSummary, Store, StoreError};
 
 /// Jobs per multi-row insert: 9 values a row stays far below the bind limits of both
 /// databases (SQLite 32,766, Postgres 65,535).
@@ -10,23 +12,10 @@ const JOBS_PER_INSERT: usize = 1000;
 /// The values of one row of that insert.
 const JOB_COLUMNS: usize = 9;
 
-/// Runs with their progress counts, before `where` / `group by`.
-/// `$runs` is the table, or a subquery that picks the runs first so only their jobs are
-/// counted.
-macro_rules! run_summaries {
-    ($runs:literal) => {
-        concat!(
-            "select r.id, r.pipeline, r.status, r.created_at, r.finished_at, \
-             count(j.job_id) as total_jobs, \
-             coalesce(sum(case when j.status = 'COMPLETED' then 1 else 0 end), 0) as completed_jobs, \
-             coalesce(sum(case when j.kind = 'gate' and j.status = 'RUNNING' then 1 else 0 end), 0) \
-                 as waiting_gates \
-             from ",
-            $runs,
-            " r left join jobs j on j.run_id = r.id"
-        )
-    };
-}
+/// Runs with their progress counts, read from the counters on the run row.
+const RUN_SUMMARY: &str = "select id, pipeline, status, created_at, finished_at, version, \
+     pending_jobs + running_jobs + completed_jobs + failed_jobs + cancelled_jobs as total_jobs, \
+     completed_jobs, waiting_gates from runs";
 
 /// The columns of [`JobRecord`], as a literal so queries stay `&'static str`.
 macro_rules! job_columns {
@@ -50,14 +39,15 @@ impl Store {
             .map_err(|err| StoreError::Corrupt(format!("run graph: {err}")))?;
         let mut tx = self.pool.begin().await?;
         let run = sqlx::query_as::<_, RunRecord>(
-            "insert into runs (pipeline, status, graph, created_at, deployed_by) \
-             values ($1, 'RUNNING', $2, $3, $4) \
+            "insert into runs (pipeline, status, graph, created_at, deployed_by, pending_jobs) \
+             values ($1, 'RUNNING', $2, $3, $4, $5) \
              returning id, pipeline, status, created_at, finished_at",
         )
         .bind(&graph.pipeline)
         .bind(&snapshot)
         .bind(now_ms)
         .bind(deployed_by)
+        .bind(i64::try_from(graph.nodes.len()).unwrap_or(i64::MAX))
         .fetch_one(&mut *tx)
         .await?;
 
@@ -137,33 +127,22 @@ impl Store {
 
     /// The newest `limit` runs, newest first, with their progress counts.
     pub async fn list_runs(&self, limit: i64) -> Result<Vec<RunSummary>, StoreError> {
-        // The newest runs are picked first, so the count reads only their jobs, not
-        // every job of the history.
-        let runs = sqlx::query_as::<_, RunSummary>(concat!(
-            run_summaries!(
-                "(select id, pipeline, status, created_at, finished_at from runs \
-                 order by id desc limit $1)"
-            ),
-            " group by r.id, r.pipeline, r.status, r.created_at, r.finished_at",
-            " order by r.id desc"
-        ))
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
+        let query = format!("{RUN_SUMMARY} order by id desc limit $1");
+        let runs = sqlx::query_as::<_, RunSummary>(sqlx::AssertSqlSafe(query))
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
         Ok(runs)
     }
 
     /// One run with its progress counts.
     pub async fn run_summary(&self, run: i64) -> Result<RunSummary, StoreError> {
-        sqlx::query_as::<_, RunSummary>(concat!(
-            run_summaries!("runs"),
-            " where r.id = $1",
-            " group by r.id, r.pipeline, r.status, r.created_at, r.finished_at"
-        ))
-        .bind(run)
-        .fetch_optional(&self.pool)
-        .await?
-        .ok_or(StoreError::UnknownRun(run))
+        let query = format!("{RUN_SUMMARY} where id = $1");
+        sqlx::query_as::<_, RunSummary>(sqlx::AssertSqlSafe(query))
+            .bind(run)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::UnknownRun(run))
     }
 
     /// Ids of the runs still RUNNING, oldest first (what a starting scheduler resumes).
@@ -193,6 +172,25 @@ impl Store {
         Ok(jobs)
     }
 
+    /// The changing part of a run's jobs in graph order: all of them, or with `since`
+    /// only those whose status or log changed after that run version (an index on the
+    /// version keeps this to the changed rows).
+    pub async fn job_progress(
+        &self,
+        run: i64,
+        since: Option<i64>,
+    ) -> Result<Vec<JobProgressRecord>, StoreError> {
+        let jobs = sqlx::query_as::<_, JobProgressRecord>(
+            "select job_id, status, reason, started_at, finished_at, log_bytes from jobs \
+             where run_id = $1 and version > $2 order by position",
+        )
+        .bind(run)
+        .bind(since.unwrap_or(-1))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(jobs)
+    }
+
     pub async fn job(&self, run: i64, job: &str) -> Result<JobRecord, StoreError> {
         sqlx::query_as::<_, JobRecord>(concat!(
             "select ",
@@ -209,17 +207,17 @@ impl Store {
         })
     }
 
-    /// The run's graph snapshot and its status, as stored.
-    async fn snapshot(&self, run: i64) -> Result<(RunGraph, String), StoreError> {
-        let (snapshot, status): (String, String) =
-            sqlx::query_as("select graph, status from runs where id = $1")
+    /// The run's graph snapshot, status and version, as stored.
+    async fn snapshot(&self, run: i64) -> Result<(RunGraph, String, i64), StoreError> {
+        let (snapshot, status, version): (String, String, i64) =
+            sqlx::query_as("select graph, status, version from runs where id = $1")
                 .bind(run)
                 .fetch_optional(&self.pool)
                 .await?
                 .ok_or(StoreError::UnknownRun(run))?;
         let graph = serde_json::from_str(&snapshot)
             .map_err(|err| StoreError::Corrupt(format!("graph of run {run}: {err}")))?;
-        Ok((graph, status))
+        Ok((graph, status, version))
     }
 
     /// The run's expanded graph (its shape, commands and gates), without job states.
@@ -229,29 +227,51 @@ impl Store {
 
     /// The run's graph and the state of each node, ready for the state machine.
     pub async fn load_state(&self, run: i64) -> Result<RunState, StoreError> {
-        let (graph, status) = self.snapshot(run).await?;
-        let approvals: Vec<(String, String)> = sqlx::query_as(
+        Ok(self.load_versioned(run).await?.0)
+    }
+
+    /// [`Store::load_state`] with the run's version at that moment.
+    pub async fn load_versioned(&self, run: i64) -> Result<(RunState, i64), StoreError> {
+        let (graph, status, version) = self.snapshot(run).await?;
+        let mut approvals: HashMap<String, Vec<String>> = HashMap::new();
+        let rows: Vec<(String, String)> = sqlx::query_as(
             "select job_id, username from gate_approvals where run_id = $1 order by at, username",
         )
         .bind(run)
         .fetch_all(&self.pool)
         .await?;
-        let jobs = self
-            .jobs(run)
-            .await?
+        for (gate, person) in rows {
+            approvals.entry(gate).or_default().push(person);
+        }
+        let jobs: Vec<(String, String, Option<i64>)> = sqlx::query_as(
+            "select job_id, status, deadline_at from jobs where run_id = $1 order by position",
+        )
+        .bind(run)
+        .fetch_all(&self.pool)
+        .await?;
+        let jobs = jobs
             .into_iter()
-            .map(|job| JobState {
-                approved_by: approvals
-                    .iter()
-                    .filter(|(gate, _)| *gate == job.job_id)
-                    .map(|(_, person)| person.clone())
-                    .collect(),
-                status: job.status,
-                deadline_ms: job.deadline_at,
+            .map(|(job, status, deadline_ms)| {
+                Ok(JobState {
+                    approved_by: approvals.remove(&job).unwrap_or_default(),
+                    status: JobStatus::try_from(status)
+                        .map_err(|err| StoreError::Corrupt(err.to_string()))?,
+                    deadline_ms,
+                })
             })
-            .collect();
+            .collect::<Result<Vec<_>, StoreError>>()?;
         let cancelled = RunStatus::parse(&status) == Some(RunStatus::Cancelled);
-        Ok(RunState::restore(graph, jobs, cancelled))
+        Ok((RunState::restore(graph, jobs, cancelled), version))
+    }
+
+    /// Runs still RUNNING with their versions: the scheduler's slow tick looks again
+    /// only at those whose version moved since it last did.
+    pub async fn running_run_versions(&self) -> Result<Vec<(i64, i64)>, StoreError> {
+        let runs =
+            sqlx::query_as("select id, version from runs where status = 'RUNNING' order by id")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(runs)
     }
 
     /// The run's history, oldest first.

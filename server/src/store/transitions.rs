@@ -5,164 +5,383 @@
 //! nothing is written and the caller gets [`StoreError::Conflict`]. This is what makes
 //! "exactly one decision counts" hold for any number of simultaneous requests.
 //!
-//! The run's own status is not taken from the transition (it was computed from a
-//! snapshot that may be stale by now) but derived again inside the transaction from
-//! the rows as they are, with the run's row locked, by the same rule
-//! ([`RunStatus::derive`]).
+//! The run's row counts its jobs by status. Each change moves one job from one count to
+//! another in the same transaction (the compare-and-set proves the `from`), so the
+//! run's status is derived from the counts as they are in the database, by the same
+//! rule as the state machine's ([`RunStatus::of_counts`]), never from a snapshot that
+//! may be stale by now, and without reading the run's jobs.
+//!
+//! The scheduler writes many transitions at once ([`Store::apply_all`]). The number of
+//! statements, not their size, is what costs (each is a round trip to the database), so
+//! a batch is written as: one update of each run's row, one update per group of changes
+//! that write the same values (every start of a turn is one group, every clean exit
+//! another), and one insert of the history rows.
 
-use app::domain::{Approval, GateChange, JobStatus, RunStatus, Transition};
+use std::collections::{BTreeMap, HashSet};
+
+use app::domain::{
+    Approval, GateChange, JobStatus, RunStatus, StatusChange, StatusCounts, Transition,
+};
 
 use super::{Store, StoreError};
 
+type Tx = sqlx::Transaction<'static, sqlx::Any>;
+
+/// Rows per multi-row statement: far below the bind limits of both databases.
+const ROWS_PER_STATEMENT: usize = 500;
+
+/// What one run's row became in this transaction.
+struct RunWrite {
+    version: i64,
+    /// The run's status before the transaction.
+    was: String,
+    counts: StatusCounts,
+    /// A person cancelled the run in this batch.
+    cancelled: bool,
+    /// Who made the last change (for the run's own history row).
+    actor: Option<String>,
+    at: i64,
+}
+
 impl Store {
     /// Writes `transition` for `run` atomically, with one history event per change, and
-    /// brings the run's status up to date.
-    pub async fn apply(&self, run: i64, transition: &Transition) -> Result<(), StoreError> {
-        let at = transition.at_ms;
+    /// brings the run's status up to date. Returns the run's version after the write.
+    pub async fn apply(&self, run: i64, transition: &Transition) -> Result<i64, StoreError> {
+        let versions = self.apply_all(&[(run, transition)]).await?;
+        Ok(versions.first().copied().unwrap_or_default())
+    }
+
+    /// Writes several transitions (of one run or several) in one transaction, in order:
+    /// all of them or, on the first conflict or error, none. Returns each transition's
+    /// run version after the write, in the order of `batch`.
+    pub async fn apply_all(&self, batch: &[(i64, &Transition)]) -> Result<Vec<i64>, StoreError> {
         let mut tx = self.pool.begin().await?;
-        // Lock the run's row: applies to one run happen one after the other.
-        let current: String =
-            sqlx::query_scalar("update runs set status = status where id = $1 returning status")
-                .bind(run)
-                .fetch_optional(&mut *tx)
-                .await?
-                .ok_or(StoreError::UnknownRun(run))?;
-        for change in &transition.changes {
-            let (activated_at, deadline_at) = match &change.gate {
-                Some(GateChange::Activated { deadline_ms }) => (Some(at), Some(*deadline_ms)),
-                _ => (None, None),
-            };
-            let (decision, decided_by, decided_at, comment) = match &change.gate {
-                Some(GateChange::Decided {
-                    decision,
-                    by,
-                    comment,
-                }) => (
-                    Some(decision.as_str()),
-                    by.as_deref(),
-                    Some(at),
-                    comment.as_deref(),
-                ),
-                _ => (None, None, None, None),
-            };
-            let started_at = (change.to == JobStatus::Running).then_some(at);
-            // A task that starts is owned by this server from the same write, so the
-            // lease logic never sees it RUNNING without an owner.
-            let starts_a_task = change.from == JobStatus::Pending
-                && change.to == JobStatus::Running
-                && change.gate.is_none();
-            let owner = Some(&*self.origin).filter(|o| starts_a_task && !o.is_empty());
-            let finished_at = change.to.is_terminal().then_some(at);
-            let updated = sqlx::query(
-                "update jobs set status = $4, reason = $5, \
-                     exit_code = coalesce($6, exit_code), \
-                     started_at = coalesce(started_at, $7), \
-                     finished_at = coalesce(finished_at, $8), \
-                     activated_at = coalesce($9, activated_at), \
-                     deadline_at = coalesce($10, deadline_at), \
-                     decision = coalesce($11, decision), \
-                     decided_by = coalesce($12, decided_by), \
-                     decided_at = coalesce($13, decided_at), \
-                     comment = coalesce($14, comment), \
-                     owner = coalesce($15, owner) \
-                 where run_id = $1 and job_id = $2 and status = $3",
-            )
-            .bind(run)
-            .bind(&change.job)
-            .bind(change.from.as_str())
-            .bind(change.to.as_str())
-            .bind(change.reason.as_deref())
-            .bind(change.exit_code.map(i64::from))
-            .bind(started_at)
-            .bind(finished_at)
-            .bind(activated_at)
-            .bind(deadline_at)
-            .bind(decision)
-            .bind(decided_by)
-            .bind(decided_at)
-            .bind(comment)
-            .bind(owner)
-            .execute(&mut *tx)
-            .await?;
-            if updated.rows_affected() != 1 {
-                let exists: Option<i64> =
-                    sqlx::query_scalar("select run_id from jobs where run_id = $1 and job_id = $2")
-                        .bind(run)
-                        .bind(&change.job)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                return Err(match exists {
-                    Some(_) => StoreError::Conflict {
-                        run,
-                        job: change.job.clone(),
-                        expected: change.from,
-                    },
-                    None => StoreError::UnknownJob {
-                        run,
-                        job: change.job.clone(),
-                    },
-                });
-            }
-            if let Some(approval) = &change.approval {
-                record_approval(&mut tx, run, &change.job, approval, at).await?;
-            }
-            sqlx::query(
-                "insert into events (run_id, job_id, kind, from_status, to_status, detail, at, actor) \
-                 values ($1, $2, 'status', $3, $4, $5, $6, $7)",
-            )
-            .bind(run)
-            .bind(&change.job)
-            .bind(change.from.as_str())
-            .bind(change.to.as_str())
-            .bind(change.reason.as_deref())
-            .bind(at)
-            .bind(transition.actor.as_deref())
-            .execute(&mut *tx)
-            .await?;
-        }
-        let present: Vec<String> =
-            sqlx::query_scalar("select distinct status from jobs where run_id = $1")
-                .bind(run)
-                .fetch_all(&mut *tx)
-                .await?;
-        let statuses = present
-            .into_iter()
-            .map(|status| {
-                JobStatus::try_from(status).map_err(|e| StoreError::Corrupt(e.to_string()))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let cancelled = current == RunStatus::Cancelled.as_str()
-            || transition.run_status == Some(RunStatus::Cancelled);
-        let status = RunStatus::derive(statuses, cancelled);
-        if status.as_str() != current {
-            if current != RunStatus::Running.as_str() {
-                return Err(StoreError::RunFinished(run));
-            }
-            sqlx::query("update runs set status = $2, finished_at = $3 where id = $1")
-                .bind(run)
-                .bind(status.as_str())
-                .bind(status.is_finished().then_some(at))
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query(
-                "insert into events (run_id, kind, from_status, to_status, at, actor) \
-                 values ($1, 'run_status', $2, $3, $4, $5)",
-            )
-            .bind(run)
-            .bind(&current)
-            .bind(status.as_str())
-            .bind(at)
-            .bind(transition.actor.as_deref())
-            .execute(&mut *tx)
-            .await?;
-        }
-        if !transition.changes.is_empty() {
-            // Delivered on commit: other replicas look at the run at once.
+        let runs = move_counts(&mut tx, batch).await?;
+        self.write_changes(&mut tx, batch, &runs).await?;
+        insert_history(&mut tx, batch).await?;
+        for (&run, write) in &runs {
+            settle_run_status(&mut tx, run, write).await?;
             self.announce(&mut tx, run).await?;
         }
         tx.commit().await?;
-        Ok(())
+        Ok(batch
+            .iter()
+            .map(|(run, _)| runs.get(run).map_or(0, |write| write.version))
+            .collect())
     }
+
+    /// Every change as a compare-and-set, changes that write the same values together.
+    async fn write_changes(
+        &self,
+        tx: &mut Tx,
+        batch: &[(i64, &Transition)],
+        runs: &BTreeMap<i64, RunWrite>,
+    ) -> Result<(), StoreError> {
+        let mut groups: Vec<(JobWrite, Vec<&str>)> = Vec::new();
+        let mut gathered: HashSet<(i64, &str)> = HashSet::new();
+        for (run, transition) in batch {
+            let version = runs.get(run).map_or(0, |write| write.version);
+            for change in &transition.changes {
+                let write = JobWrite::of(*run, change, transition.at_ms, version, &self.origin);
+                // A job changed twice in one batch: its first change goes first.
+                let seen = !gathered.insert((*run, change.job.as_str()));
+                if seen || change.approval.is_some() {
+                    flush(tx, &mut groups).await?;
+                    gathered.clear();
+                    gathered.insert((*run, change.job.as_str()));
+                }
+                match groups.iter_mut().find(|(w, _)| *w == write) {
+                    Some((_, jobs)) => jobs.push(&change.job),
+                    None => groups.push((write, vec![&change.job])),
+                }
+                if let Some(approval) = &change.approval {
+                    flush(tx, &mut groups).await?;
+                    gathered.clear();
+                    record_approval(tx, *run, &change.job, approval, transition.at_ms).await?;
+                }
+            }
+        }
+        flush(tx, &mut groups).await
+    }
+}
+
+/// Moves each run's counts and takes a new version, locking the run rows in id order
+/// (so two batches never wait on each other in a circle). Returns what each became.
+async fn move_counts(
+    tx: &mut Tx,
+    batch: &[(i64, &Transition)],
+) -> Result<BTreeMap<i64, RunWrite>, StoreError> {
+    let mut moves: BTreeMap<i64, (StatusCounts, i64, bool, Option<String>, i64)> = BTreeMap::new();
+    for (run, transition) in batch {
+        let entry = moves
+            .entry(*run)
+            .or_insert_with(|| (StatusCounts::default(), 0, false, None, 0));
+        for change in &transition.changes {
+            entry.0.moved(change.from, change.to);
+            if change.is_gate {
+                entry.1 += i64::from(change.to == JobStatus::Running)
+                    - i64::from(change.from == JobStatus::Running);
+            }
+        }
+        entry.2 |= transition.run_status == Some(RunStatus::Cancelled);
+        entry.3.clone_from(&transition.actor);
+        entry.4 = transition.at_ms;
+    }
+    let mut runs = BTreeMap::new();
+    for (run, (delta, gates, cancelled, actor, at)) in moves {
+        let row: Option<(String, i64, i64, i64, i64, i64, i64)> = sqlx::query_as(
+            "update runs set version = version + 1, \
+                 pending_jobs = pending_jobs + $2, running_jobs = running_jobs + $3, \
+                 completed_jobs = completed_jobs + $4, failed_jobs = failed_jobs + $5, \
+                 cancelled_jobs = cancelled_jobs + $6, waiting_gates = waiting_gates + $7 \
+             where id = $1 \
+             returning status, version, pending_jobs, running_jobs, completed_jobs, \
+                 failed_jobs, cancelled_jobs",
+        )
+        .bind(run)
+        .bind(delta.pending)
+        .bind(delta.running)
+        .bind(delta.completed)
+        .bind(delta.failed)
+        .bind(delta.cancelled)
+        .bind(gates)
+        .fetch_optional(&mut **tx)
+        .await?;
+        let (was, version, pending, running, completed, failed, cancelled_jobs) =
+            row.ok_or(StoreError::UnknownRun(run))?;
+        let counts = StatusCounts {
+            pending,
+            running,
+            completed,
+            failed,
+            cancelled: cancelled_jobs,
+        };
+        let write = RunWrite {
+            cancelled: cancelled || was == RunStatus::Cancelled.as_str(),
+            version,
+            was,
+            counts,
+            actor,
+            at,
+        };
+        runs.insert(run, write);
+    }
+    Ok(runs)
+}
+
+/// The run's status from its counts as they now are; a change is written with its own
+/// history row. A finished run cannot change: that is [`StoreError::RunFinished`].
+async fn settle_run_status(tx: &mut Tx, run: i64, write: &RunWrite) -> Result<(), StoreError> {
+    let status = RunStatus::of_counts(&write.counts, write.cancelled);
+    if status.as_str() == write.was {
+        return Ok(());
+    }
+    if write.was != RunStatus::Running.as_str() {
+        return Err(StoreError::RunFinished(run));
+    }
+    sqlx::query("update runs set status = $2, finished_at = $3 where id = $1")
+        .bind(run)
+        .bind(status.as_str())
+        .bind(status.is_finished().then_some(write.at))
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(
+        "insert into events (run_id, kind, from_status, to_status, at, actor) \
+         values ($1, 'run_status', $2, $3, $4, $5)",
+    )
+    .bind(run)
+    .bind(&write.was)
+    .bind(status.as_str())
+    .bind(write.at)
+    .bind(write.actor.as_deref())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// The values one change writes to its job's row, apart from which job: changes with
+/// equal values are written by one statement.
+#[derive(Debug, PartialEq, Eq)]
+struct JobWrite {
+    run: i64,
+    from: JobStatus,
+    to: JobStatus,
+    reason: Option<String>,
+    exit_code: Option<i64>,
+    started_at: Option<i64>,
+    finished_at: Option<i64>,
+    activated_at: Option<i64>,
+    deadline_at: Option<i64>,
+    decision: Option<&'static str>,
+    decided_by: Option<String>,
+    decided_at: Option<i64>,
+    comment: Option<String>,
+    owner: Option<String>,
+    version: i64,
+}
+
+impl JobWrite {
+    fn of(run: i64, change: &StatusChange, at: i64, version: i64, origin: &str) -> JobWrite {
+        let (activated_at, deadline_at) = match &change.gate {
+            Some(GateChange::Activated { deadline_ms }) => (Some(at), Some(*deadline_ms)),
+            _ => (None, None),
+        };
+        let (decision, decided_by, decided_at, comment) = match &change.gate {
+            Some(GateChange::Decided {
+                decision,
+                by,
+                comment,
+            }) => (
+                Some(decision.as_str()),
+                by.clone(),
+                Some(at),
+                comment.clone(),
+            ),
+            _ => (None, None, None, None),
+        };
+        // A task that starts is owned by this server from the same write, so the lease
+        // logic never sees it RUNNING without an owner.
+        let starts_a_task =
+            change.from == JobStatus::Pending && change.to == JobStatus::Running && !change.is_gate;
+        let owner = (starts_a_task && !origin.is_empty()).then(|| origin.to_string());
+        JobWrite {
+            run,
+            from: change.from,
+            to: change.to,
+            reason: change.reason.clone(),
+            exit_code: change.exit_code.map(i64::from),
+            started_at: (change.to == JobStatus::Running).then_some(at),
+            finished_at: change.to.is_terminal().then_some(at),
+            activated_at,
+            deadline_at,
+            decision,
+            decided_by,
+            decided_at,
+            comment,
+            owner,
+            version,
+        }
+    }
+}
+
+/// Writes the gathered groups, each as compare-and-sets on its jobs' statuses.
+async fn flush(tx: &mut Tx, groups: &mut Vec<(JobWrite, Vec<&str>)>) -> Result<(), StoreError> {
+    for (write, jobs) in groups.drain(..) {
+        for jobs in jobs.chunks(ROWS_PER_STATEMENT) {
+            let first = 16;
+            let marks: Vec<String> = (0..jobs.len()).map(|n| format!("${}", first + n)).collect();
+            let statement = format!(
+                "update jobs set status = $3, reason = $4, \
+                     exit_code = coalesce($5, exit_code), \
+                     started_at = coalesce(started_at, $6), \
+                     finished_at = coalesce(finished_at, $7), \
+                     activated_at = coalesce($8, activated_at), \
+                     deadline_at = coalesce($9, deadline_at), \
+                     decision = coalesce($10, decision), \
+                     decided_by = coalesce($11, decided_by), \
+                     decided_at = coalesce($12, decided_at), \
+                     comment = coalesce($13, comment), \
+                     owner = coalesce($14, owner), \
+                     version = $15 \
+                 where run_id = $1 and status = $2 and job_id in ({})",
+                marks.join(", ")
+            );
+            let mut update = sqlx::query(sqlx::AssertSqlSafe(statement))
+                .bind(write.run)
+                .bind(write.from.as_str())
+                .bind(write.to.as_str())
+                .bind(write.reason.clone())
+                .bind(write.exit_code)
+                .bind(write.started_at)
+                .bind(write.finished_at)
+                .bind(write.activated_at)
+                .bind(write.deadline_at)
+                .bind(write.decision)
+                .bind(write.decided_by.clone())
+                .bind(write.decided_at)
+                .bind(write.comment.clone())
+                .bind(write.owner.clone())
+                .bind(write.version);
+            for job in jobs {
+                update = update.bind(job.to_string());
+            }
+            let updated = update.execute(&mut **tx).await?;
+            if updated.rows_affected() != jobs.len() as u64 {
+                return Err(which_moved(tx, write.run, write.from, jobs).await);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// After a compare-and-set wrote fewer rows than asked: the first job that moved on, or
+/// does not exist.
+async fn which_moved(tx: &mut Tx, run: i64, expected: JobStatus, jobs: &[&str]) -> StoreError {
+    for job in jobs {
+        let status: Result<Option<String>, sqlx::Error> =
+            sqlx::query_scalar("select status from jobs where run_id = $1 and job_id = $2")
+                .bind(run)
+                .bind(job.to_string())
+                .fetch_optional(&mut **tx)
+                .await;
+        match status {
+            Err(error) => return error.into(),
+            Ok(None) => {
+                return StoreError::UnknownJob {
+                    run,
+                    job: job.to_string(),
+                };
+            }
+            Ok(Some(status)) if status != expected.as_str() => break,
+            Ok(Some(_)) => {}
+        }
+    }
+    StoreError::Conflict {
+        run,
+        job: jobs.first().map_or_else(String::new, |job| job.to_string()),
+        expected,
+    }
+}
+
+/// One `status` history row per change, in multi-row inserts.
+async fn insert_history(tx: &mut Tx, batch: &[(i64, &Transition)]) -> Result<(), StoreError> {
+    const COLUMNS: usize = 7;
+    let rows: Vec<(i64, &Transition, &StatusChange)> = batch
+        .iter()
+        .flat_map(|(run, transition)| {
+            transition
+                .changes
+                .iter()
+                .map(move |change| (*run, *transition, change))
+        })
+        .collect();
+    for rows in rows.chunks(ROWS_PER_STATEMENT) {
+        let values: Vec<String> = (0..rows.len())
+            .map(|row| {
+                let first = row * COLUMNS;
+                let marks: Vec<String> = (1..=COLUMNS).map(|n| format!("${}", first + n)).collect();
+                format!("({}, 'status')", marks.join(", "))
+            })
+            .collect();
+        let statement = format!(
+            "insert into events (run_id, job_id, from_status, to_status, detail, at, actor, kind) \
+             values {}",
+            values.join(", ")
+        );
+        let mut insert = sqlx::query(sqlx::AssertSqlSafe(statement));
+        for (run, transition, change) in rows {
+            insert = insert
+                .bind(*run)
+                .bind(change.job.clone())
+                .bind(change.from.as_str())
+                .bind(change.to.as_str())
+                .bind(change.reason.clone())
+                .bind(transition.at_ms)
+                .bind(transition.actor.clone());
+        }
+        insert.execute(&mut **tx).await?;
+    }
+    Ok(())
 }
 
 /// Records one person's approval of a gate, if the gate still has the number of
@@ -170,7 +389,7 @@ impl Store {
 /// again and the state machine judges the approval on the new count). The primary key
 /// (run, gate, person) keeps one person from being counted twice.
 async fn record_approval(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    tx: &mut Tx,
     run: i64,
     gate: &str,
     approval: &Approval,

@@ -273,6 +273,11 @@ impl ServerProcess {
 }
 
 impl ServerProcess {
+    /// The server's process id (the benchmark reads its memory from `/proc`).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Sends SIGTERM, as a container runtime does to stop the server.
     pub fn terminate(&self) {
         if let Ok(pid) = i32::try_from(self.child.id()) {

@@ -137,6 +137,7 @@ fn starting_records_running_and_a_job_cannot_start_twice() {
         transition.changes,
         vec![StatusChange {
             job: "a".into(),
+            is_gate: false,
             from: JobStatus::Pending,
             to: JobStatus::Running,
             reason: None,
@@ -819,4 +820,36 @@ fn approvals_survive_a_restore() {
         "bob",
     );
     assert_eq!(started_jobs(&second), vec!["train"]);
+}
+
+#[test]
+fn the_counts_kept_with_each_change_agree_with_a_recount() {
+    let mut run = run_of(vec![
+        gated("a", &[], 60),
+        job("b", &["hitl-gate-a"]),
+        job("c", &["hitl-gate-a"]),
+        job("d", &["b", "c"]),
+        job("e", &[]),
+    ]);
+    let ids = ["a", "hitl-gate-a", "b", "c", "d", "e"];
+    let agrees = |run: &RunState| {
+        let recount = RunStatus::derive(ids.iter().map(|id| status(run, id)), false);
+        assert_eq!(run.run_status(), recount);
+    };
+    apply(&mut run, Event::Deployed);
+    agrees(&run);
+    succeed(&mut run, "a");
+    agrees(&run);
+    decide(&mut run, "hitl-gate-a", Decision::Approve, "ana");
+    agrees(&run);
+    start(&mut run, "b");
+    succeed(&mut run, "c");
+    agrees(&run);
+    exit(&mut run, "b", 1);
+    agrees(&run);
+    assert_eq!(status(&run, "d"), JobStatus::Cancelled);
+    assert_eq!(run.run_status(), RunStatus::Running, "e is still pending");
+    succeed(&mut run, "e");
+    agrees(&run);
+    assert_eq!(run.run_status(), RunStatus::Failed);
 }

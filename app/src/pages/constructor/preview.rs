@@ -7,8 +7,9 @@ use crate::ui::ArrowMarker;
 use leptos::task::spawn_local;
 
 use super::Editor;
+use crate::api::parse_pipeline;
 use crate::constructor::{Draft, Layout};
-use crate::domain::{Pipeline, expand};
+use crate::domain::expand;
 use crate::layout::{NODE_HEIGHT, NODE_WIDTH, layout};
 
 #[component]
@@ -28,24 +29,30 @@ pub fn Preview() -> impl IntoView {
             copied.set(true);
         }
     };
-    let import = move |text: String| match Pipeline::parse(&text) {
-        Ok(pipeline) => {
-            let busy = editor.draft.with_untracked(|d| !d.nodes.is_empty());
-            let ok = !busy
-                || web_sys::window()
-                    .and_then(|w| {
-                        w.confirm_with_message("Replace what is on the canvas?")
-                            .ok()
-                    })
-                    .unwrap_or(true);
-            if ok {
-                editor.replace(Draft::from_pipeline(&pipeline, &Layout::default()));
-                import_error.set(None);
-                import_text.set(String::new());
+    // The server reads the text: the client has no YAML parser (see `parse_pipeline`).
+    let import = Action::new_local(move |text: &String| {
+        let text = text.clone();
+        async move {
+            match parse_pipeline(text).await {
+                Ok(pipeline) => {
+                    let busy = editor.draft.with_untracked(|d| !d.nodes.is_empty());
+                    let ok = !busy
+                        || web_sys::window()
+                            .and_then(|w| {
+                                w.confirm_with_message("Replace what is on the canvas?")
+                                    .ok()
+                            })
+                            .unwrap_or(true);
+                    if ok {
+                        editor.replace(Draft::from_pipeline(&pipeline, &Layout::default()));
+                        import_error.set(None);
+                        import_text.set(String::new());
+                    }
+                }
+                Err(error) => import_error.set(Some(error.to_string())),
             }
         }
-        Err(error) => import_error.set(Some(error.to_string())),
-    };
+    });
     let on_file = move |event: leptos::ev::Event| {
         use wasm_bindgen::JsCast;
         let file = event
@@ -57,7 +64,9 @@ pub fn Preview() -> impl IntoView {
             spawn_local(async move {
                 let text = wasm_bindgen_futures::JsFuture::from(file.text()).await;
                 match text.ok().and_then(|t| t.as_string()) {
-                    Some(text) => import(text),
+                    Some(text) => {
+                        import.dispatch(text);
+                    }
                     None => import_error.set(Some("the file could not be read as text".into())),
                 }
             });
@@ -130,7 +139,15 @@ pub fn Preview() -> impl IntoView {
                     on:input=move |event| import_text.set(event_target_value(&event))
                 ></textarea>
                 <div class="import-actions">
-                    <button class="button" on:click=move |_| import(import_text.get_untracked())>"Import"</button>
+                    <button
+                        class="button"
+                        disabled=move || import.pending().get()
+                        on:click=move |_| {
+                            import.dispatch(import_text.get_untracked());
+                        }
+                    >
+                        "Import"
+                    </button>
                     <input type="file" accept=".yaml,.yml,.json" aria-label="Import a file" on:change=on_file/>
                 </div>
                 {move || import_error.get().map(|e| view! { <p class="field-error" role="alert">{e}</p> })}

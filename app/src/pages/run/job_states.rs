@@ -1,8 +1,9 @@
 //! Each job's latest progress in a signal of its own, found by id in a map.
 //!
 //! Built once per graph from `get_run`; a poll merges what it brings in place, so only
-//! the nodes (and edges) whose job changed re-render, and a partial list (only the jobs
-//! changed since a version) merges the same way as a full one.
+//! the nodes (and edges) whose job changed re-render. After the first poll the page asks
+//! only for the jobs changed since the version it holds, and that partial list merges
+//! the same way as a full one.
 
 use std::collections::HashMap;
 
@@ -68,6 +69,8 @@ struct Entry {
 pub struct JobStates {
     by_id: StoredValue<HashMap<String, Entry>>,
     counts: RwSignal<StatusCounts>,
+    /// The run version the jobs are known as of; `None` until a poll said it.
+    version: StoredValue<Option<i64>>,
 }
 
 impl JobStates {
@@ -75,6 +78,7 @@ impl JobStates {
         JobStates {
             by_id: StoredValue::new(HashMap::new()),
             counts: RwSignal::new(StatusCounts::default()),
+            version: StoredValue::new(None),
         }
     }
 
@@ -100,12 +104,28 @@ impl JobStates {
             .collect();
         self.by_id.set_value(by_id);
         self.counts.set(counts);
+        // `get_run` says no version: the next poll asks for every job.
+        self.version.set_value(None);
     }
 
-    /// Merges a poll's jobs, all of them or only those that changed: each job that
-    /// differs from what is known is set (notifying only its own readers). Ids not in
-    /// the graph are ignored: the graph's shape never changes after deploy.
-    pub fn merge(&self, jobs: impl IntoIterator<Item = JobProgress>) {
+    /// What to pass as `since` to `run_statuses`: the version of the last merged answer.
+    pub fn since(&self) -> Option<i64> {
+        self.version.get_value()
+    }
+
+    /// Merges a poll's answer of run version `version`, with all jobs or only those
+    /// changed since the version asked for: each job that differs from what is known is
+    /// set (notifying only its own readers). Ids not in the graph are ignored: the
+    /// graph's shape never changes after deploy. An answer older than one merged
+    /// already (two polls crossed) is dropped, and `false` returned.
+    pub fn merge(&self, version: i64, jobs: impl IntoIterator<Item = JobProgress>) -> bool {
+        if self
+            .version
+            .with_value(|known| known.is_some_and(|known| version < known))
+        {
+            return false;
+        }
+        self.version.set_value(Some(version));
         let mut counts = self.counts.get_untracked();
         self.by_id.with_value(|by_id| {
             for job in jobs {
@@ -125,6 +145,7 @@ impl JobStates {
         if self.counts.with_untracked(|known| *known != counts) {
             self.counts.set(counts);
         }
+        true
     }
 
     /// The signal of job `id`, to read (and track) its progress.

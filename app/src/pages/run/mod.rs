@@ -55,16 +55,17 @@ impl RunContext {
     pub fn refresh(&self) {
         let (run_id, run, jobs) = (self.run_id, self.run, self.jobs);
         spawn_local(async move {
-            let latest = run_statuses(run_id).await;
+            // Only what changed since the last answer merged, once there was one.
+            let latest = run_statuses(run_id, jobs.since()).await;
             // The page was left meanwhile.
             if run.is_disposed() {
                 return;
             }
-            if let Ok(latest) = latest {
-                if run.with_untracked(|known| known.as_ref() != Some(&latest.run)) {
-                    run.set(Some(latest.run));
-                }
-                jobs.merge(latest.jobs);
+            if let Ok(latest) = latest
+                && jobs.merge(latest.version, latest.jobs)
+                && run.with_untracked(|known| known.as_ref() != Some(&latest.run))
+            {
+                run.set(Some(latest.run));
             }
         });
     }

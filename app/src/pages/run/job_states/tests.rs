@@ -89,10 +89,15 @@ fn a_partial_merge_changes_only_the_jobs_it_brings() {
     owner.set();
     let states = loaded();
     let untouched = states.progress("c").expect("known");
-    states.merge([
-        progress("hitl-gate-a", JobStatus::Completed),
-        progress("b", JobStatus::Failed),
-    ]);
+    assert_eq!(states.since(), None, "the first poll asks for every job");
+    assert!(states.merge(
+        7,
+        [
+            progress("hitl-gate-a", JobStatus::Completed),
+            progress("b", JobStatus::Failed),
+        ],
+    ));
+    assert_eq!(states.since(), Some(7));
     assert_eq!(status(&states, "hitl-gate-a"), Some(JobStatus::Completed));
     assert_eq!(status(&states, "b"), Some(JobStatus::Failed));
     assert_eq!(untouched.get_untracked().status, JobStatus::Pending);
@@ -112,11 +117,23 @@ fn merging_the_same_list_twice_counts_once_and_unknown_ids_are_ignored() {
         progress("c", JobStatus::Running),
         progress("not-in-the-graph", JobStatus::Failed),
     ];
-    states.merge(poll.clone());
-    states.merge(poll);
+    assert!(states.merge(5, poll.clone()));
+    assert!(states.merge(5, poll));
     let counts = states.counts().get_untracked();
     assert_eq!(counts.running_tasks(), 2);
     assert_eq!(counts.of(JobStatus::Pending), 0);
     assert_eq!(counts.of(JobStatus::Failed), 0);
     assert_eq!(status(&states, "not-in-the-graph"), None);
+}
+
+#[test]
+fn an_answer_older_than_one_merged_already_is_dropped() {
+    let owner = Owner::new();
+    owner.set();
+    let states = loaded();
+    assert!(states.merge(9, [progress("c", JobStatus::Running)]));
+    assert!(!states.merge(8, [progress("c", JobStatus::Pending)]));
+    assert_eq!(status(&states, "c"), Some(JobStatus::Running));
+    assert_eq!(states.since(), Some(9));
+    assert_eq!(states.counts().get_untracked().running_tasks(), 2);
 }

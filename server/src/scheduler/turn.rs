@@ -1,0 +1,199 @@
+//! One turn of the scheduler: the events it applied in memory (exits, starts, gate
+//! timeouts) are written in one transaction, then their effects are carried out:
+//! processes spawned, timers armed, gate logs written.
+//!
+//! Every change is still a compare-and-set. When the transaction fails (another replica
+//! or a person changed one of the runs meanwhile, or the store failed), nothing of it
+//! was written: the states held for those runs are dropped and each event is applied
+//! again on its own, on the run as stored ([`apply_event`]), exactly as before.
+
+use app::domain::{Effect, Event, NodeKind, RunState, Transition};
+use tokio::sync::oneshot;
+
+use super::{Command, RunningTask, Worker, report};
+use crate::clock::now_ms;
+use crate::engine::{apply_event, write_gate_logs};
+use crate::executor::{TaskLaunch, run_task};
+
+/// The events applied this turn and not yet written.
+#[derive(Default)]
+pub(super) struct Turn {
+    pending: Vec<Pending>,
+}
+
+struct Pending {
+    run: i64,
+    event: Event,
+    transition: Transition,
+    /// For a start: the process to spawn once the start is written.
+    launch: Option<Launch>,
+}
+
+struct Launch {
+    task: TaskLaunch,
+    killed: oneshot::Receiver<()>,
+}
+
+impl Worker {
+    /// Applies one of this scheduler's own events to the run in memory; it is written
+    /// at the end of the turn. Tasks it makes ready are queued at once, so they can
+    /// start in the same turn. Returns where the event sits in the turn.
+    pub(super) async fn apply_here(&mut self, run: i64, event: Event) -> Option<usize> {
+        let state = self.state_of(run).await?;
+        let transition = match state.apply(event.clone(), now_ms()) {
+            Ok(transition) => transition,
+            Err(refused) => {
+                tracing::debug!(run, %refused, "event refused");
+                return None;
+            }
+        };
+        for effect in &transition.effects {
+            if let Effect::StartJob { job } = effect {
+                self.enqueue(run, job.clone());
+            }
+        }
+        self.turn.pending.push(Pending {
+            run,
+            event,
+            transition,
+            launch: None,
+        });
+        Some(self.turn.pending.len() - 1)
+    }
+
+    /// Starts a queued task: the start is applied now, and takes a slot; its process is
+    /// spawned once the start is written.
+    pub(super) async fn start(&mut self, run: i64, job: String) {
+        let event = Event::JobStarted { job: job.clone() };
+        let Some(at) = self.apply_here(run, event).await else {
+            return;
+        };
+        let Some(NodeKind::Task {
+            run: command,
+            env,
+            timeout,
+        }) = self
+            .runs
+            .get(run)
+            .and_then(|state| state.node(&job))
+            .map(|node| node.kind.clone())
+        else {
+            return;
+        };
+        let (kill, killed) = oneshot::channel();
+        let task = TaskLaunch {
+            run_id: run,
+            job_id: job.clone(),
+            command,
+            env,
+            timeout_secs: timeout,
+            workspace: self.workspaces.dir(run),
+        };
+        self.running.insert(
+            (run, job),
+            RunningTask {
+                started: std::time::Instant::now(),
+                kill: Some(kill),
+            },
+        );
+        self.turn.pending[at].launch = Some(Launch { task, killed });
+    }
+
+    /// Writes the turn in one transaction and carries out what it says.
+    pub(super) async fn finish_turn(&mut self) {
+        if self.turn.pending.is_empty() {
+            return;
+        }
+        let pending = std::mem::take(&mut self.turn.pending);
+        let batch: Vec<(i64, &Transition)> = pending
+            .iter()
+            .map(|item| (item.run, &item.transition))
+            .collect();
+        let written = self.store.apply_all(&batch).await;
+        drop(batch);
+        match written {
+            Ok(versions) => {
+                for (item, version) in pending.into_iter().zip(versions) {
+                    self.runs.wrote(item.run, version);
+                    self.carry_out(item.run, item.transition, item.launch).await;
+                }
+            }
+            Err(error) => {
+                tracing::debug!(%error, "a turn's writes were refused: applying them one by one");
+                for item in &pending {
+                    self.runs.forget(item.run);
+                }
+                for item in pending {
+                    self.retry(item).await;
+                }
+            }
+        }
+    }
+
+    /// One event of a turn that could not be written, applied again on the run as
+    /// stored now.
+    async fn retry(&mut self, item: Pending) {
+        let applied = report(apply_event(&self.store, item.run, item.event).await);
+        match applied {
+            Some((state, transition)) => {
+                self.runs.insert_unversioned(item.run, state);
+                self.carry_out(item.run, transition, item.launch).await;
+            }
+            None => {
+                if let Some(launch) = item.launch {
+                    self.running.remove(&(item.run, launch.task.job_id));
+                }
+            }
+        }
+    }
+
+    /// What a written transition asks for: processes, timers, kills, gate log lines.
+    async fn carry_out(&mut self, run: i64, transition: Transition, launch: Option<Launch>) {
+        if let Some(state) = self.runs.get(run) {
+            write_gate_logs(&self.store, run, state, &transition).await;
+        }
+        for effect in transition.effects {
+            match effect {
+                Effect::StartJob { job } => self.enqueue(run, job),
+                Effect::ArmGateTimer { gate, deadline_ms } => {
+                    self.deadlines.insert((deadline_ms, run, gate));
+                }
+                Effect::KillJob { job } => self.kill(run, job),
+            }
+        }
+        if let Some(launch) = launch {
+            self.spawn(run, launch);
+        }
+        if transition
+            .run_status
+            .is_some_and(|status| status.is_finished())
+        {
+            self.runs.forget(run);
+        }
+    }
+
+    fn spawn(&self, run: i64, launch: Launch) {
+        let job = launch.task.job_id.clone();
+        tracing::info!(run, job = %job, replica = %self.replica, "job started");
+        let store = self.store.clone();
+        let commands = self.commands.clone();
+        tokio::spawn(async move {
+            let exit = run_task(launch.task, store, launch.killed).await;
+            let _ = commands.send(Command::Exited { run, job, exit });
+        });
+    }
+
+    /// The run's state as this scheduler holds it, read from the store if it holds none.
+    async fn state_of(&mut self, run: i64) -> Option<&mut RunState> {
+        if self.runs.get(run).is_none() {
+            match self.store.load_versioned(run).await {
+                Ok((state, version)) => self.runs.insert(run, state, version),
+                Err(error) => {
+                    tracing::error!(run, %error, "cannot load run");
+                    return None;
+                }
+            }
+        }
+        self.runs.get_mut(run)
+    }
+}

@@ -37,10 +37,9 @@ pub struct RunSummary {
 }
 
 /// What the run page polls of a job: only what changes while a run goes on.
-#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct JobProgressRecord {
     pub job_id: String,
-    #[sqlx(try_from = "String")]
     pub status: JobStatus,
     pub reason: Option<String>,
     pub started_at: Option<i64>,

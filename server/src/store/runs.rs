@@ -4,7 +4,9 @@ use std::collections::HashMap;
 
 use app::domain::{JobState, JobStatus, NodeKind, RunGraph, RunState, RunStatus};
 
-use super::{EventRecord, JobProgressRecord, JobRecord, RunRecord, RunSummary, Store, StoreError};
+use super::{
+    Backend, EventRecord, JobProgressRecord, JobRecord, RunRecord, RunSummary, Store, StoreError,
+};
 
 /// Jobs per multi-row insert: 9 values a row stays far below the bind limits of both
 /// databases (SQLite 32,766, Postgres 65,535).
@@ -175,20 +177,59 @@ impl Store {
     /// The changing part of a run's jobs in graph order: all of them, or with `since`
     /// only those whose status or log changed after that run version (an index on the
     /// version keeps this to the changed rows).
+    ///
+    /// The database hands the rows over as one JSON array: the SQLite driver passes each
+    /// row on its own from its worker thread, which made a 5,000-job poll cost 20 ms of
+    /// hand-overs for 2 ms of query.
     pub async fn job_progress(
         &self,
         run: i64,
         since: Option<i64>,
     ) -> Result<Vec<JobProgressRecord>, StoreError> {
-        let jobs = sqlx::query_as::<_, JobProgressRecord>(
-            "select job_id, status, reason, started_at, finished_at, log_bytes from jobs \
-             where run_id = $1 and version > $2 order by position",
-        )
-        .bind(run)
-        .bind(since.unwrap_or(-1))
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(jobs)
+        let query = match self.backend {
+            Backend::Sqlite => {
+                "select coalesce(json_group_array(json_array(position, job_id, status, reason, \
+                     started_at, finished_at, log_bytes)), '[]') \
+                 from jobs where run_id = $1 and version > $2"
+            }
+            Backend::Postgres => {
+                "select coalesce(json_agg(json_build_array(position, job_id, status, reason, \
+                     started_at, finished_at, log_bytes)), '[]')::text \
+                 from jobs where run_id = $1 and version > $2"
+            }
+        };
+        let text: String = sqlx::query_scalar(query)
+            .bind(run)
+            .bind(since.unwrap_or(-1))
+            .fetch_one(&self.pool)
+            .await?;
+        type Row = (
+            i64,
+            String,
+            String,
+            Option<String>,
+            Option<i64>,
+            Option<i64>,
+            i64,
+        );
+        let mut rows: Vec<Row> = serde_json::from_str(&text)
+            .map_err(|err| StoreError::Corrupt(format!("job progress of run {run}: {err}")))?;
+        rows.sort_unstable_by_key(|row| row.0);
+        rows.into_iter()
+            .map(
+                |(_, job_id, status, reason, started_at, finished_at, log_bytes)| {
+                    Ok(JobProgressRecord {
+                        job_id,
+                        status: JobStatus::try_from(status)
+                            .map_err(|err| StoreError::Corrupt(err.to_string()))?,
+                        reason,
+                        started_at,
+                        finished_at,
+                        log_bytes,
+                    })
+                },
+            )
+            .collect()
     }
 
     pub async fn job(&self, run: i64, job: &str) -> Result<JobRecord, StoreError> {

@@ -94,14 +94,21 @@ pub fn edges(graph: &RunGraph) -> Vec<Edge> {
         .collect()
 }
 
+/// How far a file's time may lag the server's clock: the kernel stamps files from a
+/// coarse clock (one scheduler tick, up to 10 ms), and a job starts within a
+/// millisecond of its recorded start.
+const FILE_CLOCK_SLACK_MS: i64 = 10;
+
 /// A workspace file, credited to the one task that ran when it was last written.
 pub fn workspace_file(file: FileInfo, jobs: &[JobRecord]) -> WorkspaceFile {
     let mut writers = jobs.iter().filter(|job| {
         job.kind == "task"
             && job
                 .started_at
-                .is_some_and(|start| start <= file.modified_ms)
-            && job.finished_at.is_none_or(|end| file.modified_ms <= end)
+                .is_some_and(|start| start - FILE_CLOCK_SLACK_MS <= file.modified_ms)
+            && job
+                .finished_at
+                .is_none_or(|end| file.modified_ms <= end + FILE_CLOCK_SLACK_MS)
     });
     let written_by = match (writers.next(), writers.next()) {
         (Some(only), None) => Some(only.job_id.clone()),

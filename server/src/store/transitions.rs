@@ -27,8 +27,9 @@ use super::{Store, StoreError};
 
 type Tx = sqlx::Transaction<'static, sqlx::Any>;
 
-/// Rows per multi-row statement: far below the bind limits of both databases.
-const ROWS_PER_STATEMENT: usize = 500;
+/// Rows per multi-row statement: preparing one costs more than linearly in its number of
+/// values (see `JOBS_PER_INSERT` in `runs.rs`), so they are kept short.
+const ROWS_PER_STATEMENT: usize = 50;
 
 /// What one run's row became in this transaction.
 struct RunWrite {

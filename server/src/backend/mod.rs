@@ -17,7 +17,9 @@ use app::api::{
     UserView, WorkspaceFile,
 };
 use app::constructor::Draft;
-use app::domain::{Action, Actor, Event, Pipeline, check_run_size, expand, validate};
+use app::domain::{
+    Action, Actor, Event, Pipeline, RunGraph, RunState, check_run_size, expand, validate,
+};
 
 use crate::auth::Authenticator;
 use crate::clock::now_ms;
@@ -70,17 +72,20 @@ impl StoreBackend {
 
     /// Applies a person's event to a run and hands its effects to the scheduler; the
     /// gate's log lines are written while the scheduler starts what was released.
-    async fn act(&self, run: i64, event: Event) -> Result<(), EventError> {
+    /// Returns the run's state after the event.
+    async fn act(&self, run: i64, event: Event) -> Result<RunState, EventError> {
         let (state, transition) = apply_event_unlogged(&self.store, run, event).await?;
         self.scheduler.perform(run, &transition);
         write_gate_logs(&self.store, run, &state, &transition).await;
-        Ok(())
+        Ok(state)
     }
 
-    async fn job_view(&self, run: i64, job: &str) -> Result<JobView, ApiError> {
+    /// A job as the API shows it, with the run's graph the caller holds already (an
+    /// action's own result: no second read of the whole run while the scheduler starts
+    /// what the action released).
+    async fn job_view(&self, run: i64, job: &str, graph: &RunGraph) -> Result<JobView, ApiError> {
         let record = self.store.job(run, job).await?;
-        let graph = self.store.graph(run).await?;
-        Ok(views::job(record, &graph))
+        Ok(views::job(record, graph))
     }
 }
 
@@ -301,9 +306,9 @@ impl Backend for StoreBackend {
         };
         let started = std::time::Instant::now();
         match self.act(run, event).await {
-            Ok(()) => {
+            Ok(state) => {
                 self.metrics.decision(started.elapsed().as_secs_f64());
-                self.job_view(run, gate).await
+                self.job_view(run, gate, state.graph()).await
             }
             Err(EventError::Refused(app::domain::TransitionError::AlreadyApproved { .. })) => {
                 Err(ApiError::conflict(
@@ -333,8 +338,8 @@ impl Backend for StoreBackend {
             job: job.to_string(),
             by: actor.username.clone(),
         };
-        self.act(run, event).await?;
-        self.job_view(run, job).await
+        let state = self.act(run, event).await?;
+        self.job_view(run, job, state.graph()).await
     }
 
     async fn job_log(

@@ -12,6 +12,8 @@ use std::time::Duration;
 
 use app::domain::JobExit;
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+
+use crate::output_lines::LineCutter;
 use tokio::process::Command;
 use tokio::sync::{mpsc, oneshot};
 
@@ -98,7 +100,9 @@ async fn run_in(
     };
     let group = child.id().and_then(|pid| i32::try_from(pid).ok());
 
-    let (lines, collected) = mpsc::channel::<String>(1024);
+    // A few lines in flight per job: with lines of up to 64 KiB, 64 of them bound what a
+    // job's output holds in the server's memory to 4 MiB.
+    let (lines, collected) = mpsc::channel::<String>(64);
     if let Some(stdout) = child.stdout.take() {
         tokio::spawn(forward_lines(stdout, lines.clone()));
     }
@@ -163,23 +167,26 @@ fn kill_group(group: Option<i32>) {
     }
 }
 
+/// Sends the pipe's output line by line, long lines cut ([`crate::output_lines`]), so
+/// the server holds at most one line's worth of a job's output per pipe.
 async fn forward_lines(pipe: impl AsyncRead + Unpin, lines: mpsc::Sender<String>) {
     let mut reader = BufReader::new(pipe);
-    let mut buffer = Vec::new();
+    let mut cutter = LineCutter::default();
     loop {
-        buffer.clear();
-        match reader.read_until(b'\n', &mut buffer).await {
-            Ok(0) | Err(_) => return,
-            Ok(_) => {
-                let mut line = String::from_utf8_lossy(&buffer).into_owned();
-                if !line.ends_with('\n') {
-                    line.push('\n');
-                }
-                if lines.send(line).await.is_err() {
-                    return;
-                }
-            }
+        let chunk = match reader.fill_buf().await {
+            Ok(chunk) if !chunk.is_empty() => chunk,
+            _ => break,
+        };
+        let (taken, line) = cutter.take(chunk);
+        reader.consume(taken);
+        if let Some(line) = line
+            && lines.send(line).await.is_err()
+        {
+            return;
         }
+    }
+    if let Some(line) = cutter.finish() {
+        let _ = lines.send(line).await;
     }
 }
 

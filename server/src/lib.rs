@@ -14,6 +14,7 @@ pub mod http;
 pub mod job_env;
 pub mod job_tmp;
 pub mod metrics;
+pub mod output_lines;
 pub mod precompress;
 pub mod sandbox;
 pub mod scheduler;

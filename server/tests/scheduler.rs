@@ -1008,3 +1008,42 @@ async fn a_wide_run_runs_each_job_once_and_the_poll_sends_only_changes() {
         );
     }
 }
+
+/// A job that prints a megabyte without a newline cannot make the server hold it as
+/// one line: the log keeps it in marked pieces of at most 64 KiB, then goes on.
+#[tokio::test]
+async fn a_line_without_end_is_kept_in_marked_pieces() {
+    let server = ServerProcess::start(&temp_dir("long-line"), &[], None);
+    let yaml = "
+name: long-line
+jobs:
+  - id: chatty
+    run: head -c 1000000 /dev/zero | tr '\\000' a; echo; echo done
+";
+    let id = deploy(&server, yaml).await;
+    let finished = wait_finished(&server, id).await;
+    assert_eq!(status_of(&finished, "chatty"), "COMPLETED");
+    let text = log(&server, id, "chatty").await;
+    let lines: Vec<&str> = text.lines().collect();
+    let mark = server::output_lines::SPLIT_MARK;
+    let pieces = lines.iter().filter(|line| line.ends_with(mark)).count();
+    assert_eq!(
+        pieces,
+        1_000_000 / server::output_lines::MAX_LINE_BYTES,
+        "marked pieces"
+    );
+    assert!(
+        lines
+            .iter()
+            .all(|line| line.len() <= server::output_lines::MAX_LINE_BYTES + mark.len()),
+        "no line is longer than the limit"
+    );
+    let kept: usize = lines
+        .iter()
+        .map(|line| line.trim_end_matches(mark))
+        .filter(|line| line.starts_with('a'))
+        .map(str::len)
+        .sum();
+    assert_eq!(kept, 1_000_000, "nothing of the line is lost");
+    assert_eq!(lines.last(), Some(&"done"));
+}

@@ -103,9 +103,32 @@ pub async fn log(
     serve_log(state, &run, &job).await.unwrap_or_else(error)
 }
 
+/// How much of a log is read from the store at a time while it is sent.
+const LOG_PAGE_BYTES: u64 = 256 * 1024;
+
+/// Sends the log as it is now, read page by page as the client takes it, so a 10 MiB
+/// log never sits whole in the server's memory.
 async fn serve_log(state: AppState, run: &str, job: &str) -> Result<Response, ApiError> {
     let run = parse_run(run)?;
-    let chunk = state.store.read_log(run, job, 0, u64::MAX).await?;
+    // Answers 404 for an unknown run or job before anything is sent.
+    let total = u64::try_from(state.store.job(run, job).await?.log_bytes).unwrap_or(0);
+    let (store, job_id) = (state.store.clone(), job.to_string());
+    let pages = futures_util::stream::unfold(0_u64, move |offset| {
+        let (store, job) = (store.clone(), job_id.clone());
+        async move {
+            if offset >= total {
+                return None;
+            }
+            match store.read_log(run, &job, offset, LOG_PAGE_BYTES).await {
+                Ok(page) if page.next_offset > offset => Some((Ok(page.text), page.next_offset)),
+                Ok(_) => None,
+                Err(error) => {
+                    tracing::warn!(run, job = %job, %error, "a log download stopped");
+                    Some((Err(std::io::Error::other(error.to_string())), u64::MAX))
+                }
+            }
+        }
+    });
     let name = format!("run-{run}-{job}.log");
     Ok((
         [
@@ -115,7 +138,7 @@ async fn serve_log(state: AppState, run: &str, job: &str) -> Result<Response, Ap
             ),
             (header::CONTENT_DISPOSITION, disposition(&name, false)),
         ],
-        chunk.text,
+        Body::from_stream(pages),
     )
         .into_response())
 }

@@ -1046,4 +1046,9 @@ jobs:
         .sum();
     assert_eq!(kept, 1_000_000, "nothing of the line is lost");
     assert_eq!(lines.last(), Some(&"done"));
+    // The download streams the same log in pages of 256 KiB.
+    let (status, whole) = server.get(&format!("/logs/{id}/chatty")).await;
+    assert_eq!(status, 200);
+    assert_eq!(whole.len(), text.len());
+    assert!(whole == text, "the download is the log");
 }

@@ -48,12 +48,20 @@ impl Workspaces {
         Ok(dir)
     }
 
+    /// The run's workspace as the server made it: the run's directory under the real
+    /// root, and only if it is a directory itself. A job that replaced its workspace by
+    /// a symbolic link (to `/`, say) gets nothing: the link is never followed.
+    fn base(&self, run: i64) -> Option<PathBuf> {
+        let base = self.root.canonicalize().ok()?.join(run.to_string());
+        let metadata = std::fs::symlink_metadata(&base).ok()?;
+        metadata.is_dir().then_some(base)
+    }
+
     /// Every regular file under the workspace, by path. Symbolic links are not followed
     /// nor listed: they could point anywhere.
     pub fn list(&self, run: i64) -> io::Result<Vec<FileInfo>> {
-        let base = self.dir(run);
         let mut files = Vec::new();
-        if base.is_dir() {
+        if let Some(base) = self.base(run) {
             collect(&base, &base, &mut files)?;
         }
         files.sort_by(|a, b| a.path.cmp(&b.path));
@@ -75,9 +83,8 @@ impl Workspaces {
             return Err(unsafe_path());
         }
         let base = self
-            .dir(run)
-            .canonicalize()
-            .map_err(|_| PathError::NotFound(relative.to_string()))?;
+            .base(run)
+            .ok_or_else(|| PathError::NotFound(relative.to_string()))?;
         let real = base
             .join(path)
             .canonicalize()

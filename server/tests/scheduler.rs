@@ -1052,3 +1052,29 @@ jobs:
     assert_eq!(whole.len(), text.len());
     assert!(whole == text, "the download is the log");
 }
+
+/// A workspace replaced by a symbolic link to `/` (what a job could do on a kernel
+/// without Landlock) serves and lists nothing: the server never follows it.
+#[tokio::test]
+async fn a_workspace_replaced_by_a_link_serves_nothing_outside() {
+    let dir = temp_dir("ws-link");
+    let server = ServerProcess::start(&dir, &[], None);
+    let id = deploy(
+        &server,
+        "name: w\njobs:\n  - {id: a, run: 'echo x > kept.txt'}\n",
+    )
+    .await;
+    wait_finished(&server, id).await;
+    let (_, files) = server.post("/api/list_files", json!({"run_id": id})).await;
+    assert_eq!(files[0]["path"], "kept.txt");
+
+    let workspace = dir.join("workspaces").join(id.to_string());
+    std::fs::remove_dir_all(&workspace).expect("remove the workspace");
+    std::os::unix::fs::symlink("/", &workspace).expect("link it to /");
+    let (status, body) = server.raw_get(&format!("/files/{id}/etc/passwd"));
+    assert_eq!(status, 404, "{body}");
+    assert!(!body.contains("root:"), "served /etc/passwd");
+    let (status, files) = server.post("/api/list_files", json!({"run_id": id})).await;
+    assert_eq!(status, 200, "{files}");
+    assert_eq!(files, json!([]), "lists nothing through the link");
+}

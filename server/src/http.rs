@@ -208,16 +208,41 @@ async fn read_body(request: Request<Body>) -> Result<Request<Body>, ApiError> {
         .get(axum::http::header::CONTENT_LENGTH)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.trim().parse::<u64>().ok());
-    if declared.is_some_and(|length| length > MAX_API_BODY_BYTES as u64) {
+    let (parts, body) = request.into_parts();
+    if let Some(length) = declared.filter(|length| *length > MAX_API_BODY_BYTES as u64) {
+        // A modest overshoot is read and dropped for a moment, so a client that sends
+        // its whole body before reading the answer gets this 413 rather than a reset
+        // connection; a larger one, or one that does not come, is refused unread.
+        if length <= DRAIN_BYTES {
+            let _ = tokio::time::timeout(DRAIN_TIME, drain(body, length)).await;
+        }
         return Err(too_large());
     }
-    let (parts, body) = request.into_parts();
     match axum::body::to_bytes(body, MAX_API_BODY_BYTES).await {
         Ok(bytes) => Ok(Request::from_parts(parts, Body::from(bytes))),
         Err(error) if is_length_limit(&error) => Err(too_large()),
         Err(error) => Err(ApiError::bad_request(format!(
             "the request body could not be read: {error}"
         ))),
+    }
+}
+
+/// The largest refused body that is still read to its end (see [`read_body`]), and how
+/// long that may take at most.
+const DRAIN_BYTES: u64 = 2 * MAX_API_BODY_BYTES as u64;
+const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Reads and drops up to `budget` bytes of `body`.
+async fn drain(mut body: Body, mut budget: u64) {
+    use http_body_util::BodyExt;
+    while budget > 0 {
+        match body.frame().await {
+            Some(Ok(frame)) => {
+                let read = frame.data_ref().map_or(0, |data| data.len());
+                budget = budget.saturating_sub(read as u64);
+            }
+            _ => return,
+        }
     }
 }
 

@@ -1078,3 +1078,34 @@ async fn a_workspace_replaced_by_a_link_serves_nothing_outside() {
     assert_eq!(status, 200, "{files}");
     assert_eq!(files, json!([]), "lists nothing through the link");
 }
+
+/// A deploy whose workspace cannot be made fails with a reason and stores no run: none
+/// is left RUNNING without a place to run.
+#[tokio::test]
+async fn a_deploy_without_a_workspace_stores_no_run() {
+    let dir = temp_dir("no-workspace");
+    let server = ServerProcess::start(&dir, &[], None);
+    // The first run's workspace path is taken by a file.
+    std::fs::create_dir_all(dir.join("workspaces")).expect("workspaces");
+    std::fs::write(dir.join("workspaces").join("1"), "in the way").expect("file");
+    let spec = "name: w\njobs:\n  - {id: a, run: 'true'}\n";
+    let (status, body) = server
+        .post("/api/deploy_pipeline", json!({"spec": spec}))
+        .await;
+    assert_eq!(status, 500, "{body}");
+    let message = body["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("cannot create the run's workspace"),
+        "{body}"
+    );
+    assert!(message.contains("nothing was deployed"), "{body}");
+    let (_, runs) = server.post("/api/list_runs", json!({})).await;
+    assert_eq!(runs, json!([]), "no run was stored");
+
+    std::fs::remove_file(dir.join("workspaces").join("1")).expect("remove");
+    let id = deploy(&server, spec).await;
+    assert_eq!(
+        status_of(&wait_finished(&server, id).await, "a"),
+        "COMPLETED"
+    );
+}

@@ -100,6 +100,13 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict { .. } | StoreError::RunFinished(_) => {
                 ApiError::conflict(error.to_string())
             }
+            StoreError::NotPrepared { error, .. } => {
+                tracing::error!(%error, "cannot create a run's workspace");
+                ApiError::internal(format!(
+                    "cannot create the run's workspace ({error}); nothing was deployed: check \
+                     that the data directory is writable and has free space"
+                ))
+            }
             StoreError::Corrupt(_) | StoreError::Database(_) | StoreError::Migration(_) => {
                 tracing::error!(%error, "store failure");
                 ApiError::internal("the database failed; the server log has the details")
@@ -191,13 +198,15 @@ impl Backend for StoreBackend {
         // A saved pipeline or an earlier run's may predate a lower limit: check again.
         check_run_size(&pipeline, self.max_jobs_per_run)?;
         let graph = expand(&pipeline)?;
+        // The workspace is made before the run is committed: if it cannot be, no run
+        // is left RUNNING without one.
+        let workspaces = self.workspaces.clone();
         let run = self
             .store
-            .create_run(&graph, Some(&actor.username), now_ms())
+            .create_run_prepared(&graph, Some(&actor.username), now_ms(), |id| {
+                workspaces.create(id).map(drop)
+            })
             .await?;
-        self.workspaces
-            .create(run.id)
-            .map_err(|err| internal("cannot create the run's workspace", err))?;
         self.scheduler
             .deployed(run.id, app::domain::RunState::new(graph.clone()));
         tracing::info!(run = run.id, pipeline = %run.pipeline, by = %actor.username, "deployed");

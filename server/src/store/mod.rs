@@ -69,6 +69,10 @@ pub enum StoreError {
     UnknownUser(String),
     #[error("a user named `{0}` exists already")]
     UserExists(String),
+    /// What the server makes for a new run (its workspace) could not be made; the run
+    /// was not stored.
+    #[error("run {run} could not be prepared: {error}")]
+    NotPrepared { run: i64, error: String },
     /// A stored value this version cannot read (e.g. a graph written by a newer version).
     #[error("stored data is unreadable: {0}")]
     Corrupt(String),

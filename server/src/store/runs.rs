@@ -38,6 +38,20 @@ impl Store {
         deployed_by: Option<&str>,
         now_ms: i64,
     ) -> Result<RunRecord, StoreError> {
+        self.create_run_prepared(graph, deployed_by, now_ms, |_| Ok(()))
+            .await
+    }
+
+    /// [`Store::create_run`] that first runs `prepare` with the new run's id (the server
+    /// makes the run's workspace there), before anything is committed: no replica sees
+    /// the run before it is ready, and if `prepare` fails nothing is stored.
+    pub async fn create_run_prepared(
+        &self,
+        graph: &RunGraph,
+        deployed_by: Option<&str>,
+        now_ms: i64,
+        prepare: impl FnOnce(i64) -> std::io::Result<()>,
+    ) -> Result<RunRecord, StoreError> {
         let snapshot = serde_json::to_string(graph)
             .map_err(|err| StoreError::Corrupt(format!("run graph: {err}")))?;
         let mut tx = self.pool.begin().await?;
@@ -114,6 +128,10 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         self.announce(&mut tx, run.id).await?;
+        prepare(run.id).map_err(|error| StoreError::NotPrepared {
+            run: run.id,
+            error: error.to_string(),
+        })?;
         tx.commit().await?;
         Ok(run)
     }

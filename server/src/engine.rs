@@ -108,9 +108,8 @@ pub async fn write_gate_logs(store: &Store, run: i64, state: &RunState, transiti
             }
             // One approval of several: the gate keeps waiting.
             None if change.approval.is_some() => approval_line(change, transition.at_ms),
-            None if change.to == JobStatus::Cancelled
-                && change.job.starts_with(app::domain::GATE_PREFIX) =>
-            {
+            // Only gates reach here (see the filter above).
+            None if change.to == JobStatus::Cancelled => {
                 format!(
                     "[tollgate] cancelled: {}\n",
                     change.reason.as_deref().unwrap_or("cancelled")

@@ -31,6 +31,17 @@ type Tx = sqlx::Transaction<'static, sqlx::Any>;
 /// values (see `JOBS_PER_INSERT` in `runs.rs`), so they are kept short.
 const ROWS_PER_STATEMENT: usize = 50;
 
+/// What a batch does to one run's row: its counts move by `delta`, its waiting gates by
+/// `gates`; the last change's actor and time go to the run's own history row.
+#[derive(Default)]
+struct RunMove {
+    delta: StatusCounts,
+    gates: i64,
+    cancelled: bool,
+    actor: Option<String>,
+    at: i64,
+}
+
 /// What one run's row became in this transaction.
 struct RunWrite {
     version: i64,
@@ -112,24 +123,29 @@ async fn move_counts(
     tx: &mut Tx,
     batch: &[(i64, &Transition)],
 ) -> Result<BTreeMap<i64, RunWrite>, StoreError> {
-    let mut moves: BTreeMap<i64, (StatusCounts, i64, bool, Option<String>, i64)> = BTreeMap::new();
+    let mut moves: BTreeMap<i64, RunMove> = BTreeMap::new();
     for (run, transition) in batch {
-        let entry = moves
-            .entry(*run)
-            .or_insert_with(|| (StatusCounts::default(), 0, false, None, 0));
+        let entry = moves.entry(*run).or_default();
         for change in &transition.changes {
-            entry.0.moved(change.from, change.to);
+            entry.delta.moved(change.from, change.to);
             if change.is_gate {
-                entry.1 += i64::from(change.to == JobStatus::Running)
+                entry.gates += i64::from(change.to == JobStatus::Running)
                     - i64::from(change.from == JobStatus::Running);
             }
         }
-        entry.2 |= transition.run_status == Some(RunStatus::Cancelled);
-        entry.3.clone_from(&transition.actor);
-        entry.4 = transition.at_ms;
+        entry.cancelled |= transition.run_status == Some(RunStatus::Cancelled);
+        entry.actor.clone_from(&transition.actor);
+        entry.at = transition.at_ms;
     }
     let mut runs = BTreeMap::new();
-    for (run, (delta, gates, cancelled, actor, at)) in moves {
+    for (run, moved) in moves {
+        let RunMove {
+            delta,
+            gates,
+            cancelled,
+            actor,
+            at,
+        } = moved;
         let row: Option<(String, i64, i64, i64, i64, i64, i64)> = sqlx::query_as(
             "update runs set version = version + 1, \
                  pending_jobs = pending_jobs + $2, running_jobs = running_jobs + $3, \

@@ -25,18 +25,26 @@ pub enum EventError {
     Store(#[from] StoreError),
 }
 
+/// An event written to the store: the run's state after it, what changed, and whether
+/// that state is the run exactly as stored.
+#[derive(Debug)]
+pub struct Applied {
+    pub state: RunState,
+    pub transition: Transition,
+    /// The run's version after the write, when no other write came between reading the
+    /// run and writing the event (the version moved by exactly one): then `state` is the
+    /// stored run at that version and need not be read again. `None` otherwise.
+    pub exact_version: Option<i64>,
+}
+
 /// Loads the run, applies `event` at the current time and writes the result, gate log
 /// lines included. When the run changed meanwhile (a compare-and-set conflict) it looks
 /// again, so the event is judged on the current state: a second decision on a gate is
-/// refused, never lost. Returns the run's state after the event and what changed.
-pub async fn apply_event(
-    store: &Store,
-    run: i64,
-    event: Event,
-) -> Result<(RunState, Transition), EventError> {
-    let (state, transition) = apply_event_unlogged(store, run, event).await?;
-    write_gate_logs(store, run, &state, &transition).await;
-    Ok((state, transition))
+/// refused, never lost.
+pub async fn apply_event(store: &Store, run: i64, event: Event) -> Result<Applied, EventError> {
+    let applied = apply_event_unlogged(store, run, event).await?;
+    write_gate_logs(store, run, &applied.state, &applied.transition).await;
+    Ok(applied)
 }
 
 /// [`apply_event`] without the gate log lines, for a caller with something more urgent
@@ -45,13 +53,19 @@ pub async fn apply_event_unlogged(
     store: &Store,
     run: i64,
     event: Event,
-) -> Result<(RunState, Transition), EventError> {
+) -> Result<Applied, EventError> {
     let mut last_conflict = None;
     for _ in 0..ATTEMPTS {
-        let mut state = store.load_state(run).await?;
+        let (mut state, read_at) = store.load_versioned(run).await?;
         let transition = state.apply(event.clone(), now_ms())?;
         match store.apply(run, &transition).await {
-            Ok(_) => return Ok((state, transition)),
+            Ok(written_at) => {
+                return Ok(Applied {
+                    state,
+                    transition,
+                    exact_version: (written_at == read_at + 1).then_some(written_at),
+                });
+            }
             Err(conflict @ StoreError::Conflict { .. }) => last_conflict = Some(conflict),
             Err(other) => return Err(other.into()),
         }

@@ -790,7 +790,81 @@ async fn run_counts_and_versions_follow_every_change(db: &TestDb) {
     assert_eq!(counts.gates_waiting, 0);
 }
 
+const TWO_APPROVALS: &str = "
+name: two-approvals
+jobs:
+  - {id: src, run: 'true', gate: {message: two people, approvals: 2}}
+  - {id: next, run: 'true', depends_on: [src]}
+";
+
+/// A decision reads everything it depends on at once: the node's kind and status, the
+/// gate's rules, the deployer and the approvals so far; and an event written with no
+/// other write in between says its state is the run exactly as stored.
+async fn a_decision_reads_its_gate_once_and_knows_its_state_is_exact(db: &TestDb) {
+    let store = &db.store;
+    let graph = expand(&Pipeline::parse(TWO_APPROVALS).expect("parse")).expect("valid");
+    let run = store
+        .create_run(&graph, Some("olaf"), T0)
+        .await
+        .expect("create")
+        .id;
+    let started = Event::JobStarted { job: "src".into() };
+    step(store, run, started, T0 + 1).await.expect("start");
+    let exited = Event::JobExited {
+        job: "src".into(),
+        exit: JobExit::Code(0),
+    };
+    step(store, run, exited, T0 + 2).await.expect("exit");
+
+    let first = Event::GateDecided {
+        gate: "hitl-gate-src".into(),
+        decision: Decision::Approve,
+        by: "ana".into(),
+        comment: None,
+        overriding: false,
+    };
+    let applied = server::engine::apply_event(store, run, first)
+        .await
+        .expect("first approval");
+    let (stored, version) = store.load_versioned(run).await.expect("reload");
+    assert!(
+        applied.exact_version.is_some_and(|exact| exact <= version),
+        "nothing came between the read and the write: {:?} vs {version}",
+        applied.exact_version
+    );
+    for node in &graph.nodes {
+        assert_eq!(
+            applied.state.job(&node.id),
+            stored.job(&node.id),
+            "{}",
+            node.id
+        );
+    }
+
+    let gate = store
+        .gate_for_decision(run, "hitl-gate-src")
+        .await
+        .expect("gate");
+    assert!(gate.is_gate);
+    assert_eq!(gate.status, JobStatus::Running, "one of two approvals");
+    assert_eq!(gate.deployed_by.as_deref(), Some("olaf"));
+    assert!(gate.policy.is_some_and(|policy| policy.contains('2')));
+    assert_eq!(gate.approved_by, ["ana"]);
+
+    let task = store.gate_for_decision(run, "src").await.expect("task");
+    assert!(!task.is_gate);
+    assert_eq!(
+        (task.status, task.approved_by.len()),
+        (JobStatus::Completed, 0)
+    );
+    assert!(matches!(
+        store.gate_for_decision(run, "nope").await,
+        Err(StoreError::UnknownJob { .. })
+    ));
+}
+
 on_both_backends!(
+    a_decision_reads_its_gate_once_and_knows_its_state_is_exact,
     a_batch_is_written_whole_or_not_at_all,
     run_counts_and_versions_follow_every_change,
     sessions_end_when_idle_expired_or_the_password_changed,

@@ -20,15 +20,14 @@ pub fn check(
     actor: &Actor,
     stored_policy: Option<&str>,
     deployed_by: Option<&str>,
-    approvals: &[ApprovalRecord],
+    approved_by: &[String],
     request: &GateDecisionRequest,
 ) -> Result<(), ApiError> {
     let policy = policy(stored_policy);
-    let approved_by: Vec<String> = approvals.iter().map(|a| a.username.clone()).collect();
     let access = GateAccess {
         policy: &policy,
         deployed_by,
-        approved_by: &approved_by,
+        approved_by,
     };
     let approve = request.decision == Decision::Approve;
     access

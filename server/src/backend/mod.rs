@@ -74,10 +74,10 @@ impl StoreBackend {
     /// gate's log lines are written while the scheduler starts what was released.
     /// Returns the run's state after the event.
     async fn act(&self, run: i64, event: Event) -> Result<RunState, EventError> {
-        let (state, transition) = apply_event_unlogged(&self.store, run, event).await?;
-        self.scheduler.perform(run, &transition);
-        write_gate_logs(&self.store, run, &state, &transition).await;
-        Ok(state)
+        let applied = apply_event_unlogged(&self.store, run, event).await?;
+        self.scheduler.perform(run, &applied);
+        write_gate_logs(&self.store, run, &applied.state, &applied.transition).await;
+        Ok(applied.state)
     }
 
     /// A job as the API shows it, with the run's graph the caller holds already (an
@@ -286,23 +286,21 @@ impl Backend for StoreBackend {
         gate: &str,
         request: GateDecisionRequest,
     ) -> Result<JobView, ApiError> {
-        let record = self.store.job(run, gate).await?;
-        if record.kind != "gate" {
+        let node = self.store.gate_for_decision(run, gate).await?;
+        if !node.is_gate {
             return Err(ApiError::bad_request(format!(
                 "`{gate}` is a job, not a gate: only `hitl-gate-*` nodes can be approved or rejected"
             )));
         }
-        let (policy, deployed_by) = self.store.gate_rules(run, gate).await?;
-        let approvals = self.store.gate_approvals(run, gate).await?;
         // A finished gate never waits again, so its decision is refused below (409,
         // with who decided it) whoever asks. A pending one is checked like a waiting
         // one: it may start waiting between this read and the decision.
-        if !record.status.is_terminal() {
+        if !node.status.is_terminal() {
             gate_access::check(
                 actor,
-                policy.as_deref(),
-                deployed_by.as_deref(),
-                &approvals,
+                node.policy.as_deref(),
+                node.deployed_by.as_deref(),
+                &node.approved_by,
                 &request,
             )?;
         }

@@ -20,7 +20,7 @@ use app::domain::{Effect, Event, JobExit, RunState, Transition, format_duration}
 use tokio::sync::{mpsc, oneshot};
 
 use crate::clock::now_ms;
-use crate::engine::EventError;
+use crate::engine::{Applied, EventError};
 use crate::metrics::Metrics;
 use crate::store::Store;
 use crate::workspace::Workspaces;
@@ -80,6 +80,12 @@ enum Command {
     Wake(i64),
     /// A run was just stored, every job pending: its state as deployed.
     Deployed { run: i64, state: Box<RunState> },
+    /// Someone else wrote this run, and this is exactly the run as stored at `version`.
+    Changed {
+        run: i64,
+        state: Box<RunState>,
+        version: i64,
+    },
     /// A task's process ended.
     Exited {
         run: i64,
@@ -159,8 +165,11 @@ impl Scheduler {
         }
     }
 
-    /// Carries out the effects of a transition stored by someone else.
-    pub fn perform(&self, run: i64, transition: &Transition) {
+    /// Carries out the effects of an event stored by someone else (a decision, a
+    /// cancel). When its state is exactly the run as stored, the scheduler takes it as
+    /// it is; otherwise it reads the run again.
+    pub fn perform(&self, run: i64, applied: &Applied) {
+        let transition = &applied.transition;
         for effect in &transition.effects {
             if let Effect::KillJob { job } = effect {
                 let _ = self.commands.send(Command::Kill {
@@ -169,9 +178,19 @@ impl Scheduler {
                 });
             }
         }
-        // The run changed behind the scheduler's back: it reads it again.
-        if !transition.changes.is_empty() || !transition.effects.is_empty() {
-            self.wake(run);
+        if transition.changes.is_empty() && transition.effects.is_empty() {
+            return;
+        }
+        match applied.exact_version {
+            Some(version) => {
+                let state = Box::new(applied.state.clone());
+                let _ = self.commands.send(Command::Changed {
+                    run,
+                    state,
+                    version,
+                });
+            }
+            None => self.wake(run),
         }
     }
 }
@@ -279,6 +298,14 @@ impl Worker {
                 self.runs.insert(run, *state, 0);
                 self.queue_ready(run);
             }
+            Command::Changed {
+                run,
+                state,
+                version,
+            } => {
+                self.metrics.woken();
+                self.take_changed(run, *state, version).await;
+            }
             Command::Exited { run, job, exit } => {
                 if let Some(task) = self.running.remove(&(run, job.clone())) {
                     self.metrics
@@ -331,23 +358,34 @@ impl Worker {
         // What this turn holds for the run was judged on the old state: write it first.
         self.finish_turn().await;
         match self.store.load_versioned(run).await {
-            Ok((state, version)) => self.runs.insert(run, state, version),
-            Err(error) => {
-                tracing::error!(run, %error, "cannot load run");
-                return;
+            Ok((state, version)) => self.adopt(run, state, version),
+            Err(error) => tracing::error!(run, %error, "cannot load run"),
+        }
+    }
+
+    /// Takes the state someone else wrote at `version` instead of reading the run again,
+    /// unless this scheduler wrote the run since (or cannot tell): then it reads it.
+    async fn take_changed(&mut self, run: i64, state: RunState, version: i64) {
+        self.finish_turn().await;
+        match self.runs.seen(run) {
+            Some(seen) if seen <= version => self.adopt(run, state, version),
+            _ => self.look_at(run).await,
+        }
+    }
+
+    /// Holds `state` as the run stored at `version`: queues its ready tasks and arms its
+    /// waiting gates' timers.
+    fn adopt(&mut self, run: i64, state: RunState, version: i64) {
+        for gate in state.graph().gates() {
+            if let Some(job) = state.job(&gate.id)
+                && job.status == app::domain::JobStatus::Running
+                && let Some(deadline) = job.deadline_ms
+            {
+                self.deadlines.insert((deadline, run, gate.id.clone()));
             }
         }
+        self.runs.insert(run, state, version);
         self.queue_ready(run);
-        if let Some(state) = self.runs.get(run) {
-            for gate in state.graph().gates() {
-                if let Some(job) = state.job(&gate.id)
-                    && job.status == app::domain::JobStatus::Running
-                    && let Some(deadline) = job.deadline_ms
-                {
-                    self.deadlines.insert((deadline, run, gate.id.clone()));
-                }
-            }
-        }
     }
 
     /// Queues the ready tasks of a run whose state is held.

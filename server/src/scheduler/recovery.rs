@@ -109,9 +109,8 @@ impl Worker {
                 job: job.job_id,
                 exit,
             };
-            if let Some((_, transition)) = report(apply_event(&self.store, job.run_id, event).await)
-            {
-                self.after(job.run_id, &transition).await;
+            if let Some(applied) = report(apply_event(&self.store, job.run_id, event).await) {
+                self.after(job.run_id, &applied.transition).await;
             }
         }
     }

@@ -135,9 +135,13 @@ impl Worker {
     async fn retry(&mut self, item: Pending) {
         let applied = report(apply_event(&self.store, item.run, item.event).await);
         match applied {
-            Some((state, transition)) => {
-                self.runs.insert_unversioned(item.run, state);
-                self.carry_out(item.run, transition, item.launch).await;
+            Some(applied) => {
+                match applied.exact_version {
+                    Some(version) => self.runs.insert(item.run, applied.state, version),
+                    None => self.runs.insert_unversioned(item.run, applied.state),
+                }
+                self.carry_out(item.run, applied.transition, item.launch)
+                    .await;
             }
             None => {
                 if let Some(launch) = item.launch {

@@ -1,6 +1,7 @@
 //! Reading the gates that wait for a person, with what deciding them depends on: the
 //! gate's rules, who deployed its run, and the approvals given so far.
 
+use app::domain::JobStatus;
 use sqlx::FromRow;
 
 use super::{Store, StoreError};
@@ -18,6 +19,18 @@ pub struct WaitingGate {
     /// The gate's rules as JSON (`None`: the defaults).
     pub gate_policy: Option<String>,
     pub deployed_by: Option<String>,
+}
+
+/// A node as a decision on it needs it (see [`Store::gate_for_decision`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GateForDecision {
+    pub is_gate: bool,
+    pub status: JobStatus,
+    /// The gate's rules as JSON (`None`: the defaults).
+    pub policy: Option<String>,
+    pub deployed_by: Option<String>,
+    /// Who approved it so far, oldest first.
+    pub approved_by: Vec<String>,
 }
 
 /// One person's approval of a gate.
@@ -47,23 +60,44 @@ impl Store {
         Ok(gates)
     }
 
-    /// One gate's rules and its run's deployer, whatever its status.
-    pub async fn gate_rules(
+    /// What deciding a gate depends on, in one read: the node's kind and status, the
+    /// gate's rules, its run's deployer and who approved it so far, oldest first.
+    pub async fn gate_for_decision(
         &self,
         run: i64,
         gate: &str,
-    ) -> Result<(Option<String>, Option<String>), StoreError> {
-        sqlx::query_as(
-            "select j.gate_policy, r.deployed_by from jobs j join runs r on r.id = j.run_id \
-             where j.run_id = $1 and j.job_id = $2",
+    ) -> Result<GateForDecision, StoreError> {
+        type Row = (
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        );
+        let rows: Vec<Row> = sqlx::query_as(
+            "select j.kind, j.status, j.gate_policy, r.deployed_by, a.username \
+             from jobs j join runs r on r.id = j.run_id \
+             left join gate_approvals a on a.run_id = j.run_id and a.job_id = j.job_id \
+             where j.run_id = $1 and j.job_id = $2 \
+             order by a.at, a.username",
         )
         .bind(run)
         .bind(gate)
-        .fetch_optional(&self.pool)
-        .await?
-        .ok_or_else(|| StoreError::UnknownJob {
-            run,
-            job: gate.to_string(),
+        .fetch_all(&self.pool)
+        .await?;
+        let Some((kind, status, policy, deployed_by, _)) = rows.first().cloned() else {
+            return Err(StoreError::UnknownJob {
+                run,
+                job: gate.to_string(),
+            });
+        };
+        Ok(GateForDecision {
+            is_gate: kind == "gate",
+            status: JobStatus::try_from(status)
+                .map_err(|err| StoreError::Corrupt(err.to_string()))?,
+            policy,
+            deployed_by,
+            approved_by: rows.into_iter().filter_map(|row| row.4).collect(),
         })
     }
 
@@ -79,22 +113,6 @@ impl Store {
              order by a.at, a.username",
         )
         .bind(run)
-        .fetch_all(&self.pool)
-        .await?)
-    }
-
-    /// The approvals of one gate, oldest first.
-    pub async fn gate_approvals(
-        &self,
-        run: i64,
-        gate: &str,
-    ) -> Result<Vec<ApprovalRecord>, StoreError> {
-        Ok(sqlx::query_as::<_, ApprovalRecord>(
-            "select run_id, job_id, username, at, comment, overriding from gate_approvals \
-             where run_id = $1 and job_id = $2 order by at, username",
-        )
-        .bind(run)
-        .bind(gate)
         .fetch_all(&self.pool)
         .await?)
     }

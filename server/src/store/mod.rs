@@ -31,7 +31,7 @@ use sqlx::{AnyPool, ConnectOptions, Executor};
 
 pub use accounts::{AccountEvent, NewUser, UserChange};
 pub use counts::StatusCounts;
-pub use gates::{ApprovalRecord, WaitingGate};
+pub use gates::{ApprovalRecord, GateForDecision, WaitingGate};
 pub use records::{
     EventRecord, JobProgressRecord, JobRecord, LogChunk, PipelineRecord, RunRecord, RunSummary,
     TokenRecord, UserRecord,

@@ -16,7 +16,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::time::Duration;
 
-use app::domain::{Effect, Event, JobExit, RunState, Transition, format_duration};
+use app::domain::{Effect, Event, JobExit, RunState, Transition};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::clock::now_ms;
@@ -26,6 +26,7 @@ use crate::store::Store;
 use crate::workspace::Workspaces;
 
 mod active_runs;
+mod heartbeat;
 mod recovery;
 mod shutdown;
 mod turn;
@@ -94,6 +95,8 @@ enum Command {
     },
     /// Kill a running task's process group.
     Kill { run: i64, job: String },
+    /// No heartbeat could be stored for a whole lease: stop every job of this server.
+    Fence { silent: Duration },
     /// Start no more jobs; let running ones finish within `grace`, then kill them.
     Shutdown {
         grace: Duration,
@@ -130,8 +133,15 @@ impl Scheduler {
             running: HashMap::new(),
             deadlines: BTreeSet::new(),
             draining: None,
+            stop_reasons: HashMap::new(),
             metrics,
         };
+        heartbeat::spawn(
+            worker.store.clone(),
+            worker.replica.clone(),
+            worker.lease,
+            scheduler.commands.clone(),
+        );
         tokio::spawn(worker.run(receiver));
         for run in runs {
             scheduler.wake(run);
@@ -231,6 +241,9 @@ struct Worker {
     /// Waiting gates by deadline.
     deadlines: BTreeSet<(i64, i64, String)>,
     draining: Option<Draining>,
+    /// Jobs this server killed on its own account (shutdown, fencing), with the reason
+    /// their exit records instead of the signal.
+    stop_reasons: HashMap<JobKey, String>,
     metrics: Metrics,
 }
 
@@ -244,9 +257,8 @@ impl Worker {
     async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Command>) {
         let mut rescan = tokio::time::interval_at(tokio::time::Instant::now() + RESCAN, RESCAN);
         rescan.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let beat = (self.lease / 3).max(Duration::from_millis(200));
-        let mut heartbeat = tokio::time::interval(beat);
-        heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut abandoned = tokio::time::interval(heartbeat::interval(self.lease));
+        abandoned.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             if self.drained() {
                 return;
@@ -259,7 +271,7 @@ impl Worker {
             let grace_over = self
                 .draining
                 .as_ref()
-                .filter(|draining| draining.forced.is_empty())
+                .filter(|draining| !draining.killed)
                 .map(|draining| tokio::time::sleep_until(draining.deadline));
             tokio::select! {
                 command = commands.recv() => match command {
@@ -279,7 +291,7 @@ impl Worker {
                 _ = async { grace_over.expect("guarded by the condition").await }, if grace_over.is_some() => {
                     self.kill_the_rest();
                 }
-                _ = heartbeat.tick() => self.heartbeat().await,
+                _ = abandoned.tick() => self.fail_abandoned().await,
                 _ = rescan.tick() => self.rescan().await,
             }
             self.fill_slots().await;
@@ -311,21 +323,15 @@ impl Worker {
                     self.metrics
                         .job_finished(task.started.elapsed().as_secs_f64());
                 }
-                let exit = match &self.draining {
-                    Some(draining) if draining.forced.contains(&(run, job.clone())) => {
-                        JobExit::Interrupted {
-                            reason: format!(
-                                "stopped by server shutdown after the {} grace period",
-                                format_duration(draining.grace.as_secs())
-                            ),
-                        }
-                    }
-                    _ => exit,
+                let exit = match self.stop_reasons.remove(&(run, job.clone())) {
+                    Some(reason) => JobExit::Interrupted { reason },
+                    None => exit,
                 };
                 tracing::info!(run, job = %job, exit = ?exit, "job ended");
                 self.apply_here(run, Event::JobExited { job, exit }).await;
             }
             Command::Kill { run, job } => self.kill(run, job),
+            Command::Fence { silent } => self.fence(silent),
             Command::Shutdown { grace, done } => {
                 tracing::info!(
                     running = self.running.len(),
@@ -336,7 +342,7 @@ impl Worker {
                     deadline: tokio::time::Instant::now() + grace,
                     grace,
                     done: Some(done),
-                    forced: HashSet::new(),
+                    killed: false,
                 });
             }
         }
@@ -373,9 +379,23 @@ impl Worker {
         }
     }
 
-    /// Holds `state` as the run stored at `version`: queues its ready tasks and arms its
-    /// waiting gates' timers.
+    /// Holds `state` as the run stored at `version`: queues its ready tasks, arms its
+    /// waiting gates' timers, and stops the processes of jobs this server runs that the
+    /// run has as finished (cancelled through another replica, or failed by the
+    /// lease logic while this server could not write).
     fn adopt(&mut self, run: i64, state: RunState, version: i64) {
+        let ended_elsewhere: Vec<String> = self
+            .running
+            .keys()
+            .filter(|(of, job)| {
+                *of == run && state.job(job).is_some_and(|held| held.status.is_terminal())
+            })
+            .map(|(_, job)| job.clone())
+            .collect();
+        for job in ended_elsewhere {
+            tracing::info!(run, job = %job, "the job ended elsewhere: stopping its process");
+            self.kill(run, job);
+        }
         for gate in state.graph().gates() {
             if let Some(job) = state.job(&gate.id)
                 && job.status == app::domain::JobStatus::Running

@@ -74,17 +74,14 @@ fn running_tasks(state: &RunState) -> Vec<String> {
 }
 
 impl Worker {
-    /// Says this server is alive and, on Postgres, fails the jobs of servers that are
-    /// not (their processes are gone with them).
-    pub(super) async fn heartbeat(&mut self) {
-        let now = now_ms();
-        if let Err(error) = self.store.heartbeat(&self.replica, now).await {
-            tracing::warn!(%error, "heartbeat failed");
-            return;
-        }
+    /// On Postgres, fails the jobs of servers that have not stored a heartbeat for a
+    /// lease (their processes are gone with them, or stopped themselves: see
+    /// `heartbeat.rs`).
+    pub(super) async fn fail_abandoned(&mut self) {
         if self.store.backend() != Backend::Postgres {
             return;
         }
+        let now = now_ms();
         let lost = match self
             .store
             .abandoned_jobs(now - lease_ms(self.lease), Some(&self.replica))

@@ -1,8 +1,9 @@
 //! Stopping for a server shutdown: no new jobs, a grace period for the running ones,
 //! then they are killed (and fail with a reason that says so).
 
-use std::collections::HashSet;
 use std::time::Duration;
+
+use app::domain::format_duration;
 
 use tokio::sync::oneshot;
 
@@ -14,8 +15,8 @@ pub(super) struct Draining {
     pub(super) deadline: tokio::time::Instant,
     pub(super) grace: Duration,
     pub(super) done: Option<oneshot::Sender<()>>,
-    /// Jobs killed when the grace period ran out, and so failed with its reason.
-    pub(super) forced: HashSet<JobKey>,
+    /// The grace period ran out and what still ran was killed.
+    pub(super) killed: bool,
 }
 
 impl Worker {
@@ -35,12 +36,24 @@ impl Worker {
 
     /// The grace period ran out: kill what still runs.
     pub(super) fn kill_the_rest(&mut self) {
+        let Some(draining) = self.draining.as_mut() else {
+            return;
+        };
+        draining.killed = true;
+        let reason = format!(
+            "stopped by server shutdown after the {} grace period",
+            format_duration(draining.grace.as_secs())
+        );
+        self.stop_all(&reason);
+    }
+
+    /// Kills every job this server runs; each exit records `reason`.
+    pub(super) fn stop_all(&mut self, reason: &str) {
         let keys: Vec<JobKey> = self.running.keys().cloned().collect();
-        if let Some(draining) = self.draining.as_mut() {
-            draining.forced.extend(keys.iter().cloned());
-        }
         for (run, job) in keys {
-            tracing::warn!(run, job = %job, "shutdown grace period over: killing the job");
+            tracing::warn!(run, job = %job, reason, "stopping the job");
+            self.stop_reasons
+                .insert((run, job.clone()), reason.to_string());
             self.kill(run, job);
         }
     }

@@ -139,4 +139,5 @@ macro_rules! on_both_backends {
 }
 
 pub mod process;
+pub mod procs;
 pub mod runs;

@@ -12,7 +12,7 @@ use crate::pages::{
     ApprovalsPage, ConstructorPage, NotFoundPage, PipelinesPage, RunPage, RunsPage, SignInPage,
     UsersPage,
 };
-use crate::ui::{Session, SessionState, use_interval};
+use crate::ui::{DatabaseBanner, DatabaseHealth, Session, SessionState, use_interval};
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -52,6 +52,7 @@ pub fn App() -> impl IntoView {
 #[component]
 fn SignedIn(actor: Actor) -> impl IntoView {
     let admin = actor.is_admin();
+    DatabaseHealth::provide();
     view! {
         <Router>
             <nav class="topbar">
@@ -63,6 +64,7 @@ fn SignedIn(actor: Actor) -> impl IntoView {
                 {admin.then(|| view! { <A href="/users">"Users"</A> })}
                 <UserMenu actor/>
             </nav>
+            <DatabaseBanner/>
             <main>
                 <Routes fallback=NotFoundPage>
                     <Route path=path!("/") view=RunsPage/>

@@ -232,9 +232,22 @@ async fn flush(store: &Store, run: i64, job: &str, batch: &mut String, written: 
     if batch.is_empty() {
         return;
     }
-    match store.append_log(run, job, batch).await {
-        Ok(total) => *written = total,
-        Err(error) => tracing::warn!(run, job, %error, "could not store log output"),
+    // While the store does not answer the batch is kept and offered again; the job's
+    // output waits in its pipe meanwhile (the job blocks when it is full), so nothing
+    // is lost and nothing piles up in the server.
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        match store.append_log(run, job, batch).await {
+            Ok(total) => *written = total,
+            Err(error) if error.is_unavailable() => {
+                tracing::warn!(run, job, %error, "could not store log output: retrying");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+                continue;
+            }
+            Err(error) => tracing::warn!(run, job, %error, "could not store log output"),
+        }
+        break;
     }
     batch.clear();
 }

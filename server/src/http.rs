@@ -142,15 +142,27 @@ pub fn is_hashed_name(path: &str) -> bool {
 /// Liveness plus whether the store answers: 200 `{"status":"ok"}` or 503 with the
 /// reason.
 async fn healthz(State(state): State<AppState>) -> Response {
-    match state.store.ping().await {
-        Ok(()) => Json(serde_json::json!({"status": "ok"})).into_response(),
-        Err(error) => {
-            tracing::warn!(%error, "health check: store unreachable");
-            let body = serde_json::json!({"status": "unavailable", "error": "the database does not answer"});
+    // A probe must answer at once, not after the pool's acquire timeout.
+    let answer = tokio::time::timeout(HEALTH_PROBE_LIMIT, state.store.ping()).await;
+    match answer {
+        Ok(Ok(())) => Json(serde_json::json!({"status": "ok", "store": "ok"})).into_response(),
+        failed => {
+            match failed {
+                Ok(Err(error)) => tracing::warn!(%error, "health check: store unreachable"),
+                _ => tracing::warn!("health check: the store did not answer in time"),
+            }
+            let body = serde_json::json!({
+                "status": "unavailable",
+                "store": "unreachable",
+                "error": app::api::DATABASE_UNAVAILABLE,
+            });
             (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
         }
     }
 }
+
+/// How long `/healthz` waits for the store before it says it does not answer.
+const HEALTH_PROBE_LIMIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Prometheus metrics in the text format.
 async fn metrics(State(state): State<AppState>) -> Response {

@@ -249,7 +249,10 @@ async fn every_endpoint_needs_sign_in() {
     );
 
     let (status, body) = get_with(&server, "/healthz", &[]).await;
-    assert_eq!((status, body), (200, json!({"status": "ok"})));
+    assert_eq!(
+        (status, body),
+        (200, json!({"status": "ok", "store": "ok"}))
+    );
     let (status, body) = get_with(&server, "/readyz", &[]).await;
     assert_eq!((status, &body["status"]), (200, &json!("ready")), "{body}");
     for page in ["/", "/runs/42"] {

@@ -19,7 +19,7 @@ async fn healthz_says_the_store_answers() {
     let server = start_with_sample("health");
     let (status, body) = server.get("/healthz").await;
     assert_eq!(status, 200);
-    assert_eq!(body, r#"{"status":"ok"}"#);
+    assert_eq!(body, r#"{"status":"ok","store":"ok"}"#);
 }
 
 #[tokio::test]

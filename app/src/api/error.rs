@@ -71,7 +71,14 @@ pub enum ApiError {
     /// The browser got no usable answer from the server (network down, server stopped).
     #[error("{message}")]
     Unreachable { message: String },
+    /// The server is up but its database does not answer; nothing is lost, the server
+    /// keeps retrying (503).
+    #[error("{message}")]
+    Unavailable { message: String },
 }
+
+/// What a person is told while the server's database does not answer.
+pub const DATABASE_UNAVAILABLE: &str = "The database does not answer; nothing is lost, retrying.";
 
 /// The kinds of [`ApiError`], as the `error` field names them.
 #[derive(Clone, Copy, Serialize, Deserialize)]
@@ -88,6 +95,7 @@ enum ErrorKind {
     Conflict,
     Internal,
     Unreachable,
+    Unavailable,
 }
 
 /// [`ApiError`] as JSON: the fields of every kind, those of one kind only when present.
@@ -129,6 +137,7 @@ impl From<ApiError> for WireError {
             ApiError::Conflict { message } => (ErrorKind::Conflict, message, None, None),
             ApiError::Internal { message } => (ErrorKind::Internal, message, None, None),
             ApiError::Unreachable { message } => (ErrorKind::Unreachable, message, None, None),
+            ApiError::Unavailable { message } => (ErrorKind::Unavailable, message, None, None),
         };
         WireError {
             error,
@@ -160,6 +169,7 @@ impl From<WireError> for ApiError {
             ErrorKind::Conflict => ApiError::Conflict { message },
             ErrorKind::Internal => ApiError::Internal { message },
             ErrorKind::Unreachable => ApiError::Unreachable { message },
+            ErrorKind::Unavailable => ApiError::Unavailable { message },
         }
     }
 }
@@ -189,6 +199,14 @@ impl ApiError {
         }
     }
 
+    /// What the API answers while the database does not: the same words as the
+    /// page's banner.
+    pub fn database_unavailable() -> ApiError {
+        ApiError::Unavailable {
+            message: DATABASE_UNAVAILABLE.into(),
+        }
+    }
+
     pub fn internal(message: impl Into<String>) -> ApiError {
         ApiError::Internal {
             message: message.into(),
@@ -209,6 +227,7 @@ impl ApiError {
             ApiError::InvalidPipeline { .. } => 422,
             ApiError::Internal { .. } => 500,
             ApiError::Unreachable { .. } => 502,
+            ApiError::Unavailable { .. } => 503,
         }
     }
 }

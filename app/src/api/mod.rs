@@ -20,7 +20,7 @@ pub use accounts::{
     set_password, update_user, whoami,
 };
 pub use drafts::{load_draft, save_draft};
-pub use error::{ApiError, Problem};
+pub use error::{ApiError, DATABASE_UNAVAILABLE, Problem};
 pub use files::{job_log, list_files};
 pub use gates::{decide_gate, pending_gates};
 pub use pipelines::{get_pipeline, list_pipelines, parse_pipeline, save_pipeline};

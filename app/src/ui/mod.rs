@@ -1,6 +1,7 @@
 //! Small UI helpers shared by the pages: polling, time formatting, status badges.
 
 mod arrow_marker;
+mod database_health;
 mod fetched;
 mod format;
 mod interval;
@@ -8,6 +9,7 @@ mod session;
 mod status_badge;
 
 pub use arrow_marker::ArrowMarker;
+pub use database_health::{DatabaseBanner, DatabaseHealth};
 pub use fetched::{ErrorMessage, list_view};
 pub use format::{format_bytes, format_elapsed, format_time, now_ms};
 pub use interval::use_interval;

@@ -34,8 +34,10 @@ impl Session {
         }
     }
 
-    /// Notes an answer: a 401 means the session is gone.
+    /// Notes an answer: a 401 means the session is gone; a 503 that the database does
+    /// not answer ([`super::DatabaseHealth`]).
     pub fn note(self, error: &ApiError) {
+        super::DatabaseHealth::current().note(&Err::<(), _>(error.clone()));
         let signed_in = matches!(self.0.get_untracked(), SessionState::SignedIn(_));
         if signed_in && matches!(error, ApiError::Unauthorized { .. }) {
             self.0.set(SessionState::SignedOut);

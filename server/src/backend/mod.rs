@@ -107,6 +107,10 @@ impl From<StoreError> for ApiError {
                      that the data directory is writable and has free space"
                 ))
             }
+            error if error.is_unavailable() => {
+                tracing::warn!(%error, "the store does not answer");
+                ApiError::database_unavailable()
+            }
             StoreError::Corrupt(_) | StoreError::Database(_) | StoreError::Migration(_) => {
                 tracing::error!(%error, "store failure");
                 ApiError::internal("the database failed; the server log has the details")

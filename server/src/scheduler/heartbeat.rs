@@ -10,7 +10,7 @@
 
 use std::time::Duration;
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
 use super::Command;
@@ -29,6 +29,7 @@ pub(super) fn spawn(
     replica: String,
     lease: Duration,
     commands: mpsc::UnboundedSender<Command>,
+    fence: watch::Sender<bool>,
 ) {
     tokio::spawn(async move {
         let every = interval(lease);
@@ -51,6 +52,7 @@ pub(super) fn spawn(
                     if fenced {
                         tracing::info!("heartbeat stored again: this server takes jobs again");
                         fenced = false;
+                        fence.send_replace(false);
                     }
                 }
                 Ok(Err(error)) => tracing::warn!(%error, "heartbeat failed"),
@@ -63,7 +65,9 @@ pub(super) fn spawn(
                     silent_secs = silent.as_secs(),
                     "no heartbeat stored for a whole lease: stopping this server's jobs"
                 );
+                // The reasons first, so the exits that follow carry them.
                 let _ = commands.send(Command::Fence { silent });
+                fence.send_replace(true);
             }
         }
     });

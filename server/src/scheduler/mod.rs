@@ -17,7 +17,7 @@ use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::time::Duration;
 
 use app::domain::{Effect, Event, JobExit, RunState, Transition};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::clock::now_ms;
 use crate::engine::{Applied, EventError};
@@ -27,11 +27,13 @@ use crate::workspace::Workspaces;
 
 mod active_runs;
 mod heartbeat;
+mod outage;
 mod recovery;
 mod shutdown;
 mod turn;
 
 use active_runs::ActiveRuns;
+use outage::Outage;
 use recovery::recover;
 use shutdown::Draining;
 use turn::Turn;
@@ -115,6 +117,7 @@ impl Scheduler {
         metrics: Metrics,
     ) -> Result<Scheduler, EventError> {
         let (commands, receiver) = mpsc::unbounded_channel();
+        let (fence, fenced) = watch::channel(false);
         let scheduler = Scheduler { commands };
         let runs = recover(&store, &settings).await?;
         store.register_replica(&settings.replica, now_ms()).await?;
@@ -134,6 +137,8 @@ impl Scheduler {
             deadlines: BTreeSet::new(),
             draining: None,
             stop_reasons: HashMap::new(),
+            outage: None,
+            fenced,
             metrics,
         };
         heartbeat::spawn(
@@ -141,6 +146,7 @@ impl Scheduler {
             worker.replica.clone(),
             worker.lease,
             scheduler.commands.clone(),
+            fence,
         );
         tokio::spawn(worker.run(receiver));
         for run in runs {
@@ -244,6 +250,10 @@ struct Worker {
     /// Jobs this server killed on its own account (shutdown, fencing), with the reason
     /// their exit records instead of the signal.
     stop_reasons: HashMap<JobKey, String>,
+    /// The store does not answer: what it must still be told (see `outage.rs`).
+    outage: Option<Outage>,
+    /// Raised by the heartbeat task while this server holds no lease: every job stops.
+    fenced: watch::Receiver<bool>,
     metrics: Metrics,
 }
 
@@ -273,6 +283,10 @@ impl Worker {
                 .as_ref()
                 .filter(|draining| !draining.killed)
                 .map(|draining| tokio::time::sleep_until(draining.deadline));
+            let store_retry = self
+                .outage
+                .as_ref()
+                .map(|outage| tokio::time::sleep_until(outage.retry_at));
             tokio::select! {
                 command = commands.recv() => match command {
                     Some(command) => {
@@ -290,6 +304,9 @@ impl Worker {
                 }
                 _ = async { grace_over.expect("guarded by the condition").await }, if grace_over.is_some() => {
                     self.kill_the_rest();
+                }
+                _ = async { store_retry.expect("guarded by the condition").await }, if store_retry.is_some() => {
+                    self.retry_store().await;
                 }
                 _ = abandoned.tick() => self.fail_abandoned().await,
                 _ = rescan.tick() => self.rescan().await,
@@ -363,8 +380,13 @@ impl Worker {
     async fn look_at(&mut self, run: i64) {
         // What this turn holds for the run was judged on the old state: write it first.
         self.finish_turn().await;
+        // Once the store answers again every run that moved is read (`outage.rs`).
+        if self.store_down() {
+            return;
+        }
         match self.store.load_versioned(run).await {
             Ok((state, version)) => self.adopt(run, state, version),
+            Err(error) if error.is_unavailable() => self.store_failed(&error),
             Err(error) => tracing::error!(run, %error, "cannot load run"),
         }
     }
@@ -434,6 +456,9 @@ impl Worker {
     /// scheduler last wrote or read them (a lost wake-up), and forgets the states of
     /// runs it has nothing to do for.
     async fn rescan(&mut self) {
+        if self.store_down() {
+            return;
+        }
         let runs = match self.store.running_run_versions().await {
             Ok(runs) => runs,
             Err(error) => {
@@ -482,7 +507,7 @@ impl Worker {
     /// Starts queued tasks while slots are free: each start is applied now and its
     /// process spawned once the turn is written.
     async fn fill_slots(&mut self) {
-        while self.draining.is_none() && self.running.len() < self.max_jobs {
+        while self.draining.is_none() && !self.store_down() && self.running.len() < self.max_jobs {
             let Some((run, job)) = self.queue.pop_front() else {
                 return;
             };

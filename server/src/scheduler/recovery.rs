@@ -78,7 +78,7 @@ impl Worker {
     /// lease (their processes are gone with them, or stopped themselves: see
     /// `heartbeat.rs`).
     pub(super) async fn fail_abandoned(&mut self) {
-        if self.store.backend() != Backend::Postgres {
+        if self.store.backend() != Backend::Postgres || self.store_down() {
             return;
         }
         let now = now_ms();
@@ -90,6 +90,9 @@ impl Worker {
             Ok(lost) => lost,
             Err(error) => {
                 tracing::warn!(%error, "cannot look for abandoned jobs");
+                if error.is_unavailable() {
+                    self.store_failed(&error);
+                }
                 return;
             }
         };

@@ -7,13 +7,14 @@
 //! was written: the states held for those runs are dropped and each event is applied
 //! again on its own, on the run as stored ([`apply_event`]), exactly as before.
 
-use app::domain::{Effect, Event, NodeKind, RunState, Transition};
-use tokio::sync::oneshot;
+use app::domain::{Effect, Event, NodeKind, Transition};
+use tokio::sync::{oneshot, watch};
 
 use super::{Command, RunningTask, Worker, report};
 use crate::clock::now_ms;
-use crate::engine::{apply_event, write_gate_logs};
+use crate::engine::{EventError, apply_event, write_gate_logs};
 use crate::executor::{TaskLaunch, run_task};
+use crate::store::StoreError;
 
 /// The events applied this turn and not yet written.
 #[derive(Default)]
@@ -39,7 +40,24 @@ impl Worker {
     /// at the end of the turn. Tasks it makes ready are queued at once, so they can
     /// start in the same turn. Returns where the event sits in the turn.
     pub(super) async fn apply_here(&mut self, run: i64, event: Event) -> Option<usize> {
-        let state = self.state_of(run).await?;
+        if self.runs.get(run).is_none() {
+            if self.store_down() {
+                self.hold(run, event, None);
+                return None;
+            }
+            match self.store.load_versioned(run).await {
+                Ok((state, version)) => self.runs.insert(run, state, version),
+                Err(error) if error.is_unavailable() => {
+                    self.hold(run, event, Some(&error));
+                    return None;
+                }
+                Err(error) => {
+                    tracing::error!(run, %error, "cannot load run");
+                    return None;
+                }
+            }
+        }
+        let state = self.runs.get_mut(run)?;
         let transition = match state.apply(event.clone(), now_ms()) {
             Ok(transition) => transition,
             Err(refused) => {
@@ -99,9 +117,25 @@ impl Worker {
         self.turn.pending[at].launch = Some(Launch { task, killed });
     }
 
-    /// Writes the turn in one transaction and carries out what it says.
+    /// An event that could not be judged because the store does not answer: a start
+    /// goes back to the queue, anything else waits for the store (`outage.rs`).
+    fn hold(&mut self, run: i64, event: Event, error: Option<&StoreError>) {
+        if let Some(error) = error {
+            self.store_failed(error);
+        }
+        match event {
+            Event::JobStarted { job } => {
+                self.running.remove(&(run, job.clone()));
+                self.enqueue(run, job);
+            }
+            event => self.defer(run, event),
+        }
+    }
+
+    /// Writes the turn in one transaction and carries out what it says. While the store
+    /// does not answer the turn is kept as it is, to be written when it does.
     pub(super) async fn finish_turn(&mut self) {
-        if self.turn.pending.is_empty() {
+        if self.turn.pending.is_empty() || self.store_down() {
             return;
         }
         let pending = std::mem::take(&mut self.turn.pending);
@@ -118,6 +152,10 @@ impl Worker {
                     self.carry_out(item.run, item.transition, item.launch).await;
                 }
             }
+            Err(error) if error.is_unavailable() => {
+                self.store_failed(&error);
+                self.turn.pending = pending;
+            }
             Err(error) => {
                 tracing::debug!(%error, "a turn's writes were refused: applying them one by one");
                 for item in &pending {
@@ -133,7 +171,17 @@ impl Worker {
     /// One event of a turn that could not be written, applied again on the run as
     /// stored now.
     async fn retry(&mut self, item: Pending) {
-        let applied = report(apply_event(&self.store, item.run, item.event).await);
+        if self.store_down() {
+            let job = item.launch.map(|launch| launch.task.job_id);
+            return self.hold_retry(item.run, item.event, job, None);
+        }
+        let applied = match apply_event(&self.store, item.run, item.event.clone()).await {
+            Err(EventError::Store(error)) if error.is_unavailable() => {
+                let job = item.launch.map(|launch| launch.task.job_id);
+                return self.hold_retry(item.run, item.event, job, Some(&error));
+            }
+            other => report(other),
+        };
         match applied {
             Some(applied) => {
                 match applied.exact_version {
@@ -149,6 +197,21 @@ impl Worker {
                 }
             }
         }
+    }
+
+    /// A retried event the store did not take: held like any other (its launch, if
+    /// any, is dropped: the start is applied again from the queue).
+    fn hold_retry(
+        &mut self,
+        run: i64,
+        event: Event,
+        job: Option<String>,
+        error: Option<&StoreError>,
+    ) {
+        if let Some(job) = job {
+            self.running.remove(&(run, job));
+        }
+        self.hold(run, event, error);
     }
 
     /// What a written transition asks for: processes, timers, kills, gate log lines.
@@ -181,23 +244,30 @@ impl Worker {
         tracing::info!(run, job = %job, replica = %self.replica, "job started");
         let store = self.store.clone();
         let commands = self.commands.clone();
+        let fenced = self.fenced.clone();
         tokio::spawn(async move {
-            let exit = run_task(launch.task, store, launch.killed).await;
+            let (kill, killed) = oneshot::channel();
+            let mut task = std::pin::pin!(run_task(launch.task, store, killed));
+            let exit = tokio::select! {
+                exit = &mut task => exit,
+                () = stop_requested(launch.killed, fenced) => {
+                    let _ = kill.send(());
+                    task.await
+                }
+            };
             let _ = commands.send(Command::Exited { run, job, exit });
         });
     }
+}
 
-    /// The run's state as this scheduler holds it, read from the store if it holds none.
-    async fn state_of(&mut self, run: i64) -> Option<&mut RunState> {
-        if self.runs.get(run).is_none() {
-            match self.store.load_versioned(run).await {
-                Ok((state, version)) => self.runs.insert(run, state, version),
-                Err(error) => {
-                    tracing::error!(run, %error, "cannot load run");
-                    return None;
-                }
-            }
-        }
-        self.runs.get_mut(run)
+/// Resolves when the scheduler kills the job, or when the server fences itself: the
+/// heartbeat task says so directly, so a scheduler stuck on a store that does not
+/// answer cannot keep the job running past its lease.
+async fn stop_requested(killed: oneshot::Receiver<()>, mut fenced: watch::Receiver<bool>) {
+    tokio::select! {
+        Ok(()) = killed => {}
+        // The guard `wait_for` returns is dropped at once (it must not be held).
+        Ok(()) = async { fenced.wait_for(|fenced| *fenced).await.map(drop) } => {}
+        else => std::future::pending().await,
     }
 }

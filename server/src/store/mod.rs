@@ -82,6 +82,34 @@ pub enum StoreError {
     Migration(#[from] sqlx::migrate::MigrateError),
 }
 
+impl StoreError {
+    /// The database did not answer (down, unreachable, restarting, out of connections),
+    /// as opposed to answering "no": the same write may well succeed later, so callers
+    /// that must not lose it retry.
+    pub fn is_unavailable(&self) -> bool {
+        let StoreError::Database(error) = self else {
+            return false;
+        };
+        match error {
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::Protocol(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed => true,
+            // Postgres: connection exceptions (08...), shutting down or starting up
+            // (57P01-57P03), too many connections (53300). SQLite: busy or locked (5, 6
+            // and their extended codes).
+            sqlx::Error::Database(database) => database.code().is_some_and(|code| {
+                code.starts_with("08")
+                    || matches!(&*code, "57P01" | "57P02" | "57P03" | "53300")
+                    || code.parse::<u32>().is_ok_and(|n| matches!(n & 0xff, 5 | 6))
+            }),
+            _ => false,
+        }
+    }
+}
+
 /// The database behind Tollgate. Cheap to clone (a pool handle).
 #[derive(Clone, Debug)]
 pub struct Store {

@@ -138,6 +138,7 @@ macro_rules! on_both_backends {
     };
 }
 
+pub mod cluster;
 pub mod process;
 pub mod procs;
 pub mod runs;

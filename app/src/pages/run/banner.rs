@@ -10,7 +10,7 @@ use crate::api::{
     ApiError, JobView, PendingGate, WorkspaceFile, decide_gate, list_files, pending_gates,
 };
 use crate::domain::{Decision, GateDecision, format_duration};
-use crate::ui::{ErrorMessage, now_ms};
+use crate::ui::{DatabaseHealth, ErrorMessage, now_ms};
 
 /// What happened to the last decision made from this banner.
 #[derive(Clone, Debug)]
@@ -44,9 +44,12 @@ pub fn ApprovalBanner() -> impl IntoView {
     // Lives here, not in the card, so a refresh of the card keeps what was typed.
     let draft = RwSignal::new(String::new());
 
+    let health = DatabaseHealth::current();
     let load = move || {
         spawn_local(async move {
-            if let Ok(waiting) = pending_gates(Some(run_id)).await {
+            let answer = pending_gates(Some(run_id)).await;
+            health.note(&answer);
+            if let Ok(waiting) = answer {
                 let any = !waiting.is_empty();
                 if gates.with_untracked(|known| *known != waiting) {
                     gates.set(waiting);

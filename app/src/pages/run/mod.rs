@@ -22,7 +22,7 @@ use leptos_router::hooks::use_params_map;
 
 use crate::api::{JobProgress, RunDetail, RunSummary, get_run, run_statuses};
 use crate::domain::{NodeKind, RunGraph, RunNode};
-use crate::ui::{ErrorMessage, use_interval};
+use crate::ui::{DatabaseHealth, ErrorMessage, use_interval};
 use job_states::JobStates;
 
 /// What the parts of the run page share.
@@ -54,6 +54,7 @@ impl RunContext {
     /// Fetches the progress now and merges it.
     pub fn refresh(&self) {
         let (run_id, run, jobs) = (self.run_id, self.run, self.jobs);
+        let health = DatabaseHealth::current();
         spawn_local(async move {
             // Only what changed since the last answer merged, once there was one.
             let latest = run_statuses(run_id, jobs.since()).await;
@@ -61,6 +62,7 @@ impl RunContext {
             if run.is_disposed() {
                 return;
             }
+            health.note(&latest);
             if let Ok(latest) = latest
                 && jobs.merge(latest.version, latest.jobs)
                 && run.with_untracked(|known| known.as_ref() != Some(&latest.run))

@@ -11,6 +11,7 @@ pub mod status;
 #[cfg(test)]
 mod test_support;
 pub mod validate;
+mod yaml;
 
 pub use access::{Action, Actor, GateAccess, GatePolicy, Role};
 pub use expand::expand;

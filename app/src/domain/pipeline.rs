@@ -182,7 +182,7 @@ impl Pipeline {
 
     /// The pipeline as YAML, the format the README documents and the Constructor shows.
     pub fn to_yaml(&self) -> String {
-        serde_saphyr::to_string(self).unwrap_or_else(|err| format!("# cannot render: {err}"))
+        super::yaml::to_yaml(self)
     }
 }
 

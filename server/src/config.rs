@@ -46,7 +46,8 @@ pub struct Config {
     #[arg(long, env = "TOLLGATE_DIST", default_value = "dist")]
     pub dist: PathBuf,
 
-    /// Seconds running jobs get to finish on SIGTERM/SIGINT before they are killed.
+    /// Seconds running jobs and open HTTP requests get to finish on SIGTERM/SIGINT
+    /// before jobs are killed and connections closed. No job starts meanwhile.
     #[arg(long, env = "TOLLGATE_SHUTDOWN_GRACE", default_value_t = 30)]
     pub shutdown_grace: u64,
 

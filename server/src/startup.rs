@@ -107,13 +107,40 @@ pub async fn start(config: Config) -> Result<(), String> {
     );
     let app =
         router(state, &config.dist).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|err| format!("the HTTP server failed: {err}"))?;
-    scheduler
-        .shutdown(std::time::Duration::from_secs(config.shutdown_grace))
-        .await;
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        stop.send_replace(true);
+    });
+    let mut serving = tokio::spawn(
+        axum::serve(listener, app)
+            .with_graceful_shutdown(signalled(stopping.clone()))
+            .into_future(),
+    );
+    tokio::select! {
+        // The signal first: once it came, the HTTP server ends by design.
+        biased;
+        () = signalled(stopping) => {}
+        ended = &mut serving => {
+            return Err(match ended {
+                Ok(Err(err)) => format!("the HTTP server failed: {err}"),
+                _ => "the HTTP server stopped unexpectedly".to_string(),
+            });
+        }
+    }
+    // From the signal on no job starts; running jobs and open requests share the grace
+    // period, and a connection still open at its end (a slow download) is closed.
+    let grace = std::time::Duration::from_secs(config.shutdown_grace);
+    let http = async {
+        if tokio::time::timeout(grace, &mut serving).await.is_err() {
+            tracing::warn!(
+                grace_secs = grace.as_secs(),
+                "HTTP connections still open after the grace period: closing them"
+            );
+            serving.abort();
+        }
+    };
+    tokio::join!(scheduler.shutdown(grace), http);
     store.close().await;
     tracing::info!("stopped");
     Ok(())
@@ -145,6 +172,12 @@ async fn load_pipeline_file(
         .map_err(|err| format!("{shown}: cannot save the pipeline: {err}"))?;
     tracing::info!(pipeline = %pipeline.name, file = %shown, "pipeline loaded");
     Ok(())
+}
+
+/// Resolves once the stop signal was received.
+async fn signalled(mut stopping: tokio::sync::watch::Receiver<bool>) {
+    // An error means the sender is gone, which happens only after it signalled.
+    let _ = stopping.wait_for(|stop| *stop).await;
 }
 
 async fn shutdown_signal() {

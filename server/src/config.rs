@@ -1,7 +1,7 @@
 //! The server's configuration: command-line flags, each with an environment variable.
 
 use std::net::SocketAddr;
-use std::num::NonZeroUsize;
+use std::num::{NonZeroU32, NonZeroUsize};
 use std::path::PathBuf;
 
 use clap::Parser;
@@ -41,6 +41,11 @@ pub struct Config {
     /// save and deploy (422), so one request cannot flood the store and the scheduler.
     #[arg(long, env = "TOLLGATE_MAX_JOBS_PER_RUN", default_value_t = DEFAULT_MAX_JOBS_PER_RUN)]
     pub max_jobs_per_run: NonZeroUsize,
+
+    /// Delete finished runs (their rows, history, logs and workspace) this many days
+    /// after they finished. Unset: keep everything.
+    #[arg(long, env = "TOLLGATE_RETAIN_DAYS")]
+    pub retain_days: Option<NonZeroU32>,
 
     /// The built web client (Trunk's `dist/`).
     #[arg(long, env = "TOLLGATE_DIST", default_value = "dist")]

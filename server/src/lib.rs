@@ -16,6 +16,7 @@ pub mod job_tmp;
 pub mod metrics;
 pub mod output_lines;
 pub mod precompress;
+pub mod retention;
 pub mod sandbox;
 pub mod scheduler;
 pub mod single_instance;

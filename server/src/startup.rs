@@ -63,6 +63,9 @@ pub async fn start(config: Config) -> Result<(), String> {
     let scheduler = Scheduler::start(store.clone(), workspaces.clone(), settings, metrics.clone())
         .await
         .map_err(|err| format!("cannot resume the runs left by the last start: {err}"))?;
+    if let Some(days) = config.retain_days {
+        crate::retention::spawn(store.clone(), workspaces.clone(), days);
+    }
     if let Some(url) = postgres {
         tokio::spawn(crate::wakeups::listen(
             url.to_string(),

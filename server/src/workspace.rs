@@ -48,6 +48,19 @@ impl Workspaces {
         Ok(dir)
     }
 
+    /// Removes the run's workspace and everything in it. A link a job left in place of
+    /// the directory is removed itself, never followed. A workspace that is already
+    /// gone is fine.
+    pub fn remove(&self, run: i64) -> io::Result<()> {
+        match std::fs::remove_dir_all(self.dir(run)) {
+            Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(error) if error.kind() == io::ErrorKind::NotADirectory => {
+                std::fs::remove_file(self.dir(run))
+            }
+            other => other,
+        }
+    }
+
     /// The run's workspace as the server made it: the run's directory under the real
     /// root, and only if it is a directory itself. A job that replaced its workspace by
     /// a symbolic link (to `/`, say) gets nothing: the link is never followed.

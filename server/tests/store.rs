@@ -863,7 +863,78 @@ async fn a_decision_reads_its_gate_once_and_knows_its_state_is_exact(db: &TestDb
     ));
 }
 
+/// Retention deletes the runs that finished before the cut, with their history, logs
+/// and workspace; a run finished since, and a running run waiting at its gate (however
+/// old), are untouched, and the history stays append-only for everyone else.
+async fn retention_deletes_only_finished_runs_past_the_age(db: &TestDb) {
+    let store = &db.store;
+    let cancelled = |at: i64| async move {
+        let run = store
+            .create_run(&review_graph(), Some("olaf"), T0)
+            .await
+            .expect("create")
+            .id;
+        let cancel = Event::RunCancelled { by: "olaf".into() };
+        step(store, run, cancel, at).await.expect("cancel");
+        run
+    };
+    let old = cancelled(T0 + 10).await;
+    let recent = cancelled(T0 + 1_000).await;
+    let waiting = run_to_gate(store).await;
+    store
+        .append_log(old, "preprocess", "old output\n")
+        .await
+        .expect("log");
+    let workspaces = server::workspace::Workspaces::new(&db.dir);
+    for run in [old, recent, waiting] {
+        workspaces.create(run).expect("workspace");
+    }
+    // The old run's job replaced its workspace by a link: removing it must not follow.
+    let outside = db.dir.join("outside");
+    std::fs::create_dir_all(&outside).expect("outside");
+    std::fs::write(outside.join("keep.txt"), "kept").expect("file");
+    std::fs::remove_dir(workspaces.dir(old)).expect("rm");
+    std::os::unix::fs::symlink(&outside, workspaces.dir(old)).expect("link");
+
+    let deleted = server::retention::sweep(store, &workspaces, T0 + 500)
+        .await
+        .expect("sweep");
+    assert_eq!(deleted, 1);
+    assert!(matches!(
+        store.get_run(old).await,
+        Err(StoreError::UnknownRun(_))
+    ));
+    assert!(store.events(old).await.expect("events").is_empty());
+    assert!(!workspaces.dir(old).exists(), "the link is gone");
+    assert!(outside.join("keep.txt").exists(), "and not followed");
+    for run in [recent, waiting] {
+        assert!(store.get_run(run).await.is_ok(), "run {run} is kept");
+        assert!(workspaces.dir(run).is_dir());
+    }
+    assert_eq!(
+        status(store, waiting, "hitl-gate-preprocess").await,
+        JobStatus::Running
+    );
+    let nothing_left = server::retention::sweep(store, &workspaces, T0 + 500)
+        .await
+        .expect("sweep again");
+    assert_eq!(nothing_left, 0);
+
+    use sqlx::{Connection, Executor};
+    let url = match &db.url {
+        Some(url) => url.clone(),
+        None => format!("sqlite://{}", db.dir.join("tollgate.db").display()),
+    };
+    let mut raw = sqlx::AnyConnection::connect(&url).await.expect("connect");
+    assert!(
+        raw.execute("delete from events").await.is_err(),
+        "outside a sweep the history refuses deletes"
+    );
+    raw.close().await.expect("close");
+}
+
 on_both_backends!(
+    retention_deletes_only_finished_runs_past_the_age,
     a_decision_reads_its_gate_once_and_knows_its_state_is_exact,
     a_batch_is_written_whole_or_not_at_all,
     run_counts_and_versions_follow_every_change,

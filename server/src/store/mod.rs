@@ -17,6 +17,7 @@ mod logs;
 mod pipelines;
 mod records;
 mod replicas;
+mod retention;
 mod runs;
 mod transitions;
 

@@ -13,6 +13,7 @@ pub mod executor;
 pub mod http;
 pub mod job_env;
 pub mod job_tmp;
+pub mod leftovers;
 pub mod metrics;
 pub mod output_lines;
 pub mod precompress;

@@ -30,6 +30,13 @@ pub async fn start(config: Config) -> Result<(), String> {
         Some(_) => None,
     };
     crate::sandbox::log_at_start(&config.data_dir);
+    if let Err(error) = crate::leftovers::become_subreaper() {
+        tracing::warn!(
+            %error,
+            "cannot become the child subreaper: processes a job leaves running after its \
+             shell exits are not stopped"
+        );
+    }
     let store = Store::open(postgres, &config.data_dir)
         .await
         .map_err(|err| match postgres {
@@ -144,6 +151,10 @@ pub async fn start(config: Config) -> Result<(), String> {
         }
     };
     tokio::join!(scheduler.shutdown(grace), http);
+    let stray = crate::leftovers::sweep().await;
+    if stray > 0 {
+        tracing::warn!(stray, "stopped processes that jobs left behind");
+    }
     store.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -31,8 +31,15 @@ impl Restriction {
     }
 
     /// Spawns `command` from a thread restricted by the ruleset, so the child starts
-    /// restricted. The thread ends when the child has started.
-    pub fn spawn(self, command: &mut Command) -> io::Result<Child> {
+    /// restricted. The thread ends when the child has started, after calling `started`
+    /// with it: the child is the thread's until the thread ends, so it shows among the
+    /// main thread's children (where [`crate::leftovers`] looks for orphans) only after
+    /// `started` has recorded it.
+    pub fn spawn(
+        self,
+        command: &mut Command,
+        started: impl FnOnce(&Child) + Send,
+    ) -> io::Result<Child> {
         let runtime = tokio::runtime::Handle::current();
         let ruleset = self.ruleset.as_raw_fd();
         std::thread::scope(|scope| {
@@ -40,7 +47,9 @@ impl Restriction {
                 // The child is registered with the runtime's process reaper.
                 let _runtime = runtime.enter();
                 enforce(ruleset)?;
-                command.spawn()
+                let child = command.spawn()?;
+                started(&child);
+                Ok(child)
             });
             spawner
                 .join()

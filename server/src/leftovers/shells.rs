@@ -1,0 +1,99 @@
+//! The job shells this server is running, by pid, and the jobs not yet ended.
+//!
+//! A child of the server that is not a live shell is a job's leftover; a live shell
+//! belongs to tokio, which reaps it, and must never be signalled or reaped here. A
+//! shell is added before anything can see it as the server's child and removed only
+//! once tokio has reaped it: spawning and recording happen under the read side of a
+//! lock, and a search for leftovers takes the write side, so a search never meets a
+//! shell that is starting (between `posix_spawn` and `exec` it still shows the
+//! server's environment, no marker).
+//!
+//! A job stays *running* here after its shell is reaped, until its executor is done
+//! with it (the drain, stopping its leftovers): another job's search must leave its
+//! orphans to it.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use super::JobMark;
+
+static SPAWNING: RwLock<()> = RwLock::new(());
+static REGISTRY: Mutex<Option<Registry>> = Mutex::new(None);
+
+#[derive(Default)]
+struct Registry {
+    /// Live shells and the job each runs.
+    shells: HashMap<i32, JobMark>,
+    /// Jobs whose executor has not ended, with how many times each was started
+    /// (once, unless a job is run again while an earlier run of it is ending).
+    jobs: HashMap<JobMark, usize>,
+}
+
+fn registry() -> MutexGuard<'static, Option<Registry>> {
+    REGISTRY.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Held while a shell is spawned and recorded; spawns do not wait for each other.
+pub fn spawning() -> RwLockReadGuard<'static, ()> {
+    SPAWNING.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Held while leftovers are looked for: no shell is half-started meanwhile.
+pub(super) fn searching() -> RwLockWriteGuard<'static, ()> {
+    SPAWNING.write().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A shell was started for `job`; the job runs until [`ended`].
+pub fn record(pid: u32, job: JobMark) {
+    let Ok(pid) = i32::try_from(pid) else { return };
+    let mut registry = registry();
+    let registry = registry.get_or_insert_with(Registry::default);
+    *registry.jobs.entry(job.clone()).or_default() += 1;
+    registry.shells.insert(pid, job);
+}
+
+/// The shell `pid` was reaped.
+pub fn reaped(pid: u32) {
+    let Ok(pid) = i32::try_from(pid) else { return };
+    if let Some(registry) = registry().as_mut() {
+        registry.shells.remove(&pid);
+    }
+}
+
+/// The executor is done with `job`.
+pub fn ended(job: &JobMark) {
+    if let Some(registry) = registry().as_mut()
+        && let Some(count) = registry.jobs.get_mut(job)
+    {
+        *count -= 1;
+        if *count == 0 {
+            registry.jobs.remove(job);
+        }
+    }
+}
+
+/// The live shells with their jobs, and the jobs not yet ended.
+pub(super) fn snapshot() -> (HashMap<i32, JobMark>, HashSet<JobMark>) {
+    match registry().as_ref() {
+        Some(registry) => (
+            registry.shells.clone(),
+            registry.jobs.keys().cloned().collect(),
+        ),
+        None => Default::default(),
+    }
+}
+
+/// Whether any of `pids` is not a live shell.
+pub(super) fn any_unknown(pids: &HashSet<i32>) -> bool {
+    match registry().as_ref() {
+        Some(registry) => pids.iter().any(|pid| !registry.shells.contains_key(pid)),
+        None => !pids.is_empty(),
+    }
+}
+
+/// Whether `pid` is a live shell.
+pub(super) fn is_live(pid: i32) -> bool {
+    registry()
+        .as_ref()
+        .is_some_and(|registry| registry.shells.contains_key(&pid))
+}

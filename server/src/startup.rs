@@ -30,12 +30,13 @@ pub async fn start(config: Config) -> Result<(), String> {
         Some(_) => None,
     };
     crate::sandbox::log_at_start(&config.data_dir);
-    if let Err(error) = crate::leftovers::become_subreaper() {
-        tracing::warn!(
+    match crate::leftovers::become_subreaper() {
+        Ok(()) => crate::leftovers::reap_exited_orphans(),
+        Err(error) => tracing::warn!(
             %error,
             "cannot become the child subreaper: processes a job leaves running after its \
              shell exits are not stopped"
-        );
+        ),
     }
     let store = Store::open(postgres, &config.data_dir)
         .await

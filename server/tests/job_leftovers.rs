@@ -13,8 +13,8 @@ use common::runs::{deploy, job, log, run, wait_finished, wait_until};
 use common::temp_dir;
 use serde_json::json;
 
-/// The pids of processes whose command line contains `needle` (arguments joined by
-/// spaces).
+/// The pids of processes whose command line starts with `needle` (arguments joined
+/// by spaces): `sleep 3001`, not the job's shell, whose command line holds the script.
 fn processes_running(needle: &str) -> Vec<i32> {
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return Vec::new();
@@ -29,7 +29,7 @@ fn processes_running(needle: &str) -> Vec<i32> {
                         .into_iter()
                         .map(|byte| if byte == 0 { b' ' } else { byte })
                         .collect();
-                    String::from_utf8_lossy(&text).contains(needle)
+                    String::from_utf8_lossy(&text).starts_with(needle)
                 })
                 .unwrap_or(false)
         })
@@ -242,7 +242,7 @@ jobs:
     assert_eq!(job(&done, "long")["status"], "CANCELLED", "{done:#}");
     wait_none_running("sleep 3007").await;
     wait_none_running("sleep 3008").await;
-    assert_nothing_left(&server, "sleep 300");
+    assert_nothing_left(&server, "sleep 3007");
 }
 
 #[tokio::test]
@@ -314,4 +314,53 @@ jobs:
         "{text}"
     );
     assert_nothing_left(&server, "sleep 3013");
+}
+
+#[tokio::test]
+async fn orphans_that_exit_while_their_job_runs_are_reaped_at_once() {
+    let server = ServerProcess::start(&temp_dir("leftover-zombies"), &[], None);
+    let id = deploy(
+        &server,
+        "
+name: zombies
+jobs:
+  - id: forker
+    run: |
+      (sleep 0.3015 &); (sleep 0.3015 &); (sleep 0.3015 &)
+      touch spawned
+      while [ ! -e go-on ]; do sleep 0.05; done
+",
+    )
+    .await;
+    let workspace = server.data_dir.join("workspaces").join(id.to_string());
+    let start = Instant::now();
+    while !workspace.join("spawned").exists() {
+        assert!(start.elapsed() < Duration::from_secs(10), "never spawned");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // The orphans exit on their own after 0.3 s; the job still runs.
+    loop {
+        let running = processes_running("sleep 0.3015");
+        let zombies = zombie_children(server.pid());
+        if running.is_empty() && zombies.is_empty() {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "running {running:?}, unreaped {zombies:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        common::runs::status_of(&run(&server, id).await, "forker"),
+        "RUNNING"
+    );
+    std::fs::write(workspace.join("go-on"), "").expect("write go-on");
+    let done = wait_finished(&server, id).await;
+    assert_eq!(job(&done, "forker")["status"], "COMPLETED", "{done:#}");
+    assert_eq!(
+        log(&server, id, "forker").await,
+        "",
+        "nothing was left to stop"
+    );
 }

@@ -18,16 +18,19 @@
 //! full walk of `/proc` ([`search`]) happens only when that read shows an orphan, the
 //! job's group still has members, its output is still held open, or it was killed.
 //! Stopping ([`stop`]) is SIGTERM, then SIGKILL after [`KILL_GRACE`]; the server
-//! reaps the leftovers it stopped (`waitpid` on those pids only: tokio reaps the shells).
+//! reaps the leftovers it stopped, and orphans that exit by themselves ([`zombies`]),
+//! with `waitpid` on those pids only: tokio reaps the shells.
 
 mod procfs;
 mod search;
 pub mod shells;
 mod stop;
+mod zombies;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
 pub use stop::{KILL_GRACE, Stopping, sweep};
+pub use zombies::reap_exited_orphans;
 
 /// The job a process was started for, as its environment says.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

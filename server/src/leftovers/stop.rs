@@ -231,7 +231,7 @@ fn signal_group(group: Option<i32>, signal: i32) {
 
 /// Reaps `process` if it is a zombie child of the server and not a live shell (those
 /// are tokio's to reap, and it would lose their exit status).
-fn reap_if_child(process: &Found) {
+pub(super) fn reap_if_child(process: &Found) {
     let Some(now) = procfs::stat(process.pid) else {
         return;
     };

@@ -212,8 +212,8 @@ jobs:
     assert_eq!(slow["reason"], "timed out after 1s");
     let text = log(&server, id, "slow").await;
     assert!(
-        text.contains("[tollgate] it timed out: ")
-            && text.contains(" process(es) besides its shell were stopped"),
+        text.contains("[tollgate] the job timed out; its shell and ")
+            && text.contains(" other process(es) were stopped"),
         "{text}"
     );
     assert_nothing_left(&server, "sleep 3005");
@@ -241,6 +241,15 @@ jobs:
     let done = wait_finished(&server, id).await;
     assert_eq!(job(&done, "long")["status"], "CANCELLED", "{done:#}");
     wait_none_running("sleep 3007").await;
+    let start = Instant::now();
+    loop {
+        let text = log(&server, id, "long").await;
+        if text.contains("[tollgate] the job was stopped; its shell and ") {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "log: {text}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     wait_none_running("sleep 3008").await;
     assert_nothing_left(&server, "sleep 3007");
 }

@@ -110,7 +110,7 @@ async fn run_in(
             .take()
             .map(|pipe| Box::new(pipe) as Box<dyn AsyncRead + Send + Unpin>),
     ];
-    let mut output = Output::start(
+    let output = Output::start(
         store,
         launch.run_id,
         launch.job_id.clone(),
@@ -118,45 +118,75 @@ async fn run_in(
     );
     let mut stopping = Stopping::new(mark, child.id());
     let mut kill = Some(kill);
+    let (exit, ending) = wait_for_shell(&mut child, launch, &mut stopping, &mut kill).await;
+    shell.reaped();
+    after_shell(output, stopping, &mut kill, ending).await;
+    exit
+}
 
+/// Why the shell ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Ending {
+    /// By itself.
+    Exited,
+    /// Stopped at its timeout.
+    TimedOut,
+    /// Stopped because the scheduler asked (cancel, shutdown).
+    Killed,
+}
+
+/// Waits for the shell to exit, stopping it at its timeout or when `kill` fires.
+async fn wait_for_shell(
+    child: &mut Child,
+    launch: &TaskLaunch,
+    stopping: &mut Stopping,
+    kill: &mut Option<oneshot::Receiver<()>>,
+) -> (JobExit, Ending) {
     let timeout = launch
         .timeout_secs
         .map(Duration::from_secs)
         .unwrap_or(Duration::MAX);
-    let (exit, stopped_because) = tokio::select! {
-        status = child.wait() => (exit_of(status), None),
+    tokio::select! {
+        status = child.wait() => (exit_of(status), Ending::Exited),
         _ = tokio::time::sleep(timeout) => {
-            let _ = stop_shell(&mut child, &mut stopping).await;
+            let _ = stop_shell(child, stopping).await;
             let after_secs = launch.timeout_secs.unwrap_or_default();
-            (JobExit::TimedOut { after_secs }, Some("it timed out"))
+            (JobExit::TimedOut { after_secs }, Ending::TimedOut)
         }
-        () = killed(&mut kill) => {
-            let exit = exit_of(stop_shell(&mut child, &mut stopping).await);
-            (exit, Some("it was stopped"))
-        }
-    };
-    shell.reaped();
+        () = killed(kill) => (exit_of(stop_shell(child, stopping).await), Ending::Killed),
+    }
+}
 
-    // The shell is gone; what it started may still hold its output open.
-    let closed = match stopped_because {
-        Some(_) => false,
-        None => tokio::select! {
+/// Once the shell is reaped: reads output for at most [`DRAIN`] more (cut short by a
+/// kill), stops what is left of the job, and writes the rest of the log with a note
+/// of what was stopped.
+async fn after_shell(
+    mut output: Output,
+    stopping: Stopping,
+    kill: &mut Option<oneshot::Receiver<()>>,
+    ending: Ending,
+) {
+    let closed = match ending {
+        Ending::Exited => tokio::select! {
             closed = tokio::time::timeout(DRAIN, output.closed()) => closed.is_ok(),
-            _ = killed(&mut kill) => false,
+            () = killed(kill) => false,
         },
+        Ending::TimedOut | Ending::Killed => false,
     };
     output.stop_reading();
     let stopped = stopping.finish(!closed).await;
-    let note = (stopped > 0).then(|| match stopped_because {
-        None => format!(
+    let note = (stopped > 0).then(|| match ending {
+        Ending::Exited => format!(
             "[tollgate] the job's shell exited; {stopped} leftover process(es) were stopped\n"
         ),
-        Some(why) => {
-            format!("[tollgate] {why}: {stopped} process(es) besides its shell were stopped\n")
-        }
+        Ending::TimedOut => format!(
+            "[tollgate] the job timed out; its shell and {stopped} other process(es) were stopped\n"
+        ),
+        Ending::Killed => format!(
+            "[tollgate] the job was stopped; its shell and {stopped} other process(es) were stopped\n"
+        ),
     });
     output.finish(note).await;
-    exit
 }
 
 /// Starts the shell, sandboxed when the kernel allows, and records it as a live job

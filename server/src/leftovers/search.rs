@@ -76,6 +76,12 @@ pub(super) fn find(scope: &Scope) -> Vec<Found> {
                 (Scope::All, _) | (Scope::Job { .. }, None) => true,
                 (Scope::Job { job, .. }, Some(mark)) => mark == job || !running.contains(mark),
             };
+            if !wanted
+                && process.pid == root.pid
+                && let Some(owner) = &mark
+            {
+                shells::owned_by(root.pid, owner.clone());
+            }
             if wanted {
                 found.push(Found::from(process));
             }

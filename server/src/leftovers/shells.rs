@@ -27,6 +27,9 @@ struct Registry {
     /// Jobs whose executor has not ended, with how many times each was started
     /// (once, unless a job is run again while an earlier run of it is ending).
     jobs: HashMap<JobMark, usize>,
+    /// Orphans a search found to belong to another job that still runs: while it does,
+    /// they do not make the next job's end search again.
+    owned: HashMap<i32, JobMark>,
 }
 
 fn registry() -> MutexGuard<'static, Option<Registry>> {
@@ -68,7 +71,22 @@ pub fn ended(job: &JobMark) {
         *count -= 1;
         if *count == 0 {
             registry.jobs.remove(job);
+            registry.owned.retain(|_, owner| owner != job);
         }
+    }
+}
+
+/// A search found that the orphan `pid` belongs to `job`, which still runs.
+pub(super) fn owned_by(pid: i32, job: JobMark) {
+    if let Some(registry) = registry().as_mut() {
+        registry.owned.insert(pid, job);
+    }
+}
+
+/// The orphan `pid` was reaped: its number may name another process next.
+pub(super) fn reaped_orphan(pid: i32) {
+    if let Some(registry) = registry().as_mut() {
+        registry.owned.remove(&pid);
     }
 }
 
@@ -83,10 +101,17 @@ pub(super) fn snapshot() -> (HashMap<i32, JobMark>, HashSet<JobMark>) {
     }
 }
 
-/// Whether any of `pids` is not a live shell.
-pub(super) fn any_unknown(pids: &HashSet<i32>) -> bool {
+/// Whether any of `pids` is neither a live shell nor an orphan known to belong to a job
+/// that still runs, other than `ending` (whose orphans are being looked for).
+pub(super) fn any_unknown(pids: &HashSet<i32>, ending: &JobMark) -> bool {
     match registry().as_ref() {
-        Some(registry) => pids.iter().any(|pid| !registry.shells.contains_key(pid)),
+        Some(registry) => pids.iter().any(|pid| {
+            !registry.shells.contains_key(pid)
+                && !registry
+                    .owned
+                    .get(pid)
+                    .is_some_and(|owner| owner != ending && registry.jobs.contains_key(owner))
+        }),
         None => !pids.is_empty(),
     }
 }

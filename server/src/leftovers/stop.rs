@@ -90,7 +90,7 @@ impl Stopping {
         if !is_subreaper() {
             return self.signalled.len();
         }
-        if !(look || self.kill_at.is_some() || has_members(group) || orphans_present()) {
+        if !(look || self.kill_at.is_some() || has_members(group) || orphans_present(&self.job)) {
             return 0;
         }
         let scope = Scope::Job {
@@ -165,11 +165,12 @@ pub async fn sweep() -> usize {
     stopped
 }
 
-/// Whether the server has a child that is not a live shell. When the kernel does not
-/// list children this says no: leftovers are then looked for only when the job's
-/// output is held open or it was killed.
-fn orphans_present() -> bool {
-    procfs::main_thread_children().is_some_and(|children| shells::any_unknown(&children))
+/// Whether the server has a child that may be a leftover of `ending`: one that is not
+/// a live shell nor known to belong to another job that still runs. When the kernel
+/// does not list children this says no: leftovers are then looked for only when the
+/// job's output is held open, its group has members, or it was killed.
+fn orphans_present(ending: &JobMark) -> bool {
+    procfs::main_thread_children().is_some_and(|children| shells::any_unknown(&children, ending))
 }
 
 /// Waits until none of `waiting` runs any more (reaping those that are the server's
@@ -245,7 +246,7 @@ pub(super) fn reap_if_child(process: &Found) {
     let mut status = 0;
     // SAFETY: waitpid on one pid, with a valid pointer to a local; WNOHANG so it never
     // blocks. The pid is a zombie child of ours that tokio does not own.
-    unsafe {
-        libc::waitpid(process.pid, &mut status, libc::WNOHANG);
+    if unsafe { libc::waitpid(process.pid, &mut status, libc::WNOHANG) } == process.pid {
+        shells::reaped_orphan(process.pid);
     }
 }

@@ -52,3 +52,26 @@ pub async fn wait_present(marker: &str) {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+/// The children of `parent` that exited and were not reaped (zombies).
+pub fn zombie_children(parent: u32) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let parent = parent.to_string();
+    entries
+        .filter_map(Result::ok)
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+                return false;
+            };
+            // The fields after the command name, which may hold spaces: state, ppid, ...
+            let fields: Vec<&str> = stat
+                .rsplit_once(')')
+                .map(|(_, rest)| rest.split_whitespace().collect())
+                .unwrap_or_default();
+            fields.first() == Some(&"Z") && fields.get(1) == Some(&parent.as_str())
+        })
+        .collect()
+}

@@ -48,8 +48,8 @@ pub struct TaskLaunch {
 }
 
 /// Runs the task to its end, or until `kill` fires (then the job's processes are
-/// stopped and the exit reports the signal that ended the shell). The job gets a private directory, its
-/// `TMPDIR` and `HOME`, for as long as it runs.
+/// stopped and the exit reports the signal that ended the shell). The job gets a
+/// private directory, its `TMPDIR` and `HOME`, for as long as it runs.
 pub async fn run_task(launch: TaskLaunch, store: Store, kill: oneshot::Receiver<()>) -> JobExit {
     let tmp = match JobTmp::create(&launch.workspace, launch.run_id, &launch.job_id) {
         Ok(tmp) => tmp,

@@ -122,3 +122,49 @@ pub(super) fn is_live(pid: i32) -> bool {
         .as_ref()
         .is_some_and(|registry| registry.shells.contains_key(&pid))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mark(job: &str) -> JobMark {
+        JobMark {
+            run: -1,
+            job: job.into(),
+        }
+    }
+
+    /// Pids far above any `pid_max`, so no real process is named.
+    const KEEPER: u32 = 2_000_000_001;
+    const QUICK: u32 = 2_000_000_002;
+    const ORPHAN: i32 = 2_000_000_003;
+
+    #[test]
+    fn an_orphan_counts_as_known_only_while_another_job_that_owns_it_runs() {
+        let (keeper, quick) = (mark("keeper"), mark("quick"));
+        record(KEEPER, keeper.clone());
+        record(QUICK, quick.clone());
+        let shells = HashSet::from([KEEPER as i32, QUICK as i32]);
+        let orphan = HashSet::from([ORPHAN]);
+        assert!(!any_unknown(&shells, &quick), "live shells are known");
+        assert!(any_unknown(&orphan, &quick), "a new orphan is not");
+
+        owned_by(ORPHAN, keeper.clone());
+        assert!(!any_unknown(&orphan, &quick), "keeper's, and keeper runs");
+        assert!(any_unknown(&orphan, &keeper), "keeper's end looks for it");
+
+        reaped(KEEPER);
+        assert!(
+            !any_unknown(&orphan, &quick),
+            "keeper still runs while its executor stops its leftovers"
+        );
+        ended(&keeper);
+        assert!(any_unknown(&orphan, &quick), "keeper has ended");
+
+        owned_by(ORPHAN, quick.clone());
+        reaped_orphan(ORPHAN);
+        assert!(any_unknown(&orphan, &mark("other")), "a reaped pid is new");
+        reaped(QUICK);
+        ended(&quick);
+    }
+}

@@ -197,10 +197,14 @@ fn spawn(
     tmp: &Path,
     mark: &JobMark,
 ) -> Result<(Child, Recorded), String> {
+    let mut recorded = Recorded::start(mark.clone());
     let _spawning = shells::spawning();
-    let record = |child: &Child| {
+    // Made here, not on the spawning thread: memory that thread allocates and the
+    // registry keeps would pin a page of its own malloc arena for the job's lifetime.
+    let shell_mark = mark.clone();
+    let record = move |child: &Child| {
         if let Some(pid) = child.id() {
-            shells::record(pid, mark.clone());
+            shells::record(pid, shell_mark);
         }
     };
     let child = match sandbox::support().restrict(&launch.workspace, tmp) {
@@ -216,21 +220,23 @@ fn spawn(
         }
         Err(reason) => return Err(reason),
     };
-    let shell = Recorded {
-        pid: child.id(),
-        job: mark.clone(),
-    };
-    Ok((child, shell))
+    recorded.pid = child.id();
+    Ok((child, recorded))
 }
 
-/// A recorded shell and its job: the job counts as running until this is dropped, at
-/// the executor's end.
+/// A job counted as running, and its shell once recorded: the job counts until this
+/// is dropped, at the executor's end.
 struct Recorded {
     pid: Option<u32>,
     job: JobMark,
 }
 
 impl Recorded {
+    fn start(job: JobMark) -> Recorded {
+        shells::started(job.clone());
+        Recorded { pid: None, job }
+    }
+
     /// Tokio has reaped the shell (or given it up).
     fn reaped(&mut self) {
         if let Some(pid) = self.pid.take() {

@@ -14,9 +14,11 @@
 //! needs a delegated cgroup v2 subtree, which containers and hybrid v1 hosts do not give;
 //! `prctl` works everywhere on Linux.
 //!
-//! Looking costs one small read per job end ([`procfs::main_thread_children`]); the
-//! full walk of `/proc` ([`search`]) happens only when that read shows an orphan, the
-//! job's group still has members, its output is still held open, or it was killed.
+//! Looking costs one small read per job end ([`procfs::main_thread_children`]), and
+//! one per SIGCHLD to reap orphans that exited; the full walk of `/proc` ([`search`])
+//! happens only when that read shows an orphan not known to belong to another running
+//! job, the job's group still has members, its output is still held open, or it was
+//! killed.
 //! Stopping ([`stop`]) is SIGTERM, then SIGKILL after [`KILL_GRACE`]; the server
 //! reaps the leftovers it stopped, and orphans that exit by themselves ([`zombies`]),
 //! with `waitpid` on those pids only: tokio reaps the shells.

@@ -46,13 +46,20 @@ pub(super) fn searching() -> RwLockWriteGuard<'static, ()> {
     SPAWNING.write().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// A shell was started for `job`; the job runs until [`ended`].
-pub fn record(pid: u32, job: JobMark) {
-    let Ok(pid) = i32::try_from(pid) else { return };
+/// `job` is about to start; it runs until [`ended`].
+pub fn started(job: JobMark) {
     let mut registry = registry();
     let registry = registry.get_or_insert_with(Registry::default);
-    *registry.jobs.entry(job.clone()).or_default() += 1;
-    registry.shells.insert(pid, job);
+    *registry.jobs.entry(job).or_default() += 1;
+}
+
+/// The shell `pid` was started for `job`.
+pub fn record(pid: u32, job: JobMark) {
+    let Ok(pid) = i32::try_from(pid) else { return };
+    registry()
+        .get_or_insert_with(Registry::default)
+        .shells
+        .insert(pid, job);
 }
 
 /// The shell `pid` was reaped.
@@ -142,8 +149,10 @@ mod tests {
     #[test]
     fn an_orphan_counts_as_known_only_while_another_job_that_owns_it_runs() {
         let (keeper, quick) = (mark("keeper"), mark("quick"));
-        record(KEEPER, keeper.clone());
-        record(QUICK, quick.clone());
+        for (pid, job) in [(KEEPER, &keeper), (QUICK, &quick)] {
+            started(job.clone());
+            record(pid, job.clone());
+        }
         let shells = HashSet::from([KEEPER as i32, QUICK as i32]);
         let orphan = HashSet::from([ORPHAN]);
         assert!(!any_unknown(&shells, &quick), "live shells are known");

@@ -368,3 +368,51 @@ jobs:
         "nothing was left to stop"
     );
 }
+
+#[tokio::test]
+async fn a_timeout_sends_sigterm_first_and_sigkill_after_the_grace() {
+    let server = ServerProcess::start(&temp_dir("leftover-term-first"), &[], None);
+    let (graceful, stubborn) = (duration(3016), duration(3017));
+    let id = deploy(
+        &server,
+        &format!(
+            r#"
+name: term_first
+jobs:
+  - id: graceful
+    run: trap 'echo got-term; exit 0' TERM; sleep $D & wait
+    env: {{D: '{graceful}'}}
+    timeout: 1
+  - id: stubborn
+    run: trap '' TERM; sleep $D
+    env: {{D: '{stubborn}'}}
+    timeout: 1
+"#
+        ),
+    )
+    .await;
+    let done = wait_finished(&server, id).await;
+    let took = |name: &str| {
+        let state = job(&done, name);
+        state["finished_at_ms"].as_i64().unwrap_or_default()
+            - state["started_at_ms"].as_i64().unwrap_or_default()
+    };
+    for name in ["graceful", "stubborn"] {
+        assert_eq!(job(&done, name)["reason"], "timed out after 1s", "{done:#}");
+    }
+    assert!(
+        log(&server, id, "graceful").await.starts_with("got-term\n"),
+        "SIGTERM reached the shell"
+    );
+    assert!(
+        took("graceful") < 3_000,
+        "graceful took {} ms",
+        took("graceful")
+    );
+    assert!(
+        took("stubborn") >= 4_000,
+        "SIGKILL after {} ms",
+        took("stubborn")
+    );
+    assert_nothing_left(&server, &[&graceful, &stubborn]);
+}

@@ -2,8 +2,8 @@
 //! data directory (and a fresh Postgres database) for every round, three rounds, and
 //! the range of the three printed. `cargo bench -p server --bench scale`.
 //!
-//! `TOLLGATE_BENCH_ROUNDS` (default 3) and `TOLLGATE_BENCH_BACKENDS` (`sqlite,postgres`)
-//! narrow it down. Times are the server's own (`created_at`, `started_at`,
+//! `TOLLGATE_BENCH_ROUNDS` (default 3), `TOLLGATE_BENCH_BACKENDS` (`sqlite,postgres`)
+//! and `TOLLGATE_BENCH_ONLY` (figure groups, see `wanted`) narrow it down. Times are the server's own (`created_at`, `started_at`,
 //! `finished_at`, in milliseconds), so the client's polling does not count.
 
 #[path = "../tests/common/mod.rs"]
@@ -245,43 +245,61 @@ async fn status_poll(server: &ServerProcess) -> (f64, f64) {
     (median(full), median(since))
 }
 
+/// Whether a group of figures is measured: `TOLLGATE_BENCH_ONLY` (e.g. `approve,chain`)
+/// narrows a run to those groups (`throughput`, `chain`, `approve`, `poll`, `big`).
+fn wanted(group: &str) -> bool {
+    std::env::var("TOLLGATE_BENCH_ONLY").map_or(true, |only| {
+        only.split(',').any(|name| name.trim() == group)
+    })
+}
+
 async fn round(backend: &str, figures: &mut Figures) {
     let db = (backend == "postgres").then_some(common::TestDb::postgres().await);
     let url = db.as_ref().and_then(|db| db.url.clone());
     let dir = common::temp_dir(&format!("scale-{backend}"));
     let server = ServerProcess::start(&dir, &["--max-jobs", "8"], url.as_deref());
 
-    figures.add(
-        "1,000 trivial jobs, 8 at a time",
-        throughput(&server, 1000).await,
-        "jobs/s",
-    );
-    let (hop_median, hop_mean) = chain_hops(&server, 200).await;
-    figures.add(
-        "chain of 200: start(k) -> start(k+1), median",
-        hop_median,
-        "ms",
-    );
-    figures.add("chain of 200: start(k) -> start(k+1), mean", hop_mean, "ms");
-    figures.add(
-        "approve -> downstream command running, median of 30",
-        approve_to_start(&server).await,
-        "ms",
-    );
-    let (full, since) = status_poll(&server).await;
-    figures.add("run_statuses, 5,000 jobs, every job", full, "ms");
-    figures.add("run_statuses, 5,000 jobs, changes since", since, "ms");
+    if wanted("throughput") {
+        figures.add(
+            "1,000 trivial jobs, 8 at a time",
+            throughput(&server, 1000).await,
+            "jobs/s",
+        );
+    }
+    if wanted("chain") {
+        let (hop_median, hop_mean) = chain_hops(&server, 200).await;
+        figures.add(
+            "chain of 200: start(k) -> start(k+1), median",
+            hop_median,
+            "ms",
+        );
+        figures.add("chain of 200: start(k) -> start(k+1), mean", hop_mean, "ms");
+    }
+    if wanted("approve") {
+        figures.add(
+            "approve -> downstream command running, median of 30",
+            approve_to_start(&server).await,
+            "ms",
+        );
+    }
+    if wanted("poll") {
+        let (full, since) = status_poll(&server).await;
+        figures.add("run_statuses, 5,000 jobs, every job", full, "ms");
+        figures.add("run_statuses, 5,000 jobs, changes since", since, "ms");
+    }
     drop(server);
 
-    // A fresh server, so its peak memory is this run's.
-    let server = ServerProcess::start(&dir.join("big"), &["--max-jobs", "8"], url.as_deref());
-    figures.add(
-        "10,000 trivial jobs, 8 at a time",
-        throughput(&server, 10_000).await,
-        "jobs/s",
-    );
-    figures.add("10,000 jobs: server peak RSS", peak_rss_mib(&server), "MiB");
-    drop(server);
+    if wanted("big") {
+        // A fresh server, so its peak memory is this run's.
+        let server = ServerProcess::start(&dir.join("big"), &["--max-jobs", "8"], url.as_deref());
+        figures.add(
+            "10,000 trivial jobs, 8 at a time",
+            throughput(&server, 10_000).await,
+            "jobs/s",
+        );
+        figures.add("10,000 jobs: server peak RSS", peak_rss_mib(&server), "MiB");
+        drop(server);
+    }
 
     let _ = std::fs::remove_dir_all(&dir);
     if let Some(db) = db {

@@ -1,6 +1,7 @@
 //! Plain GET downloads: a workspace file (`/files/{run}/{path}`) and a job's whole log
 //! (`/logs/{run}/{job}`). A path that is not plainly inside the run's workspace is
-//! refused before anything is read.
+//! refused before anything is read, and the file is served from the descriptor that
+//! check opened, never by its path again (see `workspace::nofollow`).
 
 use axum::Json;
 use axum::body::Body;
@@ -8,6 +9,7 @@ use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
+use std::os::fd::AsRawFd;
 use tower::ServiceExt;
 use tower_http::services::ServeFile;
 
@@ -67,19 +69,35 @@ async fn serve_file(
 ) -> Result<Response, ApiError> {
     let run = parse_run(run)?;
     state.store.get_run(run).await?;
-    let real = state
-        .workspaces
-        .resolve(run, path)
+    let workspaces = state.workspaces.clone();
+    let relative = path.to_string();
+    let file = tokio::task::spawn_blocking(move || workspaces.open(run, &relative))
+        .await
+        .map_err(|error| ApiError::internal(format!("cannot open `{path}`: {error}")))?
         .map_err(|refused| match refused {
             PathError::Unsafe(_) => ApiError::bad_request(refused.to_string()),
             PathError::NotFound(_) => ApiError::not_found(refused.to_string()),
+            PathError::Unreadable(..) => {
+                tracing::warn!(run, error = %refused, "a workspace file could not be opened");
+                ApiError::internal(refused.to_string())
+            }
         })?;
     let name = path.rsplit('/').next().unwrap_or(path);
     let inline = options.inline.is_some_and(|v| v != "0");
-    let mut response = match ServeFile::new(&real).oneshot(request).await {
+    // `/proc/self/fd/<n>` is the kernel's link to the file already open in `file`, not a
+    // path in the workspace: opening it reaches that very file even if the job has since
+    // renamed or replaced anything. ServeFile keeps Range and If-Modified-Since; `file`
+    // stays open until it has opened its own descriptor.
+    let opened = format!("/proc/self/fd/{}", file.as_raw_fd());
+    let mime = mime_guess::from_path(name).first_or_octet_stream();
+    let mut response = match ServeFile::new_with_mime(&opened, &mime)
+        .oneshot(request)
+        .await
+    {
         Ok(response) => response.map(Body::new),
         Err(never) => match never {},
     };
+    drop(file);
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_DISPOSITION, disposition(name, inline));
     if inline {

@@ -1,9 +1,17 @@
 //! Each run's workspace directory: where its jobs run and leave their files, and the only
-//! place file downloads may read from.
+//! place file downloads may read from. Everything below a run's directory is read through
+//! open directory descriptors, never by path: see [`nofollow`].
 
+mod nofollow;
+
+use std::ffi::OsStr;
+use std::fs::File;
 use std::io;
-use std::path::{Component, Path, PathBuf};
-use std::time::UNIX_EPOCH;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+use nofollow::Kind;
 
 /// A file found in a workspace.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -21,6 +29,8 @@ pub enum PathError {
     Unsafe(String),
     #[error("the run's workspace has no file `{0}`")]
     NotFound(String),
+    #[error("the file `{0}` in the run's workspace cannot be read: {1}")]
+    Unreadable(String, String),
 }
 
 /// The root under which every run's workspace lives (`<data dir>/workspaces/<run id>`).
@@ -61,83 +71,120 @@ impl Workspaces {
         }
     }
 
-    /// The run's workspace as the server made it: the run's directory under the real
-    /// root, and only if it is a directory itself. A job that replaced its workspace by
-    /// a symbolic link (to `/`, say) gets nothing: the link is never followed.
-    fn base(&self, run: i64) -> Option<PathBuf> {
-        let base = self.root.canonicalize().ok()?.join(run.to_string());
-        let metadata = std::fs::symlink_metadata(&base).ok()?;
-        metadata.is_dir().then_some(base)
+    /// The run's workspace directory, opened. The root is opened by the server's own path
+    /// (links an operator made there are fine: jobs cannot write it); the run's directory
+    /// in it is opened without following a link, so a job that replaced its workspace by
+    /// a link (to `/`, say) gets `ELOOP` instead of what the link points to.
+    fn open_base(&self, run: i64) -> io::Result<OwnedFd> {
+        let root = File::options()
+            .read(true)
+            .custom_flags(libc::O_DIRECTORY)
+            .open(&self.root)?;
+        nofollow::open_dir(root.as_fd(), OsStr::new(&run.to_string()))
     }
 
-    /// Every regular file under the workspace, by path. Symbolic links are not followed
-    /// nor listed: they could point anywhere.
+    /// Every regular file under the workspace, by path. Symbolic links are neither
+    /// followed nor listed, and the walk goes from one open directory to the next (see
+    /// [`nofollow`]), so a job swapping a directory for a link mid-walk cannot lead it
+    /// outside. Entries that vanish or change kind during the walk are skipped.
     pub fn list(&self, run: i64) -> io::Result<Vec<FileInfo>> {
+        let base = match self.open_base(run) {
+            Ok(base) => base,
+            Err(error) if changed(&error) => return Ok(Vec::new()),
+            Err(error) => return Err(error),
+        };
         let mut files = Vec::new();
-        if let Some(base) = self.base(run) {
-            collect(&base, &base, &mut files)?;
-        }
+        collect(base.as_fd(), "", 0, &mut files)?;
         files.sort_by(|a, b| a.path.cmp(&b.path));
         Ok(files)
     }
 
-    /// The real path of `relative` in `run`'s workspace, if it is a regular file inside
-    /// it. `..`, absolute paths and links leading outside are refused before anything is
-    /// read.
-    pub fn resolve(&self, run: i64, relative: &str) -> Result<PathBuf, PathError> {
+    /// Opens `relative` in `run`'s workspace for reading, if it is a regular file there.
+    /// `..`, absolute paths and a symbolic link at any step (even one staying inside) are
+    /// refused; each directory is opened relative to the one before it and the file is
+    /// read from the descriptor returned, so nothing a job does meanwhile can change what
+    /// was checked.
+    pub fn open(&self, run: i64, relative: &str) -> Result<File, PathError> {
         let unsafe_path = || PathError::Unsafe(relative.to_string());
-        let path = Path::new(relative);
-        let plain = !relative.is_empty()
-            && !relative.contains('\0')
-            && path
-                .components()
-                .all(|component| matches!(component, Component::Normal(_)));
+        let not_found = || PathError::NotFound(relative.to_string());
+        // Parts separated by single slashes, none of them `.` or `..`: no absolute path,
+        // no climbing, nothing a normalisation would have to explain.
+        let plain = !relative.contains('\0')
+            && relative
+                .split('/')
+                .all(|part| !part.is_empty() && part != "." && part != "..");
         if !plain {
             return Err(unsafe_path());
         }
-        let base = self
-            .base(run)
-            .ok_or_else(|| PathError::NotFound(relative.to_string()))?;
-        let real = base
-            .join(path)
-            .canonicalize()
-            .map_err(|_| PathError::NotFound(relative.to_string()))?;
-        if !real.starts_with(&base) {
-            return Err(unsafe_path());
+        let parts: Vec<&OsStr> = relative.split('/').map(OsStr::new).collect();
+        let refused = |error: io::Error| match error.raw_os_error() {
+            Some(libc::ELOOP) => unsafe_path(),
+            Some(libc::ENOENT | libc::ENOTDIR | libc::ENAMETOOLONG) => not_found(),
+            _ => PathError::Unreadable(relative.to_string(), error.to_string()),
+        };
+        let (name, dirs) = parts.split_last().ok_or_else(unsafe_path)?;
+        // A workspace replaced by a link has no files, as one that is gone.
+        let mut dir = self
+            .open_base(run)
+            .map_err(|error| match error.raw_os_error() {
+                Some(libc::ELOOP) => not_found(),
+                _ => refused(error),
+            })?;
+        for part in dirs {
+            dir = nofollow::open_dir(dir.as_fd(), part).map_err(refused)?;
         }
-        if !real.is_file() {
-            return Err(PathError::NotFound(relative.to_string()));
-        }
-        Ok(real)
+        nofollow::open_file(dir.as_fd(), name)
+            .map_err(refused)?
+            .ok_or_else(not_found)
     }
 }
 
-fn collect(base: &Path, dir: &Path, files: &mut Vec<FileInfo>) -> io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
-        let kind = entry.file_type()?;
-        if kind.is_dir() {
-            collect(base, &entry.path(), files)?;
-        } else if kind.is_file() {
-            let metadata = entry.metadata()?;
-            let relative = entry.path();
-            let relative = relative.strip_prefix(base).unwrap_or(&relative);
-            let modified_ms = metadata
-                .modified()
-                .ok()
-                .and_then(|time| time.duration_since(UNIX_EPOCH).ok())
-                .map_or(0, |elapsed| {
-                    i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX)
-                });
-            files.push(FileInfo {
-                path: relative
-                    .components()
-                    .map(|part| part.as_os_str().to_string_lossy())
-                    .collect::<Vec<_>>()
-                    .join("/"),
-                size: metadata.len(),
-                modified_ms,
-            });
+/// How deep [`Workspaces::list`] walks: each level holds one descriptor open, and a job
+/// could nest directories without end. Deeper files are not listed.
+const MAX_DEPTH: usize = 64;
+
+/// An error that means the entry vanished, was replaced by a link or something else, or
+/// was made unreadable by a job while it was being looked at: skipped, not fatal.
+fn changed(error: &io::Error) -> bool {
+    matches!(
+        error.raw_os_error(),
+        Some(libc::ENOENT | libc::ENOTDIR | libc::ELOOP | libc::EACCES)
+    )
+}
+
+fn collect(
+    dir: BorrowedFd<'_>,
+    prefix: &str,
+    depth: usize,
+    files: &mut Vec<FileInfo>,
+) -> io::Result<()> {
+    for name in nofollow::names(dir)? {
+        let entry = match nofollow::stat_at(dir, &name) {
+            Ok(entry) => entry,
+            Err(error) if changed(&error) => continue,
+            Err(error) => return Err(error),
+        };
+        let name_text = name.to_string_lossy();
+        let path = if prefix.is_empty() {
+            name_text.into_owned()
+        } else {
+            format!("{prefix}/{name_text}")
+        };
+        match entry.kind {
+            Kind::File => files.push(FileInfo {
+                path,
+                size: entry.size,
+                modified_ms: entry.modified_ms,
+            }),
+            Kind::Dir if depth < MAX_DEPTH => match nofollow::open_dir(dir, &name) {
+                Ok(sub) => match collect(sub.as_fd(), &path, depth + 1, files) {
+                    Err(error) if changed(&error) => {}
+                    other => other?,
+                },
+                Err(error) if changed(&error) => {}
+                Err(error) => return Err(error),
+            },
+            Kind::Dir | Kind::Link | Kind::Other => {}
         }
     }
     Ok(())
@@ -146,6 +193,7 @@ fn collect(base: &Path, dir: &Path, files: &mut Vec<FileInfo>) -> io::Result<()>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::UNIX_EPOCH;
 
     fn workspace() -> (Workspaces, PathBuf) {
         let data = std::env::temp_dir().join(format!(
@@ -164,6 +212,22 @@ mod tests {
             .map_or(0, |d| d.as_nanos() as u64)
     }
 
+    /// A directory outside every workspace holding `secret.txt`.
+    fn outside() -> PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "tollgate-outside-{}-{}",
+            std::process::id(),
+            rand_suffix()
+        ));
+        std::fs::create_dir_all(&dir).expect("mkdir outside");
+        std::fs::write(dir.join("secret.txt"), "SECRET").expect("write secret");
+        dir
+    }
+
+    fn read(file: Result<File, PathError>) -> Result<String, PathError> {
+        file.map(|file| std::io::read_to_string(file).expect("read"))
+    }
+
     #[test]
     fn lists_files_recursively_without_links() {
         let (workspaces, dir) = workspace();
@@ -171,6 +235,8 @@ mod tests {
         std::fs::create_dir_all(dir.join("out/deep")).expect("mkdir");
         std::fs::write(dir.join("out/deep/model.bin"), [0u8; 3]).expect("write");
         std::os::unix::fs::symlink("/etc/passwd", dir.join("link")).expect("link");
+        std::os::unix::fs::symlink(outside(), dir.join("out/elsewhere")).expect("link");
+        std::os::unix::fs::symlink("deep", dir.join("out/again")).expect("link");
         let files = workspaces.list(7).expect("list");
         let listed: Vec<(&str, u64)> = files.iter().map(|f| (f.path.as_str(), f.size)).collect();
         assert_eq!(listed, [("out/deep/model.bin", 3), ("report.txt", 9)]);
@@ -179,7 +245,7 @@ mod tests {
     }
 
     #[test]
-    fn resolves_only_plain_paths_inside_the_workspace() {
+    fn opens_only_plain_paths_inside_the_workspace() {
         let (workspaces, dir) = workspace();
         std::fs::write(dir.join("report.txt"), "ok").expect("write");
         std::fs::create_dir_all(dir.join("sub")).expect("mkdir");
@@ -187,37 +253,135 @@ mod tests {
         std::os::unix::fs::symlink("/etc/passwd", dir.join("escape")).expect("link");
         std::os::unix::fs::symlink("report.txt", dir.join("inside")).expect("link");
 
-        assert_eq!(
-            workspaces.resolve(7, "report.txt"),
-            Ok(dir.canonicalize().expect("c").join("report.txt"))
-        );
-        assert!(workspaces.resolve(7, "sub/a.txt").is_ok());
-        assert!(
-            workspaces.resolve(7, "inside").is_ok(),
-            "a link staying inside is fine"
-        );
+        assert_eq!(read(workspaces.open(7, "report.txt")), Ok("ok".into()));
+        assert_eq!(read(workspaces.open(7, "sub/a.txt")), Ok("a".into()));
         for bad in [
             "../7/report.txt",
             "/etc/passwd",
             "sub/../report.txt",
             "./report.txt",
+            "..",
+            "sub/..",
+            "sub/./a.txt",
+            "sub//a.txt",
+            "sub/a.txt/",
             "",
             "a\0b",
             "escape",
+            "inside",
         ] {
             assert_eq!(
-                workspaces.resolve(7, bad),
+                read(workspaces.open(7, bad)),
                 Err(PathError::Unsafe(bad.to_string())),
                 "{bad:?}"
             );
         }
+        for missing in ["missing.txt", "sub", "report.txt/x", "nowhere/a.txt"] {
+            assert_eq!(
+                read(workspaces.open(7, missing)),
+                Err(PathError::NotFound(missing.into())),
+                "{missing:?}"
+            );
+        }
         assert_eq!(
-            workspaces.resolve(7, "missing.txt"),
-            Err(PathError::NotFound("missing.txt".into()))
+            read(workspaces.open(8, "report.txt")),
+            Err(PathError::NotFound("report.txt".into()))
         );
+    }
+
+    #[test]
+    fn a_run_directory_replaced_by_a_link_has_no_files() {
+        let (workspaces, dir) = workspace();
+        std::fs::remove_dir_all(&dir).expect("remove");
+        std::os::unix::fs::symlink(outside(), &dir).expect("link");
         assert_eq!(
-            workspaces.resolve(7, "sub"),
-            Err(PathError::NotFound("sub".into()))
+            read(workspaces.open(7, "secret.txt")),
+            Err(PathError::NotFound("secret.txt".into()))
         );
+        assert_eq!(workspaces.list(7).expect("list"), []);
+    }
+
+    #[test]
+    fn a_directory_replaced_by_a_link_is_not_entered() {
+        let (workspaces, dir) = workspace();
+        std::os::unix::fs::symlink(outside(), dir.join("sub")).expect("link");
+        assert_eq!(
+            read(workspaces.open(7, "sub/secret.txt")),
+            Err(PathError::Unsafe("sub/secret.txt".into()))
+        );
+        assert_eq!(workspaces.list(7).expect("list"), []);
+    }
+
+    #[test]
+    fn fifos_and_sockets_are_neither_opened_nor_listed() {
+        let (workspaces, dir) = workspace();
+        let fifo = std::ffi::CString::new(dir.join("pipe").into_os_string().into_encoded_bytes())
+            .expect("path");
+        // SAFETY: `fifo` is a NUL-terminated path that outlives the call.
+        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0, "mkfifo");
+        let _socket = std::os::unix::net::UnixListener::bind(dir.join("socket")).expect("bind");
+        // Opening the FIFO for reading would wait for a writer: this returns at once.
+        for special in ["pipe", "socket"] {
+            assert_eq!(
+                read(workspaces.open(7, special)),
+                Err(PathError::NotFound(special.into()))
+            );
+        }
+        assert_eq!(workspaces.list(7).expect("list"), []);
+    }
+
+    /// A directory swapped for a link to the outside over and over while files are opened
+    /// and listed: only the workspace's own file is ever read. The swaps land at random
+    /// points of the walk, so a run may miss some windows, but a failure is never spurious.
+    #[test]
+    fn swapping_a_directory_for_a_link_never_reaches_outside() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, Ordering};
+
+        const INSIDE: &str = "inside, unlike the secret";
+        let (workspaces, dir) = workspace();
+        let outside = outside();
+        std::fs::write(outside.join("only-outside.txt"), "SECRET").expect("write");
+        std::fs::create_dir_all(dir.join("sub")).expect("mkdir");
+        std::fs::write(dir.join("sub/secret.txt"), INSIDE).expect("write");
+        std::os::unix::fs::symlink(&outside, dir.join("link")).expect("link");
+        assert_eq!(
+            read(workspaces.open(7, "sub/secret.txt")),
+            Ok(INSIDE.into())
+        );
+
+        let stop = Arc::new(AtomicBool::new(false));
+        let swapper = {
+            let (stop, dir) = (Arc::clone(&stop), dir.clone());
+            std::thread::spawn(move || {
+                let rename = |from: &str, to: &str| {
+                    std::fs::rename(dir.join(from), dir.join(to)).expect("rename");
+                };
+                while !stop.load(Ordering::Relaxed) {
+                    rename("sub", "real");
+                    rename("link", "sub");
+                    rename("sub", "link");
+                    rename("real", "sub");
+                }
+            })
+        };
+        for _ in 0..3000 {
+            match read(workspaces.open(7, "sub/secret.txt")) {
+                Ok(text) => assert_eq!(text, INSIDE),
+                Err(PathError::NotFound(_) | PathError::Unsafe(_)) => {}
+                Err(other) => panic!("{other}"),
+            }
+            let files = workspaces.list(7).expect("list");
+            // `real/secret.txt` is the same directory caught mid-swap: still inside.
+            assert!(
+                files
+                    .iter()
+                    .all(|file| file.path.ends_with("/secret.txt")
+                        && file.size == INSIDE.len() as u64),
+                "{files:?}"
+            );
+        }
+        stop.store(true, Ordering::Relaxed);
+        swapper.join().expect("swapper");
     }
 }

@@ -463,6 +463,74 @@ jobs:
     assert_eq!((status, body.as_str()), (200, ""));
 }
 
+/// A file is served from the descriptor the server opened without following links, and
+/// keeps what a file download had: its type from its name, ranges, `304 Not Modified`,
+/// the inline preview as text. A link is refused even when it stays inside.
+#[tokio::test]
+async fn a_workspace_file_keeps_its_type_ranges_and_dates() {
+    let server = ServerProcess::start(&temp_dir("file-headers"), &[], None);
+    let id = deploy(
+        &server,
+        "name: h\njobs:\n  - {id: a, run: 'printf \"a,b\\n1,2\\n\" > data.csv && ln -s data.csv inside'}\n",
+    )
+    .await;
+    wait_finished(&server, id).await;
+    let cookie = server.session("admin").await;
+    let get = |path: String, headers: Vec<(&'static str, String)>| {
+        let mut request = reqwest::Client::new()
+            .get(format!("{}{path}", server.base_url))
+            .header("cookie", cookie.clone());
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        async move {
+            let response = request.send().await.expect("request");
+            let status = response.status().as_u16();
+            let headers = response.headers().clone();
+            (status, headers, response.text().await.expect("body"))
+        }
+    };
+    let header = |headers: &reqwest::header::HeaderMap, name: &str| {
+        headers
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default()
+            .to_string()
+    };
+
+    let (status, headers, body) = get(format!("/files/{id}/data.csv"), vec![]).await;
+    assert_eq!((status, body.as_str()), (200, "a,b\n1,2\n"));
+    assert_eq!(header(&headers, "content-type"), "text/csv");
+    assert_eq!(
+        header(&headers, "content-disposition"),
+        "attachment; filename=\"data.csv\""
+    );
+    assert_eq!(header(&headers, "x-content-type-options"), "nosniff");
+    let modified = header(&headers, "last-modified");
+    assert!(!modified.is_empty(), "{headers:?}");
+
+    let (status, _, body) = get(
+        format!("/files/{id}/data.csv"),
+        vec![("range", "bytes=4-6".into())],
+    )
+    .await;
+    assert_eq!((status, body.as_str()), (206, "1,2"));
+    let (status, _, _) = get(
+        format!("/files/{id}/data.csv"),
+        vec![("if-modified-since", modified)],
+    )
+    .await;
+    assert_eq!(status, 304);
+    let (status, headers, _) = get(format!("/files/{id}/data.csv?inline=1"), vec![]).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        header(&headers, "content-type"),
+        "text/plain; charset=utf-8"
+    );
+    let (status, _, body) = get(format!("/files/{id}/inside"), vec![]).await;
+    assert_eq!(status, 400, "{body}");
+}
+
 #[tokio::test]
 async fn bad_requests_name_what_is_wrong() {
     let server = ServerProcess::start(&temp_dir("bad"), &[], None);

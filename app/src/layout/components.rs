@@ -1,0 +1,68 @@
+//! A graph's weakly connected components: each is laid out on its own and they are
+//! stacked from top to bottom, so the ordering of one never tangles another.
+
+use crate::domain::Topology;
+
+/// One component, with its own numbering: node `i` is `members[i]` of the graph.
+pub(super) struct Component {
+    /// Positions in the graph, in graph order.
+    pub members: Vec<usize>,
+    /// Each node's dependencies, local numbers.
+    pub up: Vec<Vec<usize>>,
+    /// Each node's dependents, local numbers.
+    pub down: Vec<Vec<usize>>,
+}
+
+impl Component {
+    pub fn len(&self) -> usize {
+        self.members.len()
+    }
+}
+
+/// The components of the graph's `count` nodes, ordered by their first node.
+pub(super) fn components(topology: &Topology, count: usize) -> Vec<Component> {
+    let mut root: Vec<usize> = (0..count).collect();
+    fn find(root: &mut [usize], mut at: usize) -> usize {
+        while root[at] != at {
+            root[at] = root[root[at]];
+            at = root[at];
+        }
+        at
+    }
+    for to in 0..count {
+        for &from in topology.dependencies(to) {
+            let (a, b) = (find(&mut root, from), find(&mut root, to));
+            // The smaller position is the root, so components come out in graph order.
+            if a != b {
+                root[a.max(b)] = a.min(b);
+            }
+        }
+    }
+    let mut slot = vec![usize::MAX; count];
+    let mut local = vec![0; count];
+    let mut found: Vec<Component> = Vec::new();
+    for at in 0..count {
+        let head = find(&mut root, at);
+        if slot[head] == usize::MAX {
+            slot[head] = found.len();
+            found.push(Component {
+                members: Vec::new(),
+                up: Vec::new(),
+                down: Vec::new(),
+            });
+        }
+        let component = &mut found[slot[head]];
+        local[at] = component.members.len();
+        component.members.push(at);
+        component.up.push(Vec::new());
+        component.down.push(Vec::new());
+    }
+    for to in 0..count {
+        let component = &mut found[slot[find(&mut root, to)]];
+        for &from in topology.dependencies(to) {
+            component.up[local[to]].push(local[from]);
+            component.down[local[from]].push(local[to]);
+        }
+    }
+    found
+}

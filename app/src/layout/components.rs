@@ -38,8 +38,9 @@ pub(super) fn components(topology: &Topology, count: usize) -> Vec<Component> {
             }
         }
     }
+    // Each node's component, and its number there.
     let mut slot = vec![usize::MAX; count];
-    let mut local = vec![0; count];
+    let mut place: Vec<(usize, usize)> = Vec::with_capacity(count);
     let mut found: Vec<Component> = Vec::new();
     for at in 0..count {
         let head = find(&mut root, at);
@@ -52,16 +53,17 @@ pub(super) fn components(topology: &Topology, count: usize) -> Vec<Component> {
             });
         }
         let component = &mut found[slot[head]];
-        local[at] = component.members.len();
+        place.push((slot[head], component.members.len()));
         component.members.push(at);
         component.up.push(Vec::new());
         component.down.push(Vec::new());
     }
-    for to in 0..count {
-        let component = &mut found[slot[find(&mut root, to)]];
+    for (to, &(which, local)) in place.iter().enumerate() {
+        let component = &mut found[which];
         for &from in topology.dependencies(to) {
-            component.up[local[to]].push(local[from]);
-            component.down[local[from]].push(local[to]);
+            let (_, from) = place[from];
+            component.up[local].push(from);
+            component.down[from].push(local);
         }
     }
     found

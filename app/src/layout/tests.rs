@@ -202,7 +202,11 @@ fn chains_stay_on_rows_and_components_in_order() {
     let at = |id: &str| node(&layout, id);
     assert_eq!(at("j1").y, at("j2").y, "a chain stays on one row");
     assert_eq!(at("j3").y, at("j4").y);
-    assert_ne!(at("j1").y, at("j3").y, "the fork's branches get rows of their own");
+    assert_ne!(
+        at("j1").y,
+        at("j3").y,
+        "the fork's branches get rows of their own"
+    );
     assert_eq!(at("j1").x, at("j3").x, "one layer per step");
     assert!(at("j4").y < at("j5").y && at("j6").y < at("j7").y);
 }
@@ -231,8 +235,16 @@ fn a_long_edge_goes_around_the_nodes_it_passes() {
         .find(|e| e.from == "a" && e.to == "d")
         .expect("a -> d");
     assert_eq!(long.via.len(), 2);
-    assert_eq!(long.path.matches('L').count(), 2, "straight across b's and c's layers");
-    assert_eq!(node(&layout, "b").y, node(&layout, "c").y, "the chain keeps its row");
+    assert_eq!(
+        long.path.matches('L').count(),
+        2,
+        "straight across b's and c's layers"
+    );
+    assert_eq!(
+        node(&layout, "b").y,
+        node(&layout, "c").y,
+        "the chain keeps its row"
+    );
 }
 
 /// The `ci` example: `lint` feeds only `package` and `notify`, far to the right.
@@ -255,7 +267,11 @@ fn a_source_sits_just_before_its_first_dependent() {
     assert_well_formed(&graph, &layout);
     let step = NODE_WIDTH + LAYER_GAP;
     assert_eq!(node(&layout, "lint").x, node(&layout, "package").x - step);
-    assert_eq!(node(&layout, "build").x, MARGIN, "the longest chain still starts left");
+    assert_eq!(
+        node(&layout, "build").x,
+        MARGIN,
+        "the longest chain still starts left"
+    );
 }
 
 #[test]
@@ -299,9 +315,14 @@ fn a_parent_is_centred_on_its_children_and_a_join_on_its_parents() {
         let graph = pipeline_of(&edges, fan + 2);
         let layout = layout(&graph);
         assert_well_formed(&graph, &layout);
-        let children: Vec<f64> = (1..=fan).map(|i| centre(&layout, &format!("j{i}"))).collect();
+        let children: Vec<f64> = (1..=fan)
+            .map(|i| centre(&layout, &format!("j{i}")))
+            .collect();
         let middle = children.iter().sum::<f64>() / fan as f64;
-        assert!((centre(&layout, "j0") - middle).abs() <= 1.0, "fan of {fan}");
+        assert!(
+            (centre(&layout, "j0") - middle).abs() <= 1.0,
+            "fan of {fan}"
+        );
         assert!((centre(&layout, &format!("j{join}")) - middle).abs() <= 1.0);
     }
 }

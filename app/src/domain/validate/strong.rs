@@ -82,10 +82,7 @@ mod tests {
     fn circles_are_grouped() {
         // 0 -> 1 -> 2 -> 0, 2 -> 3, 3 <-> 4, 5 alone.
         let next = vec![vec![1], vec![2], vec![0, 3], vec![4], vec![3], vec![]];
-        assert_eq!(
-            sorted(groups(&next)),
-            [vec![0, 1, 2], vec![3, 4], vec![5]]
-        );
+        assert_eq!(sorted(groups(&next)), [vec![0, 1, 2], vec![3, 4], vec![5]]);
     }
 
     #[test]

@@ -339,3 +339,25 @@ fn a_gated_branch_of_a_fan_keeps_the_fan_centred() {
     assert!((centre(&layout, "t2") - middle).abs() <= 1.0);
     assert_eq!(centre(&layout, "t2"), centre(&layout, "hitl-gate-t2"));
 }
+
+#[test]
+fn a_chain_that_all_depends_on_one_job_stays_within_the_placeholder_budget() {
+    // 0 -> 1 -> 2 -> ... and 0 -> every node: the edges from 0 would need 4.5 million
+    // placeholders; the longest are drawn straight instead.
+    let count = 3_000;
+    let edges: Vec<(usize, usize)> = (1..count)
+        .flat_map(|to| [(to - 1, to), (0, to)])
+        .filter(|&(from, to)| from != 0 || to > 1)
+        .chain([(0, 1)])
+        .collect();
+    let graph = pipeline_of(&edges, count);
+    let layout = layout(&graph);
+    assert_eq!(layout.nodes.len(), count);
+    for edge in &layout.edges {
+        let (from, to) = (node(&layout, &edge.from), node(&layout, &edge.to));
+        assert!(column(from.x) < column(to.x));
+    }
+    let placeholders: usize = layout.edges.iter().map(|e| e.via.len()).sum();
+    assert!(placeholders <= 100_000, "{placeholders}");
+    assert!(placeholders > 0, "the short ones still get placeholders");
+}

@@ -7,7 +7,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use app::domain::{Event, GateSpec, JobExit, JobSpec, Pipeline, RunState, expand};
-use app::layout::{Method, layout_with};
+use app::layout::layout;
 
 /// A pipeline of `width` parallel chains of `depth` jobs, every chain's first job gated,
 /// joined by one final job: wide fan-out, fan-in and many gates.
@@ -177,9 +177,7 @@ fn main() {
     for (shape, pipeline) in shapes {
         let graph = expand(&pipeline).expect("valid");
         let nodes = graph.nodes.len();
-        for method in [Method::Sugiyama, Method::Layered] {
-            let drawing = time(3, || layout_with(&graph, method));
-            println!("layout of {nodes:>5} nodes ({shape}), {method:?}: {drawing:>10.2?}");
-        }
+        let drawing = time(3, || layout(&graph));
+        println!("layout of {nodes:>5} nodes ({shape}): {drawing:>10.2?}");
     }
 }

@@ -6,7 +6,6 @@
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
 
-use petgraph::graph::{DiGraph, NodeIndex};
 use serde::{Deserialize, Serialize};
 
 use super::access::GatePolicy;
@@ -124,20 +123,6 @@ impl Topology {
 }
 
 impl RunGraph {
-    /// The graph as a petgraph DAG whose node weights are positions in `nodes`;
-    /// an edge runs from a dependency to its dependent.
-    pub fn dag(&self) -> DiGraph<usize, ()> {
-        let mut dag = DiGraph::with_capacity(self.nodes.len(), self.nodes.len());
-        let indices: Vec<NodeIndex> = (0..self.nodes.len()).map(|p| dag.add_node(p)).collect();
-        let topology = Topology::new(self);
-        for (position, &to) in indices.iter().enumerate() {
-            for &from in topology.dependencies(position) {
-                dag.add_edge(indices[from], to, ());
-            }
-        }
-        dag
-    }
-
     /// Positions of the nodes with every node after its dependencies, ties broken by
     /// position so the order follows the author's; `None` when the graph has a cycle
     /// (never the case for a graph made by `expand`).

@@ -6,8 +6,6 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
-use petgraph::algo::tarjan_scc;
-use petgraph::graph::{DiGraph, NodeIndex};
 use serde::{Deserialize, Serialize};
 
 use super::access::GROUP_PREFIX;
@@ -490,37 +488,43 @@ fn check_gate_rules(job: &JobSpec, gate: &GateSpec, errors: &mut Vec<ValidationE
 /// One error per group of jobs that depend on each other in a circle, each naming one
 /// cycle through the group in run order. Self-dependencies are reported on their own.
 fn find_cycles(pipeline: &Pipeline) -> Vec<ValidationError> {
-    let mut graph: DiGraph<usize, ()> = DiGraph::new();
-    let mut index: HashMap<&str, NodeIndex> = HashMap::new();
-    for (position, job) in pipeline.jobs.iter().enumerate() {
-        index
-            .entry(job.id.as_str())
-            .or_insert_with(|| graph.add_node(position));
+    // One node per distinct id, numbered in order of first declaration; `job[node]` is
+    // the position of the job that declares it.
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    let mut job: Vec<usize> = Vec::new();
+    for (position, spec) in pipeline.jobs.iter().enumerate() {
+        index.entry(spec.id.as_str()).or_insert_with(|| {
+            job.push(position);
+            job.len() - 1
+        });
     }
-    for job in &pipeline.jobs {
-        let to = index[job.id.as_str()];
-        for dependency in &job.depends_on {
+    let mut next: Vec<Vec<usize>> = vec![Vec::new(); job.len()];
+    for spec in &pipeline.jobs {
+        let to = index[spec.id.as_str()];
+        for dependency in &spec.depends_on {
             if let Some(&from) = index.get(dependency.as_str())
                 && from != to
+                && !next[from].contains(&to)
             {
-                graph.update_edge(from, to, ());
+                next[from].push(to);
             }
         }
     }
+    // Walked in declaration order, so the answer is stable.
+    for targets in &mut next {
+        targets.sort_unstable();
+    }
 
-    let mut cycles: Vec<(usize, Vec<String>)> = tarjan_scc(&graph)
+    let mut cycles: Vec<(usize, Vec<String>)> = strong::groups(&next)
         .into_iter()
         .filter(|group| group.len() > 1)
-        .map(|group| {
-            let start = *group
-                .iter()
-                .min_by_key(|node| graph[**node])
-                .expect("a strongly connected group is never empty");
-            let path = cycle_through(&graph, &group, start)
+        .filter_map(|group| {
+            let start = *group.iter().min()?;
+            let path = cycle_through(&next, &group, start)
                 .into_iter()
-                .map(|node| pipeline.jobs[graph[node]].id.clone())
+                .map(|node| pipeline.jobs[job[node]].id.clone())
                 .collect();
-            (graph[start], path)
+            Some((job[start], path))
         })
         .collect();
     cycles.sort();
@@ -532,20 +536,11 @@ fn find_cycles(pipeline: &Pipeline) -> Vec<ValidationError> {
 
 /// The shortest way from `start` back to itself inside one strongly connected group,
 /// found breadth-first in declaration order so the answer is stable.
-fn cycle_through(
-    graph: &DiGraph<usize, ()>,
-    group: &[NodeIndex],
-    start: NodeIndex,
-) -> Vec<NodeIndex> {
-    let mut came_from: HashMap<NodeIndex, NodeIndex> = HashMap::new();
+fn cycle_through(next: &[Vec<usize>], group: &[usize], start: usize) -> Vec<usize> {
+    let mut came_from: HashMap<usize, usize> = HashMap::new();
     let mut queue = VecDeque::from([start]);
     while let Some(node) = queue.pop_front() {
-        let mut next: Vec<NodeIndex> = graph
-            .neighbors(node)
-            .filter(|n| group.contains(n))
-            .collect();
-        next.sort_by_key(|n| graph[*n]);
-        for neighbour in next {
+        for &neighbour in next[node].iter().filter(|n| group.contains(n)) {
             if neighbour == start {
                 let mut path = vec![start, node];
                 let mut at = node;
@@ -565,6 +560,8 @@ fn cycle_through(
     }
     vec![start, start]
 }
+
+mod strong;
 
 #[cfg(test)]
 mod tests;

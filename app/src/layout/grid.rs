@@ -39,12 +39,15 @@ impl Grid {
             else {
                 continue;
             };
-            // The curve stays within the box between its two ends.
-            let bounds = (
-                from.x.min(to.x),
-                from.y.min(to.y),
-                from.x.max(to.x) + NODE_WIDTH,
-                from.y.max(to.y) + NODE_HEIGHT,
+            // The path stays within the box around its two ends and the points it passes.
+            let bounds = edge.via.iter().fold(
+                (
+                    from.x.min(to.x),
+                    from.y.min(to.y),
+                    from.x.max(to.x) + NODE_WIDTH,
+                    from.y.max(to.y) + NODE_HEIGHT,
+                ),
+                |(left, top, right, bottom), &(_, y)| (left, top.min(y), right, bottom.max(y)),
             );
             for cell in grid.cells(bounds) {
                 grid.edges.entry(cell).or_default().push(at);

@@ -1,6 +1,6 @@
 use super::*;
 use crate::domain::{JobSpec, Pipeline, expand};
-use crate::layout::{Method, layout_with};
+use crate::layout::layout;
 
 /// `chains` chains of `length` jobs, laid out in rows.
 fn chains(chains: usize, length: usize) -> GraphLayout {
@@ -23,7 +23,7 @@ fn chains(chains: usize, length: usize) -> GraphLayout {
         jobs,
     })
     .expect("valid");
-    layout_with(&graph, Method::Layered)
+    layout(&graph)
 }
 
 /// What a plain scan finds in `rect`: the reference the grid must agree with.

@@ -122,22 +122,30 @@ fn migration_files(store: &Store) -> Vec<(i64, String)> {
 }
 
 /// One `_sqlx_migrations` row: version, description, success, installed_on (as text),
-/// checksum.
-type MigrationRow = (i64, String, i64, String, Vec<u8>);
+/// checksum (in hex), execution time (nanoseconds, so a migration run again shows even
+/// within the second that `installed_on` resolves to on SQLite).
+type MigrationRow = (i64, String, i64, String, String, i64);
 
 async fn migration_rows(db: &TestDb) -> Vec<MigrationRow> {
     use sqlx::Connection;
     let mut raw = raw_connection(db).await;
-    let rows = sqlx::query_as::<_, MigrationRow>(
+    let rows = sqlx::query_as::<_, (i64, String, i64, String, Vec<u8>, i64)>(
         "select version, description, cast(case when success then 1 else 0 end as bigint), \
-             cast(installed_on as text), checksum \
+             cast(installed_on as text), checksum, execution_time \
          from _sqlx_migrations order by version",
     )
     .fetch_all(&mut raw)
     .await
     .expect("read _sqlx_migrations");
     raw.close().await.expect("close");
-    rows
+    rows.into_iter()
+        .map(
+            |(version, description, success, installed_on, checksum, took)| {
+                let checksum = checksum.iter().map(|byte| format!("{byte:02x}")).collect();
+                (version, description, success, installed_on, checksum, took)
+            },
+        )
+        .collect()
 }
 
 /// Opening applies every migration of this build exactly once and successfully, up to
@@ -711,11 +719,7 @@ async fn the_history_refuses_updates_and_deletes(db: &TestDb) {
         detail: None,
     };
     store.record_event(sign_in, T0).await.expect("record");
-    let url = match &db.url {
-        Some(url) => url.clone(),
-        None => format!("sqlite://{}", db.dir.join("tollgate.db").display()),
-    };
-    let mut raw = sqlx::AnyConnection::connect(&url).await.expect("connect");
+    let mut raw = raw_connection(db).await;
     for statement in [
         "delete from events",
         "update events set detail = 'rewritten'",
@@ -1072,11 +1076,7 @@ async fn retention_deletes_only_finished_runs_past_the_age(db: &TestDb) {
     assert_eq!(nothing_left, 0);
 
     use sqlx::{Connection, Executor};
-    let url = match &db.url {
-        Some(url) => url.clone(),
-        None => format!("sqlite://{}", db.dir.join("tollgate.db").display()),
-    };
-    let mut raw = sqlx::AnyConnection::connect(&url).await.expect("connect");
+    let mut raw = raw_connection(db).await;
     assert!(
         raw.execute("delete from events").await.is_err(),
         "outside a sweep the history refuses deletes"

@@ -6,7 +6,8 @@ mod common;
 use std::sync::Arc;
 
 use app::domain::{
-    Decision, Event, GateDecision, JobExit, JobStatus, Pipeline, RunGraph, RunStatus, expand,
+    Decision, Event, GateDecision, JobExit, JobStatus, Pipeline, RunGraph, RunStatus,
+    TransitionError, expand,
 };
 use common::TestDb;
 use server::store::{Store, StoreError};
@@ -75,10 +76,122 @@ fn decision(decision: Decision, by: &str) -> Event {
     }
 }
 
+/// A raw connection to the test's database, past the store (as an operator or another
+/// program would have).
+async fn raw_connection(db: &TestDb) -> sqlx::AnyConnection {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    let url = match &db.url {
+        Some(url) => url.clone(),
+        None => format!("sqlite://{}", db.dir.join("tollgate.db").display()),
+    };
+    sqlx::AnyConnection::connect(&url).await.expect("connect")
+}
+
+/// The migrations this build carries for the store's backend, read from the files in
+/// `server/migrations/<backend>`: (version, description), oldest first.
+fn migration_files(store: &Store) -> Vec<(i64, String)> {
+    let backend = match store.backend() {
+        server::store::Backend::Postgres => "postgres",
+        server::store::Backend::Sqlite => "sqlite",
+    };
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("migrations")
+        .join(backend);
+    let mut files: Vec<(i64, String)> = std::fs::read_dir(&dir)
+        .expect("migrations dir")
+        .map(|entry| {
+            entry
+                .expect("entry")
+                .file_name()
+                .into_string()
+                .expect("utf-8")
+        })
+        .filter_map(|name| {
+            let stem = name.strip_suffix(".sql")?;
+            let (version, description) = stem.split_once('_')?;
+            Some((
+                version.parse().expect("numbered migration"),
+                description.replace('_', " "),
+            ))
+        })
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no migrations in {}", dir.display());
+    files
+}
+
+/// One `_sqlx_migrations` row: version, description, success, installed_on (as text),
+/// checksum (in hex), execution time (nanoseconds, so a migration run again shows even
+/// within the second that `installed_on` resolves to on SQLite).
+type MigrationRow = (i64, String, i64, String, String, i64);
+
+async fn migration_rows(db: &TestDb) -> Vec<MigrationRow> {
+    use sqlx::Connection;
+    let mut raw = raw_connection(db).await;
+    let rows = sqlx::query_as::<_, (i64, String, i64, String, Vec<u8>, i64)>(
+        "select version, description, cast(case when success then 1 else 0 end as bigint), \
+             cast(installed_on as text), checksum, execution_time \
+         from _sqlx_migrations order by version",
+    )
+    .fetch_all(&mut raw)
+    .await
+    .expect("read _sqlx_migrations");
+    raw.close().await.expect("close");
+    rows.into_iter()
+        .map(
+            |(version, description, success, installed_on, checksum, took)| {
+                let checksum = checksum.iter().map(|byte| format!("{byte:02x}")).collect();
+                (version, description, success, installed_on, checksum, took)
+            },
+        )
+        .collect()
+}
+
+/// Opening applies every migration of this build exactly once and successfully, up to
+/// the newest file of the backend; opening again applies nothing (the rows, their
+/// install times included, stay as they were) and the reopened store reads and writes.
 async fn migrations_apply_once_and_reopen_cleanly(db: &TestDb) {
-    db.store.ping().await.expect("ping");
+    let files = migration_files(&db.store);
+    let rows = migration_rows(db).await;
+    let applied: Vec<(i64, String)> = rows
+        .iter()
+        .map(|(version, description, ..)| (*version, description.clone()))
+        .collect();
+    assert_eq!(applied, files, "each migration of this build, once");
+    assert!(
+        rows.iter().all(|row| row.2 == 1),
+        "every migration succeeded: {rows:?}"
+    );
+    let newest = files.last().expect("newest").0;
+    assert_eq!(rows.iter().map(|row| row.0).max(), Some(newest));
+    db.store.ready().await.expect("ready");
+
     let again = db.reopen().await;
-    again.ping().await.expect("ping after reopen");
+    assert_eq!(
+        migration_rows(db).await,
+        rows,
+        "a reopen applies nothing and rewrites nothing"
+    );
+    again.ready().await.expect("ready after reopen");
+    let run = again
+        .create_run(&review_graph(), Some("olaf"), T0)
+        .await
+        .expect("write after reopen")
+        .id;
+    assert_eq!(
+        again.jobs(run).await.expect("read after reopen").len(),
+        4,
+        "the reopened store reads what it wrote"
+    );
+    assert_eq!(
+        db.store
+            .get_run(run)
+            .await
+            .expect("first store reads it")
+            .pipeline,
+        "review-workflow"
+    );
     again.close().await;
 }
 
@@ -305,6 +418,20 @@ async fn a_stale_write_is_a_conflict_and_changes_nothing(db: &TestDb) {
     );
 }
 
+/// How one of several simultaneous decisions ended.
+#[derive(Debug)]
+enum Outcome {
+    Won(i64),
+    /// The state machine refused it: the gate it read was decided already.
+    Refused(TransitionError),
+    /// The store refused it: it read the gate waiting, another decision wrote first.
+    Store(StoreError),
+}
+
+/// Many people decide the same gate at once: exactly one decision counts, and every
+/// other one ends as a lost race does, either a compare-and-set conflict on the gate or
+/// the state machine's refusal of a gate no longer waiting. Anything else (a corrupt
+/// read, a database error) fails the test.
 async fn concurrent_decisions_count_once(db: &TestDb) {
     let store = Arc::new(db.store.clone());
     let run = run_to_gate(&store).await;
@@ -319,20 +446,37 @@ async fn concurrent_decisions_count_once(db: &TestDb) {
                     Decision::Reject
                 };
                 let event = decision(choice, &format!("person-{i}"));
-                step(&store, run, event, T0 + 100 + i).await.map(|_| i)
+                let mut state = match store.load_state(run).await {
+                    Ok(state) => state,
+                    Err(error) => return Outcome::Store(error),
+                };
+                let transition = match state.apply(event, T0 + 100 + i) {
+                    Ok(transition) => transition,
+                    Err(refused) => return Outcome::Refused(refused),
+                };
+                match store.apply(run, &transition).await {
+                    Ok(_) => Outcome::Won(i),
+                    Err(error) => Outcome::Store(error),
+                }
             })
         })
         .collect();
-    let mut winners = Vec::new();
+    let mut outcomes = Vec::new();
     for task in tasks {
-        match task.await.expect("task") {
-            Ok(i) => winners.push(i),
-            // Losers either lost the compare-and-set or saw the gate already decided.
-            Err(StoreError::Conflict { .. } | StoreError::Corrupt(_)) => {}
-            Err(other) => panic!("unexpected error: {other}"),
-        }
+        outcomes.push(task.await.expect("task"));
     }
-    assert_eq!(winners.len(), 1, "exactly one decision counts: {winners:?}");
+    let winners: Vec<i64> = outcomes
+        .iter()
+        .filter_map(|outcome| match outcome {
+            Outcome::Won(i) => Some(*i),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        winners.len(),
+        1,
+        "exactly one decision counts: {outcomes:?}"
+    );
     let winner = winners[0];
     let gate = store.job(run, "hitl-gate-preprocess").await.expect("gate");
     assert_eq!(gate.decided_by, Some(format!("person-{winner}")));
@@ -342,6 +486,21 @@ async fn concurrent_decisions_count_once(db: &TestDb) {
         (JobStatus::Failed, JobStatus::Cancelled)
     };
     assert_eq!((gate.status, status(&store, run, "train").await), expected);
+    for outcome in &outcomes {
+        match outcome {
+            Outcome::Won(_) => {}
+            Outcome::Store(StoreError::Conflict {
+                run: conflicted,
+                job,
+                expected: JobStatus::Running,
+            }) if *conflicted == run && job == "hitl-gate-preprocess" => {}
+            Outcome::Refused(TransitionError::GateNotWaiting {
+                gate: refused,
+                status,
+            }) if refused == "hitl-gate-preprocess" && *status == gate.status => {}
+            lost => panic!("not how a lost race ends: {lost:?}"),
+        }
+    }
     let decisions = store
         .events(run)
         .await
@@ -560,11 +719,7 @@ async fn the_history_refuses_updates_and_deletes(db: &TestDb) {
         detail: None,
     };
     store.record_event(sign_in, T0).await.expect("record");
-    let url = match &db.url {
-        Some(url) => url.clone(),
-        None => format!("sqlite://{}", db.dir.join("tollgate.db").display()),
-    };
-    let mut raw = sqlx::AnyConnection::connect(&url).await.expect("connect");
+    let mut raw = raw_connection(db).await;
     for statement in [
         "delete from events",
         "update events set detail = 'rewritten'",
@@ -921,11 +1076,7 @@ async fn retention_deletes_only_finished_runs_past_the_age(db: &TestDb) {
     assert_eq!(nothing_left, 0);
 
     use sqlx::{Connection, Executor};
-    let url = match &db.url {
-        Some(url) => url.clone(),
-        None => format!("sqlite://{}", db.dir.join("tollgate.db").display()),
-    };
-    let mut raw = sqlx::AnyConnection::connect(&url).await.expect("connect");
+    let mut raw = raw_connection(db).await;
     assert!(
         raw.execute("delete from events").await.is_err(),
         "outside a sweep the history refuses deletes"
@@ -933,7 +1084,406 @@ async fn retention_deletes_only_finished_runs_past_the_age(db: &TestDb) {
     raw.close().await.expect("close");
 }
 
+/// Deploys the review workflow (by `deployer`) and brings it to its waiting gate, the
+/// gate starting to wait at `at`.
+async fn run_to_gate_at(store: &Store, deployer: Option<&str>, at: i64) -> i64 {
+    let run = store
+        .create_run(&review_graph(), deployer, T0)
+        .await
+        .expect("create")
+        .id;
+    let started = Event::JobStarted {
+        job: "preprocess".into(),
+    };
+    step(store, run, started, at - 1).await.expect("start");
+    let exited = Event::JobExited {
+        job: "preprocess".into(),
+        exit: JobExit::Code(0),
+    };
+    step(store, run, exited, at).await.expect("exit");
+    run
+}
+
+const TWO_TASKS: &str =
+    "name: two-tasks\njobs:\n  - {id: a, run: 'true'}\n  - {id: b, run: 'true'}\n";
+
+async fn two_tasks(store: &Store) -> i64 {
+    let graph = expand(&Pipeline::parse(TWO_TASKS).expect("parse")).expect("valid");
+    store.create_run(&graph, None, T0).await.expect("create").id
+}
+
+fn start(job: &str) -> Event {
+    Event::JobStarted { job: job.into() }
+}
+
+fn exit_ok(job: &str) -> Event {
+    Event::JobExited {
+        job: job.into(),
+        exit: JobExit::Code(0),
+    }
+}
+
+/// The gates waiting for a person: only RUNNING gates (not one still pending, not one
+/// decided), oldest wait first whatever the run ids, each with its run's pipeline and
+/// deployer, its source, message, times and rules; and only the asked run's when one is
+/// named.
+async fn waiting_gates_lists_running_gates_in_activation_order(db: &TestDb) {
+    let store = &db.store;
+    let later = run_to_gate_at(store, Some("olaf"), T0 + 50).await;
+    let earlier = run_to_gate_at(store, None, T0 + 20).await;
+    let decided = run_to_gate_at(store, Some("olaf"), T0 + 10).await;
+    step(store, decided, decision(Decision::Approve, "ana"), T0 + 11)
+        .await
+        .expect("approve");
+    let pending = store
+        .create_run(&review_graph(), Some("olaf"), T0)
+        .await
+        .expect("create")
+        .id;
+    let graph = expand(&Pipeline::parse(TWO_APPROVALS).expect("parse")).expect("valid");
+    let two = store
+        .create_run(&graph, Some("eve"), T0)
+        .await
+        .expect("create")
+        .id;
+    step(store, two, start("src"), T0 + 29)
+        .await
+        .expect("start");
+    step(store, two, exit_ok("src"), T0 + 30)
+        .await
+        .expect("exit");
+    let first_approval = Event::GateDecided {
+        gate: "hitl-gate-src".into(),
+        decision: Decision::Approve,
+        by: "ana".into(),
+        comment: None,
+        overriding: false,
+    };
+    step(store, two, first_approval, T0 + 31)
+        .await
+        .expect("one of two approvals");
+
+    let policy_of = |graph: &RunGraph, gate: &str| {
+        graph.nodes.iter().find_map(|node| match &node.kind {
+            app::domain::NodeKind::Gate { policy, .. } if node.id == gate => {
+                Some(serde_json::to_string(policy).expect("policy"))
+            }
+            _ => None,
+        })
+    };
+    let review = |run: i64, at: i64, deployer: Option<&str>| server::store::WaitingGate {
+        run_id: run,
+        pipeline: "review-workflow".into(),
+        job_id: "hitl-gate-preprocess".into(),
+        gate_source: "preprocess".into(),
+        gate_message: "Review data quality report before training begins".into(),
+        activated_at: at,
+        deadline_at: at + 300_000,
+        gate_policy: policy_of(&review_graph(), "hitl-gate-preprocess"),
+        deployed_by: deployer.map(String::from),
+    };
+    let waiting = store.waiting_gates(None).await.expect("waiting");
+    assert_eq!(waiting.len(), 3, "{waiting:?}");
+    assert_eq!(waiting[0], review(earlier, T0 + 20, None));
+    assert_eq!(
+        (
+            waiting[1].run_id,
+            waiting[1].pipeline.as_str(),
+            waiting[1].job_id.as_str(),
+            waiting[1].activated_at,
+            waiting[1].deployed_by.as_deref(),
+        ),
+        (two, "two-approvals", "hitl-gate-src", T0 + 30, Some("eve"))
+    );
+    assert_eq!(waiting[1].gate_policy, policy_of(&graph, "hitl-gate-src"));
+    assert_eq!(waiting[2], review(later, T0 + 50, Some("olaf")));
+
+    assert_eq!(
+        store.waiting_gates(Some(later)).await.expect("one run"),
+        [review(later, T0 + 50, Some("olaf"))]
+    );
+    for run in [decided, pending] {
+        assert!(
+            store
+                .waiting_gates(Some(run))
+                .await
+                .expect("none")
+                .is_empty(),
+            "run {run} has no waiting gate"
+        );
+    }
+}
+
+/// A job is abandoned when it is a RUNNING task whose owner's last heartbeat (or, with
+/// no known owner, its start) is older than the cut: not a task of a live replica, not
+/// a finished task, not a gate, not one started after the cut, and none of the
+/// replica named in `except`.
+async fn abandoned_jobs_are_running_tasks_of_silent_replicas(db: &TestDb) {
+    let store = &db.store;
+    let cut = T0 + 500;
+    for replica in ["stale", "live", "self"] {
+        store.register_replica(replica, T0).await.expect("register");
+    }
+    store.heartbeat("live", cut + 400).await.expect("heartbeat");
+    let on = |origin: &str| store.clone().with_origin(origin);
+
+    let stale = two_tasks(store).await;
+    step(&on("stale"), stale, start("a"), T0 + 1)
+        .await
+        .expect("a");
+    step(&on("stale"), stale, start("b"), T0 + 1)
+        .await
+        .expect("b");
+    step(&on("stale"), stale, exit_ok("b"), T0 + 2)
+        .await
+        .expect("b done");
+    let live = two_tasks(store).await;
+    step(&on("live"), live, start("a"), T0 + 1)
+        .await
+        .expect("a");
+    let own = two_tasks(store).await;
+    step(&on("self"), own, start("a"), T0 + 1).await.expect("a");
+    let unowned = two_tasks(store).await;
+    step(store, unowned, start("a"), T0 + 1).await.expect("a");
+    step(store, unowned, start("b"), cut + 100)
+        .await
+        .expect("b");
+    let ghost = two_tasks(store).await;
+    step(&on("ghost"), ghost, start("a"), T0 + 1)
+        .await
+        .expect("a");
+    run_to_gate_at(store, None, T0 + 2).await;
+
+    let job = |run: i64, job: &str, owner: Option<&str>| server::store::AbandonedJob {
+        run_id: run,
+        job_id: job.into(),
+        owner: owner.map(String::from),
+    };
+    assert_eq!(
+        store
+            .abandoned_jobs(cut, Some("self"))
+            .await
+            .expect("abandoned"),
+        [
+            job(stale, "a", Some("stale")),
+            job(unowned, "a", None),
+            job(ghost, "a", Some("ghost")),
+        ]
+    );
+    assert_eq!(
+        store.abandoned_jobs(cut, None).await.expect("abandoned"),
+        [
+            job(stale, "a", Some("stale")),
+            job(own, "a", Some("self")),
+            job(unowned, "a", None),
+            job(ghost, "a", Some("ghost")),
+        ],
+        "without `except`, the own replica's silent jobs count too"
+    );
+    assert!(
+        store
+            .abandoned_jobs(T0, None)
+            .await
+            .expect("none")
+            .is_empty(),
+        "nothing is older than a cut before everything"
+    );
+}
+
+/// A heartbeat moves its replica's heartbeat_at to the time given: its jobs leave the
+/// abandoned list for a cut before that time (and come back for a cut after it), and
+/// another replica's jobs are untouched.
+async fn a_heartbeat_keeps_a_replicas_jobs_from_being_abandoned(db: &TestDb) {
+    let store = &db.store;
+    for replica in ["one", "two"] {
+        store.register_replica(replica, T0).await.expect("register");
+    }
+    let run = two_tasks(store).await;
+    let one = store.clone().with_origin("one");
+    let two = store.clone().with_origin("two");
+    step(&one, run, start("a"), T0 + 1).await.expect("a");
+    step(&two, run, start("b"), T0 + 1).await.expect("b");
+    let abandoned = |cut: i64| async move {
+        store
+            .abandoned_jobs(cut, None)
+            .await
+            .expect("abandoned")
+            .into_iter()
+            .map(|job| job.job_id)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(abandoned(T0 + 100).await, ["a", "b"]);
+    store.heartbeat("one", T0 + 200).await.expect("heartbeat");
+    assert_eq!(
+        abandoned(T0 + 100).await,
+        ["b"],
+        "one is alive since T0+200"
+    );
+    assert_eq!(
+        abandoned(T0 + 200).await,
+        ["b"],
+        "a heartbeat at the cut is alive"
+    );
+    assert_eq!(abandoned(T0 + 201).await, ["a", "b"], "and silent after it");
+    store.heartbeat("two", T0 + 300).await.expect("heartbeat");
+    assert!(abandoned(T0 + 200).await.is_empty(), "both are alive");
+    assert_eq!(abandoned(T0 + 250).await, ["a"], "two's heartbeat is later");
+}
+
+/// A task that starts is claimed in the same write by the replica that started it (its
+/// owner); a gate has no owner, a later change (the exit, by another replica) keeps the
+/// owner, and a store with no replica id claims nothing.
+async fn a_started_task_is_owned_by_the_replica_that_started_it(db: &TestDb) {
+    let store = &db.store;
+    let a = store.clone().with_origin("replica-a");
+    let b = store.clone().with_origin("replica-b");
+    let run = store
+        .create_run(&review_graph(), None, T0)
+        .await
+        .expect("create")
+        .id;
+    let owner = |job: &'static str| async move { store.job(run, job).await.expect("job").owner };
+    assert_eq!(
+        owner("preprocess").await,
+        None,
+        "nobody owns a pending task"
+    );
+    step(&a, run, start("preprocess"), T0 + 1)
+        .await
+        .expect("start");
+    assert_eq!(owner("preprocess").await.as_deref(), Some("replica-a"));
+    step(&b, run, exit_ok("preprocess"), T0 + 2)
+        .await
+        .expect("exit");
+    assert_eq!(
+        owner("preprocess").await.as_deref(),
+        Some("replica-a"),
+        "the exit keeps who ran it"
+    );
+    assert_eq!(
+        owner("hitl-gate-preprocess").await,
+        None,
+        "a gate runs nothing"
+    );
+    step(&b, run, decision(Decision::Approve, "ana"), T0 + 3)
+        .await
+        .expect("approve");
+    step(store, run, start("train"), T0 + 4)
+        .await
+        .expect("start");
+    assert_eq!(owner("train").await, None, "no replica id, no claim");
+    step(store, run, exit_ok("train"), T0 + 5)
+        .await
+        .expect("exit");
+    step(&b, run, start("evaluate"), T0 + 6)
+        .await
+        .expect("start");
+    assert_eq!(owner("evaluate").await.as_deref(), Some("replica-b"));
+}
+
+/// The metrics' counts: runs by status, jobs by status (only the statuses that occur)
+/// and the gates waiting now, equal to a count of the rows themselves.
+async fn status_counts_count_runs_and_jobs_by_status(db: &TestDb) {
+    let store = &db.store;
+    assert_eq!(
+        store.status_counts().await.expect("empty"),
+        server::store::StatusCounts::default()
+    );
+    run_to_gate(store).await;
+    let rejected = run_to_gate(store).await;
+    step(store, rejected, decision(Decision::Reject, "bob"), T0 + 3)
+        .await
+        .expect("reject");
+    let cancelled = run_to_gate(store).await;
+    let cancel = Event::RunCancelled { by: "olaf".into() };
+    step(store, cancelled, cancel, T0 + 4)
+        .await
+        .expect("cancel");
+    let fresh = two_tasks(store).await;
+    step(store, fresh, start("a"), T0 + 5).await.expect("start");
+
+    let counts = store.status_counts().await.expect("counts");
+    let pairs = |pairs: &[(&str, i64)]| -> Vec<(String, i64)> {
+        pairs.iter().map(|(s, n)| (s.to_string(), *n)).collect()
+    };
+    assert_eq!(
+        counts,
+        server::store::StatusCounts {
+            runs: pairs(&[("CANCELLED", 1), ("FAILED", 1), ("RUNNING", 2)]),
+            // At the gate: 1 completed, the gate running, 2 pending. Rejected: 1
+            // completed, the gate failed, 2 cancelled. Cancelled at its gate: 1
+            // completed, 3 cancelled. Two tasks: 1 running, 1 pending.
+            jobs: pairs(&[
+                ("CANCELLED", 5),
+                ("COMPLETED", 3),
+                ("FAILED", 1),
+                ("PENDING", 3),
+                ("RUNNING", 2),
+            ]),
+            gates_waiting: 1,
+        }
+    );
+
+    use sqlx::Connection;
+    let mut raw = raw_connection(db).await;
+    let jobs: Vec<(String, i64)> =
+        sqlx::query_as("select status, count(*) from jobs group by status order by status")
+            .fetch_all(&mut raw)
+            .await
+            .expect("count jobs");
+    let gates: i64 =
+        sqlx::query_scalar("select count(*) from jobs where kind = 'gate' and status = 'RUNNING'")
+            .fetch_one(&mut raw)
+            .await
+            .expect("count gates");
+    raw.close().await.expect("close");
+    assert_eq!((counts.jobs, counts.gates_waiting), (jobs, gates));
+}
+
+/// Ready means every migration of this build is recorded as applied: Ok on a migrated
+/// database, an error naming the versions when the newest one is missing or failed.
+async fn ready_needs_the_newest_migration(db: &TestDb) {
+    use sqlx::{Connection, Executor};
+    let store = &db.store;
+    store.ready().await.expect("a migrated store is ready");
+    let newest = migration_files(store).last().expect("newest").0;
+    let mut raw = raw_connection(db).await;
+    let failed = format!("update _sqlx_migrations set success = false where version = {newest}");
+    raw.execute(sqlx::AssertSqlSafe(failed))
+        .await
+        .expect("mark failed");
+    let unready = store.ready().await;
+    assert!(
+        matches!(&unready, Err(StoreError::Corrupt(why)) if why.contains(&format!("needs {newest}"))),
+        "a failed newest migration: {unready:?}"
+    );
+    let ok = format!("update _sqlx_migrations set success = true where version = {newest}");
+    raw.execute(sqlx::AssertSqlSafe(ok)).await.expect("mark ok");
+    store.ready().await.expect("ready again");
+    let delete = format!("delete from _sqlx_migrations where version = {newest}");
+    raw.execute(sqlx::AssertSqlSafe(delete))
+        .await
+        .expect("delete");
+    raw.close().await.expect("close");
+    let unready = store.ready().await;
+    assert!(
+        matches!(
+            &unready,
+            Err(StoreError::Corrupt(why))
+                if why.contains(&format!("at migration {}", newest - 1))
+                    && why.contains(&format!("needs {newest}"))
+        ),
+        "the newest migration is missing: {unready:?}"
+    );
+}
+
 on_both_backends!(
+    waiting_gates_lists_running_gates_in_activation_order,
+    abandoned_jobs_are_running_tasks_of_silent_replicas,
+    a_heartbeat_keeps_a_replicas_jobs_from_being_abandoned,
+    a_started_task_is_owned_by_the_replica_that_started_it,
+    status_counts_count_runs_and_jobs_by_status,
+    ready_needs_the_newest_migration,
     retention_deletes_only_finished_runs_past_the_age,
     a_decision_reads_its_gate_once_and_knows_its_state_is_exact,
     a_batch_is_written_whole_or_not_at_all,

@@ -510,6 +510,24 @@ fn json_logs_are_one_object_per_line() {
             }
         }
     }
+    // Once it answers, its signal handler is in place: SIGTERM stops it cleanly (and
+    // the lines it writes while stopping are checked too).
+    let listening = lines.last().expect("the listening line").clone();
+    let address = listening
+        [listening.find("listening on http://").expect("address") + "listening on http://".len()..]
+        .split(|c: char| c == '"' || c.is_whitespace())
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let mut health = std::net::TcpStream::connect(&address).expect("connect");
+    std::io::Write::write_all(
+        &mut health,
+        format!("GET /healthz HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+    .expect("request");
+    let mut answer = String::new();
+    std::io::Read::read_to_string(&mut health, &mut answer).expect("answer");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     // SAFETY: kill(2) on our own child's pid; no memory is touched.
     unsafe {
         libc::kill(i32::try_from(child.id()).expect("pid"), libc::SIGTERM);
@@ -525,9 +543,9 @@ fn json_logs_are_one_object_per_line() {
             }
         }
     }
-    let _ = child.kill();
-    let _ = child.wait();
-    assert!(lines.len() >= 2, "{lines:#?}");
+    let status = child.wait().expect("wait");
+    assert!(status.success(), "{status}: {lines:#?}");
+    let mut messages = Vec::new();
     for line in &lines {
         let parsed: serde_json::Value = serde_json::from_str(line)
             .unwrap_or_else(|error| panic!("not a JSON log line ({error}): {line}"));
@@ -535,6 +553,14 @@ fn json_logs_are_one_object_per_line() {
         assert!(parsed["timestamp"].is_string(), "{line}");
         assert!(parsed["level"].is_string(), "{line}");
         assert!(parsed["target"].is_string(), "{line}");
-        assert!(parsed["fields"]["message"].is_string(), "{line}");
+        let message = parsed["fields"]["message"].as_str();
+        assert!(message.is_some(), "{line}");
+        messages.extend(message.map(str::to_string));
     }
+    assert!(messages.iter().any(|m| m == "shutting down"), "{lines:#?}");
+    assert_eq!(
+        messages.last().map(String::as_str),
+        Some("stopped"),
+        "{lines:#?}"
+    );
 }

@@ -13,6 +13,9 @@ const dataDir = mkdtempSync(join(tmpdir(), "tollgate-e2e-"));
 
 export default defineConfig({
   testDir: "tests",
+  // Benchmarks print figures and assert no time: only with TOLLGATE_E2E_BENCH=1
+  // (`TOLLGATE_E2E_BENCH=1 npx playwright test bench`).
+  testIgnore: process.env.TOLLGATE_E2E_BENCH ? [] : ["**/bench.spec.ts"],
   fullyParallel: false,
   workers: 1,
   retries: 0,

@@ -1,12 +1,98 @@
 // The client shell: both pages load from the release bundle and show real data.
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { test, expect } from "./fixtures";
 
-test("the runs list loads", async ({ page }) => {
+const root = resolve(__dirname, "..", "..");
+const binary = process.env.TOLLGATE_BIN ?? join(process.env.CARGO_TARGET_DIR ?? join(root, "target"), "debug", "tollgate");
+const FRESH_ADMIN_PASSWORD = "fresh-admin-password";
+
+/// A port nobody listens on now.
+async function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const probe = createServer();
+    probe.once("error", fail);
+    probe.listen(0, "127.0.0.1", () => {
+      const address = probe.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      probe.close(() => done(port));
+    });
+  });
+}
+
+/// A Tollgate server of the test's own on a new, empty SQLite data directory.
+async function startFreshServer(): Promise<{ base: string; stop: () => Promise<void> }> {
+  const dataDir = mkdtempSync(join(tmpdir(), "tollgate-e2e-fresh-"));
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const child = spawn(binary, ["--bind", `127.0.0.1:${port}`, "--data-dir", dataDir, "--dist", join(root, "dist")], {
+    env: { ...process.env, DATABASE_URL: "", TOLLGATE_ADMIN_PASSWORD: FRESH_ADMIN_PASSWORD, RUST_LOG: "error" },
+    stdio: "ignore",
+  });
+  const exited = new Promise<void>((done) => child.once("exit", () => done()));
+  const stop = async () => {
+    child.kill("SIGKILL");
+    await exited;
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    await expect
+      .poll(async () => (await fetch(`${base}/healthz`).catch(() => null))?.status, { timeout: 30_000 })
+      .toBe(200);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { base, stop };
+}
+
+test("the runs list shows a deployed run in its row", async ({ page, request }) => {
+  const response = await request.post("/api/deploy_pipeline", {
+    data: { spec: "name: listed\njobs:\n  - {id: only, run: 'true'}\n" },
+    headers: { accept: "application/json" },
+  });
+  expect(response.status(), await response.text()).toBe(200);
+  const { run_id } = await response.json();
   await page.goto("/");
   await expect(page.getByRole("heading", { name: "Runs" })).toBeVisible();
-  // Other test files may have deployed runs already on this server.
-  await expect(page.getByText("No runs yet.").or(page.getByRole("table"))).toBeVisible();
-  await expect(page.getByRole("link", { name: "Pipelines" }).first()).toBeVisible();
+  const table = page.getByRole("table");
+  await expect(table).toBeVisible();
+  await expect(page.getByText("No runs yet.")).toBeHidden();
+  const row = table.getByRole("row").filter({ has: page.getByRole("link", { name: `#${run_id}`, exact: true }) });
+  await expect(row).toHaveCount(1);
+  const cells = row.getByRole("cell");
+  await expect(cells.nth(0)).toHaveText("listed");
+  await expect(cells.nth(1)).toHaveText(`#${run_id}`);
+  // The list polls by itself: the run is shown as it finishes.
+  await expect(cells.nth(2)).toHaveText("COMPLETED", { timeout: 15_000 });
+  await expect(cells.nth(3)).toHaveText("1/1");
+  await row.getByRole("link", { name: "listed", exact: true }).click();
+  await expect(page).toHaveURL(new RegExp(`/runs/${run_id}$`));
+});
+
+test("the runs list of a store with no runs says so", async ({ page }) => {
+  // The shared server has runs from other tests: this one starts its own, on an empty
+  // SQLite data directory, and stops it at the end.
+  const server = await startFreshServer();
+  try {
+    const signedIn = await page.request.post(`${server.base}/api/login`, {
+      data: { username: "admin", password: FRESH_ADMIN_PASSWORD },
+    });
+    expect(signedIn.status(), await signedIn.text()).toBe(200);
+    await page.goto(`${server.base}/`);
+    await expect(page.getByRole("heading", { name: "Runs" })).toBeVisible();
+    await expect(page.getByText("No runs yet.")).toBeVisible();
+    await expect(page.getByRole("table")).toHaveCount(0);
+    const pipelines = page.locator(".empty").getByRole("link", { name: "Pipelines" });
+    await expect(pipelines).toBeVisible();
+    await pipelines.click();
+    await expect(page).toHaveURL(/\/pipelines$/);
+  } finally {
+    await server.stop();
+  }
 });
 
 test("the pipelines page lists the sample pipeline and shows its YAML", async ({ page }) => {

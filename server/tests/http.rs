@@ -420,6 +420,45 @@ async fn readiness_says_the_schema_is_in_place() {
         sandbox.starts_with("landlock abi ") || sandbox.starts_with("unavailable: "),
         "{body}"
     );
+
+    // The newest migration's record goes, as if the file came from an older build: the
+    // server must say it is not ready (and why), while it is still alive.
+    use sqlx::Connection;
+    let file = server.data_dir.join("tollgate.db");
+    let options = sqlx::sqlite::SqliteConnectOptions::new().filename(&file);
+    let mut database = sqlx::SqliteConnection::connect_with(&options)
+        .await
+        .expect("open the server's SQLite file");
+    let versions: Vec<i64> =
+        sqlx::query_scalar("select version from _sqlx_migrations order by version")
+            .fetch_all(&mut database)
+            .await
+            .expect("read the applied migrations");
+    assert!(versions.len() >= 2, "{versions:?}");
+    let newest = versions[versions.len() - 1];
+    let before = versions[versions.len() - 2];
+    sqlx::query("delete from _sqlx_migrations where version = ?")
+        .bind(newest)
+        .execute(&mut database)
+        .await
+        .expect("remove the newest migration's row");
+    database.close().await.expect("close");
+
+    let (status, body) = server.get("/readyz").await;
+    assert_eq!(status, 503, "{body}");
+    let body: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(body["status"], "not ready", "{body}");
+    assert_eq!(
+        body["error"],
+        format!(
+            "stored data is unreadable: the database schema is at migration {before}, \
+             this server needs {newest}"
+        ),
+        "{body}"
+    );
+    let (status, body) = server.get("/healthz").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body, r#"{"status":"ok","store":"ok"}"#);
 }
 
 #[test]
@@ -445,11 +484,83 @@ fn json_logs_are_one_object_per_line() {
         .spawn()
         .expect("start");
     let stdout = child.stdout.take().expect("stdout");
-    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stdout));
-    let first = lines.next().and_then(Result::ok).unwrap_or_default();
-    let _ = child.kill();
-    let _ = child.wait();
-    let parsed: serde_json::Value = serde_json::from_str(&first).expect("a JSON log line");
-    assert!(parsed["level"].is_string(), "{first}");
-    assert!(parsed["fields"]["message"].is_string(), "{first}");
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufRead::lines(std::io::BufReader::new(stdout)) {
+            let Ok(line) = line else { break };
+            if sender.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    // Everything it writes, from its start to its stop on SIGTERM.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let mut lines: Vec<String> = Vec::new();
+    while !lines
+        .iter()
+        .any(|line| line.contains("listening on http://"))
+    {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match receiver.recv_timeout(left) {
+            Ok(line) => lines.push(line),
+            Err(error) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("the server did not say it listens within 30 s ({error}): {lines:#?}");
+            }
+        }
+    }
+    // Once it answers, its signal handler is in place: SIGTERM stops it cleanly (and
+    // the lines it writes while stopping are checked too).
+    let listening = lines.last().expect("the listening line").clone();
+    let address = listening
+        [listening.find("listening on http://").expect("address") + "listening on http://".len()..]
+        .split(|c: char| c == '"' || c.is_whitespace())
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let mut health = std::net::TcpStream::connect(&address).expect("connect");
+    std::io::Write::write_all(
+        &mut health,
+        format!("GET /healthz HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+    .expect("request");
+    let mut answer = String::new();
+    std::io::Read::read_to_string(&mut health, &mut answer).expect("answer");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    // SAFETY: kill(2) on our own child's pid; no memory is touched.
+    unsafe {
+        libc::kill(i32::try_from(child.id()).expect("pid"), libc::SIGTERM);
+    }
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match receiver.recv_timeout(left) {
+            Ok(line) => lines.push(line),
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                let _ = child.kill();
+                panic!("the server did not close its output within 30 s of SIGTERM: {lines:#?}");
+            }
+        }
+    }
+    let status = child.wait().expect("wait");
+    assert!(status.success(), "{status}: {lines:#?}");
+    let mut messages = Vec::new();
+    for line in &lines {
+        let parsed: serde_json::Value = serde_json::from_str(line)
+            .unwrap_or_else(|error| panic!("not a JSON log line ({error}): {line}"));
+        assert!(parsed.is_object(), "{line}");
+        assert!(parsed["timestamp"].is_string(), "{line}");
+        assert!(parsed["level"].is_string(), "{line}");
+        assert!(parsed["target"].is_string(), "{line}");
+        let message = parsed["fields"]["message"].as_str();
+        assert!(message.is_some(), "{line}");
+        messages.extend(message.map(str::to_string));
+    }
+    assert!(messages.iter().any(|m| m == "shutting down"), "{lines:#?}");
+    assert_eq!(
+        messages.last().map(String::as_str),
+        Some("stopped"),
+        "{lines:#?}"
+    );
 }

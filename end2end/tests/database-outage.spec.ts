@@ -8,26 +8,13 @@ import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { chownSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { createServer } from "node:net";
+import { freePort } from "./free-port";
 
 const root = resolve(__dirname, "..", "..");
 const targetDir = process.env.CARGO_TARGET_DIR ?? join(root, "target");
 const binary = process.env.TOLLGATE_BIN ?? join(targetDir, "debug", "tollgate");
 const ADMIN_PASSWORD = "outage-admin-password";
 const BANNER = "The database does not answer; nothing is lost, retrying.";
-
-/// A port nobody listens on now.
-async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const probe = createServer();
-    probe.once("error", fail);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      probe.close(() => done(port));
-    });
-  });
-}
 
 /// Postgres refuses to run as root: as root, its programs run as `postgres`.
 class PrivateCluster {

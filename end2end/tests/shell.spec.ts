@@ -1,27 +1,14 @@
 // The client shell: both pages load from the release bundle and show real data.
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { test, expect } from "./fixtures";
+import { freePort } from "./free-port";
 
 const root = resolve(__dirname, "..", "..");
 const binary = process.env.TOLLGATE_BIN ?? join(process.env.CARGO_TARGET_DIR ?? join(root, "target"), "debug", "tollgate");
 const FRESH_ADMIN_PASSWORD = "fresh-admin-password";
-
-/// A port nobody listens on now.
-async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const probe = createServer();
-    probe.once("error", fail);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      probe.close(() => done(port));
-    });
-  });
-}
 
 /// A Tollgate server of the test's own on a new, empty SQLite data directory.
 async function startFreshServer(): Promise<{ base: string; stop: () => Promise<void> }> {

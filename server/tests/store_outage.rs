@@ -78,6 +78,9 @@ jobs:
     std::fs::write(dir.join(format!("workspaces/{id}/go")), "").expect("go");
     wait_gone(&short, Duration::from_secs(20)).await;
     wait_gone(&long, Duration::from_secs(20)).await;
+    // This wait is the fault under test, not a wait for the server: the database stays
+    // down until the gate's deadline has passed and for longer than the pool's acquire
+    // timeout, whatever the server does meanwhile.
     while now_ms() <= deadline || stopped.elapsed() < OUTAGE {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

@@ -1,5 +1,5 @@
 //! Wake-ups between replicas: every change to a run is announced on Postgres with
-//! `NOTIFY` (see `store/transitions.rs`); each server listens and wakes its scheduler
+//! `NOTIFY`, sent by a trigger on the run's row (Postgres migration 0008); each server listens and wakes its scheduler
 //! for that run, so a decision made through one replica releases jobs on another at
 //! once. A notification can be lost while the listener reconnects, so the scheduler
 //! also looks at every running run on a slow tick (`scheduler.rs`).

@@ -40,7 +40,8 @@ pub use records::{
 pub use replicas::AbandonedJob;
 
 /// The Postgres channel on which every change to a run is announced (payload: the run
-/// id), so the scheduler of every replica looks at it at once.
+/// id and the server that changed it), so the scheduler of every replica looks at it at
+/// once. The trigger of migration 0008 sends on it: the two names must stay equal.
 pub const RUN_CHANNEL: &str = "tollgate_runs";
 
 /// Which database a [`Store`] talks to.
@@ -189,26 +190,6 @@ impl Store {
     pub fn with_origin(mut self, origin: &str) -> Store {
         self.origin = Arc::from(origin);
         self
-    }
-
-    /// Tells the other servers that `run` changed (delivered when `tx` commits).
-    /// Postgres only; the payload is `<run id> <origin>`.
-    async fn announce(
-        &self,
-        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-        run: i64,
-    ) -> Result<(), StoreError> {
-        if self.backend == Backend::Postgres {
-            // The origin is a replica id this process made (hex digits and `-`), and the
-            // run id a number: nothing here comes from a user.
-            let payload = format!("{run} {}", self.origin);
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "notify {RUN_CHANNEL}, '{payload}'"
-            )))
-            .execute(&mut **tx)
-            .await?;
-        }
-        Ok(())
     }
 
     pub fn backend(&self) -> Backend {

@@ -56,8 +56,9 @@ impl Store {
             .map_err(|err| StoreError::Corrupt(format!("run graph: {err}")))?;
         let mut tx = self.pool.begin().await?;
         let run = sqlx::query_as::<_, RunRecord>(
-            "insert into runs (pipeline, status, graph, created_at, deployed_by, pending_jobs) \
-             values ($1, 'RUNNING', $2, $3, $4, $5) \
+            "insert into runs (pipeline, status, graph, created_at, deployed_by, pending_jobs, \
+                 changed_by) \
+             values ($1, 'RUNNING', $2, $3, $4, $5, $6) \
              returning id, pipeline, status, created_at, finished_at",
         )
         .bind(&graph.pipeline)
@@ -65,6 +66,7 @@ impl Store {
         .bind(now_ms)
         .bind(deployed_by)
         .bind(i64::try_from(graph.nodes.len()).unwrap_or(i64::MAX))
+        .bind(&*self.origin)
         .fetch_one(&mut *tx)
         .await?;
 
@@ -127,7 +129,6 @@ impl Store {
         .bind(deployed_by)
         .execute(&mut *tx)
         .await?;
-        self.announce(&mut tx, run.id).await?;
         prepare(run.id).map_err(|error| StoreError::NotPrepared {
             run: run.id,
             error: error.to_string(),
@@ -293,30 +294,33 @@ impl Store {
     /// [`Store::load_state`] with the run's version at that moment.
     pub async fn load_versioned(&self, run: i64) -> Result<(RunState, i64), StoreError> {
         let (graph, status, version) = self.snapshot(run).await?;
-        let mut approvals: HashMap<String, Vec<String>> = HashMap::new();
-        let rows: Vec<(String, String)> = sqlx::query_as(
-            "select job_id, username from gate_approvals where run_id = $1 order by at, username",
+        // One read for both: the jobs in their order (part 0), then the gates'
+        // approvals, oldest first (part 1).
+        let rows: Vec<(i64, i64, String, String, Option<i64>)> = sqlx::query_as(
+            "select cast(0 as bigint) as part, position as ord, job_id, status as value, \
+                 deadline_at \
+             from jobs where run_id = $1 \
+             union all \
+             select cast(1 as bigint), at, job_id, username, null \
+             from gate_approvals where run_id = $1 \
+             order by 1, 2, 4",
         )
         .bind(run)
         .fetch_all(&self.pool)
         .await?;
-        for (gate, person) in rows {
-            approvals.entry(gate).or_default().push(person);
+        let mut approvals: HashMap<&str, Vec<String>> = HashMap::new();
+        for (_, _, gate, person, _) in rows.iter().filter(|row| row.0 == 1) {
+            approvals.entry(gate).or_default().push(person.clone());
         }
-        let jobs: Vec<(String, String, Option<i64>)> = sqlx::query_as(
-            "select job_id, status, deadline_at from jobs where run_id = $1 order by position",
-        )
-        .bind(run)
-        .fetch_all(&self.pool)
-        .await?;
-        let jobs = jobs
-            .into_iter()
-            .map(|(job, status, deadline_ms)| {
+        let jobs = rows
+            .iter()
+            .filter(|row| row.0 == 0)
+            .map(|(_, _, job, status, deadline_ms)| {
                 Ok(JobState {
-                    approved_by: approvals.remove(&job).unwrap_or_default(),
-                    status: JobStatus::try_from(status)
+                    approved_by: approvals.remove(job.as_str()).unwrap_or_default(),
+                    status: JobStatus::try_from(status.clone())
                         .map_err(|err| StoreError::Corrupt(err.to_string()))?,
-                    deadline_ms,
+                    deadline_ms: *deadline_ms,
                 })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;

@@ -68,12 +68,11 @@ impl Store {
     /// run version after the write, in the order of `batch`.
     pub async fn apply_all(&self, batch: &[(i64, &Transition)]) -> Result<Vec<i64>, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let runs = move_counts(&mut tx, batch).await?;
+        let runs = move_counts(&mut tx, batch, &self.origin).await?;
         self.write_changes(&mut tx, batch, &runs).await?;
         insert_history(&mut tx, batch).await?;
         for (&run, write) in &runs {
             settle_run_status(&mut tx, run, write).await?;
-            self.announce(&mut tx, run).await?;
         }
         tx.commit().await?;
         Ok(batch
@@ -119,9 +118,12 @@ impl Store {
 
 /// Moves each run's counts and takes a new version, locking the run rows in id order
 /// (so two batches never wait on each other in a circle). Returns what each became.
+/// Naming this server in `changed_by` is what announces the change to the other
+/// replicas (on Postgres a trigger sends the NOTIFY, migration 0008).
 async fn move_counts(
     tx: &mut Tx,
     batch: &[(i64, &Transition)],
+    origin: &str,
 ) -> Result<BTreeMap<i64, RunWrite>, StoreError> {
     let mut moves: BTreeMap<i64, RunMove> = BTreeMap::new();
     for (run, transition) in batch {
@@ -150,7 +152,8 @@ async fn move_counts(
             "update runs set version = version + 1, \
                  pending_jobs = pending_jobs + $2, running_jobs = running_jobs + $3, \
                  completed_jobs = completed_jobs + $4, failed_jobs = failed_jobs + $5, \
-                 cancelled_jobs = cancelled_jobs + $6, waiting_gates = waiting_gates + $7 \
+                 cancelled_jobs = cancelled_jobs + $6, waiting_gates = waiting_gates + $7, \
+                 changed_by = $8 \
              where id = $1 \
              returning status, version, pending_jobs, running_jobs, completed_jobs, \
                  failed_jobs, cancelled_jobs",
@@ -162,6 +165,7 @@ async fn move_counts(
         .bind(delta.failed)
         .bind(delta.cancelled)
         .bind(gates)
+        .bind(origin)
         .fetch_optional(&mut **tx)
         .await?;
         let (was, version, pending, running, completed, failed, cancelled_jobs) =

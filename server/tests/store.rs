@@ -798,9 +798,37 @@ async fn sessions_end_when_idle_expired_or_the_password_changed(db: &TestDb) {
             .session_user("digest-1", now, idle)
             .await
             .expect("lookup")
-            .map(|user| user.username)
+            .map(|member| member.user.username)
     };
     assert_eq!(user_at(T0 + 500, 1_000).await.as_deref(), Some("ana"));
+    // The groups come with the user, in order, from the same read.
+    let groups = server::store::UserChange {
+        groups: Some(vec!["sre".into(), "data".into()]),
+        ..Default::default()
+    };
+    store.update_user("ana", &groups).await.expect("groups");
+    let member = store
+        .session_user("digest-1", T0 + 600, 1_000)
+        .await
+        .expect("lookup")
+        .expect("a live session");
+    assert_eq!(member.groups, ["data", "sre"]);
+    // A use is noted once a minute has passed since the last note, so a session in use
+    // outlives its idle limit.
+    store
+        .create_session("digest-2", "ana", T0, T0 + 1_000_000)
+        .await
+        .expect("session");
+    let alive = |now: i64| async move {
+        store
+            .session_user("digest-2", now, 90_000)
+            .await
+            .expect("lookup")
+            .is_some()
+    };
+    assert!(alive(T0 + 70_000).await, "used 70 s after sign-in");
+    assert!(alive(T0 + 150_000).await, "80 s after the noted use");
+    assert!(!alive(T0 + 245_000).await, "95 s after the last noted use");
     assert_eq!(user_at(T0 + 2_000, 1_000).await, None, "idle too long");
     assert_eq!(user_at(T0 + 12_000, 100_000).await, None, "past its expiry");
     assert_eq!(user_at(T0 + 900, 100_000).await.as_deref(), Some("ana"));

@@ -171,26 +171,20 @@ impl Authenticator {
     /// The user behind a session id, if the session is live.
     async fn session_actor(&self, secret: &str) -> Result<Option<Actor>, StoreError> {
         let idle = i64::try_from(self.settings.session_idle.as_millis()).unwrap_or(i64::MAX / 2);
-        match self
+        Ok(self
             .store
             .session_user(&secrets::digest(secret), now_ms(), idle)
             .await?
-        {
-            Some(user) => Ok(Some(self.actor_of(user).await?)),
-            None => Ok(None),
-        }
+            .map(|member| actor_from(member.user, member.groups)))
     }
 
     /// The user behind a bearer token, if the token is live.
     async fn token_actor(&self, token: &str) -> Result<Option<Actor>, StoreError> {
-        match self
+        Ok(self
             .store
             .token_user(&secrets::digest(token), now_ms())
             .await?
-        {
-            Some(user) => Ok(Some(self.actor_of(user).await?)),
-            None => Ok(None),
-        }
+            .map(|member| actor_from(member.user, member.groups)))
     }
 
     /// The user a trusted proxy names. Someone the store does not know yet is created

@@ -7,11 +7,47 @@
 
 use app::domain::Role;
 
-use super::{Store, StoreError, TokenRecord, UserRecord};
+use super::{Backend, Store, StoreError, TokenRecord, UserRecord};
 
 /// How often at most the last use of a session or token is written: a page polling
 /// every 2 s must not turn every read into a write.
 const TOUCH_EVERY_MS: i64 = 60_000;
+
+/// A user found by a session or a token: one read gives the account, its groups and
+/// when the credential was last noted as used (so the note is written only when due).
+#[derive(sqlx::FromRow)]
+struct CredentialRow {
+    #[sqlx(flatten)]
+    user: UserRecord,
+    /// The user's groups joined by `,` (group names are identifiers); null: none.
+    group_names: Option<String>,
+    seen_at: i64,
+}
+
+impl CredentialRow {
+    fn into_member(self) -> Member {
+        let mut groups: Vec<String> = self
+            .group_names
+            .as_deref()
+            .unwrap_or_default()
+            .split(',')
+            .filter(|name| !name.is_empty())
+            .map(str::to_string)
+            .collect();
+        groups.sort();
+        Member {
+            user: self.user,
+            groups,
+        }
+    }
+}
+
+/// A signed-in user and the groups they belong to, by name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Member {
+    pub user: UserRecord,
+    pub groups: Vec<String>,
+}
 
 const USER_COLUMNS: &str = "u.username, u.display_name, u.password_hash, u.roles, u.disabled, u.created_at, u.password_changed_at";
 
@@ -187,25 +223,28 @@ impl Store {
     }
 
     /// The user of a live session: not expired, used within `idle_ms`, created after
-    /// the last password change, its user enabled. Notes the use.
+    /// the last password change, its user enabled. Notes the use at most once a minute.
     pub async fn session_user(
         &self,
         id_hash: &str,
         now_ms: i64,
         idle_ms: i64,
-    ) -> Result<Option<UserRecord>, StoreError> {
+    ) -> Result<Option<Member>, StoreError> {
         let query = format!(
-            "select {USER_COLUMNS} from sessions s join users u on u.username = s.username \
+            "select {USER_COLUMNS}, {}, s.last_seen_at as seen_at \
+             from sessions s join users u on u.username = s.username \
              where s.id_hash = $1 and s.expires_at > $2 and s.last_seen_at > $3 \
-             and s.created_at >= u.password_changed_at and u.disabled = 0"
+             and s.created_at >= u.password_changed_at and u.disabled = 0",
+            self.group_names_column()
         );
-        let user = sqlx::query_as::<_, UserRecord>(sqlx::AssertSqlSafe(query))
+        let row = sqlx::query_as::<_, CredentialRow>(sqlx::AssertSqlSafe(query))
             .bind(id_hash)
             .bind(now_ms)
             .bind(now_ms - idle_ms)
             .fetch_optional(&self.pool)
             .await?;
-        if user.is_some() {
+        let Some(row) = row else { return Ok(None) };
+        if row.seen_at < now_ms - TOUCH_EVERY_MS {
             sqlx::query(
                 "update sessions set last_seen_at = $2 where id_hash = $1 and last_seen_at < $3",
             )
@@ -215,7 +254,21 @@ impl Store {
             .execute(&self.pool)
             .await?;
         }
-        Ok(user)
+        Ok(Some(row.into_member()))
+    }
+
+    /// The column `group_names`: the groups of user `u` in one string.
+    fn group_names_column(&self) -> &'static str {
+        match self.backend {
+            Backend::Postgres => {
+                "(select string_agg(g.group_name, ',') from user_groups g \
+                  where g.username = u.username) as group_names"
+            }
+            Backend::Sqlite => {
+                "(select group_concat(g.group_name, ',') from user_groups g \
+                  where g.username = u.username) as group_names"
+            }
+        }
     }
 
     pub async fn delete_session(&self, id_hash: &str) -> Result<(), StoreError> {
@@ -254,18 +307,21 @@ impl Store {
         &self,
         token_hash: &str,
         now_ms: i64,
-    ) -> Result<Option<UserRecord>, StoreError> {
+    ) -> Result<Option<Member>, StoreError> {
         let query = format!(
-            "select {USER_COLUMNS} from api_tokens t join users u on u.username = t.username \
+            "select {USER_COLUMNS}, {}, coalesce(t.last_used_at, 0) as seen_at \
+             from api_tokens t join users u on u.username = t.username \
              where t.token_hash = $1 and t.revoked_at is null \
-             and (t.expires_at is null or t.expires_at > $2) and u.disabled = 0"
+             and (t.expires_at is null or t.expires_at > $2) and u.disabled = 0",
+            self.group_names_column()
         );
-        let user = sqlx::query_as::<_, UserRecord>(sqlx::AssertSqlSafe(query))
+        let row = sqlx::query_as::<_, CredentialRow>(sqlx::AssertSqlSafe(query))
             .bind(token_hash)
             .bind(now_ms)
             .fetch_optional(&self.pool)
             .await?;
-        if user.is_some() {
+        let Some(row) = row else { return Ok(None) };
+        if row.seen_at < now_ms - TOUCH_EVERY_MS {
             sqlx::query(
                 "update api_tokens set last_used_at = $2 where token_hash = $1 \
                  and (last_used_at is null or last_used_at < $3)",
@@ -276,7 +332,7 @@ impl Store {
             .execute(&self.pool)
             .await?;
         }
-        Ok(user)
+        Ok(Some(row.into_member()))
     }
 
     /// Tokens of one user, or of everyone, newest first.

@@ -30,7 +30,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, ConnectOptions, Executor};
 
-pub use accounts::{AccountEvent, NewUser, UserChange};
+pub use accounts::{AccountEvent, Member, NewUser, UserChange};
 pub use counts::StatusCounts;
 pub use gates::{ApprovalRecord, GateForDecision, WaitingGate};
 pub use records::{

@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod expand;
+pub mod gate_form;
 pub mod pipeline;
 pub mod run_graph;
 pub mod state_machine;
@@ -15,6 +16,7 @@ mod yaml;
 
 pub use access::{Action, Actor, GateAccess, GatePolicy, Role};
 pub use expand::expand;
+pub use gate_form::{FieldProblem, GateChoice, GateForm, InputKind, InputSpec, PatternMatcher};
 pub use pipeline::{
     DEFAULT_GATE_TIMEOUT_SECS, GateSpec, JobSpec, MAX_SPEC_BYTES, ParseError, Pipeline,
 };

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{DEFAULT_GATE_TIMEOUT_SECS, GateSpec, JobSpec, Pipeline};
+use crate::domain::{DEFAULT_GATE_TIMEOUT_SECS, GateForm, GateSpec, JobSpec, Pipeline};
 
 /// Positions snap to this many pixels.
 pub const GRID: f64 = 20.0;
@@ -44,6 +44,9 @@ pub struct DraftNode {
     /// Whether whoever deployed the run may decide its gate.
     #[serde(default)]
     pub gate_allow_self: bool,
+    /// The gate's options and inputs.
+    #[serde(default, skip_serializing_if = "GateForm::is_empty")]
+    pub gate_form: GateForm,
     pub x: f64,
     pub y: f64,
 }
@@ -95,6 +98,7 @@ impl DraftNode {
             gate_approvers: String::new(),
             gate_approvals: String::new(),
             gate_allow_self: false,
+            gate_form: GateForm::default(),
             x,
             y,
         }
@@ -105,6 +109,7 @@ impl DraftNode {
         !self.gate_approvers.trim().is_empty()
             || !self.gate_approvals.trim().is_empty()
             || self.gate_allow_self
+            || !self.gate_form.is_empty()
     }
 
     pub fn has_gate(&self) -> bool {
@@ -229,6 +234,8 @@ impl Draft {
                         .collect(),
                     approvals,
                     allow_self_approval: node.gate_allow_self,
+                    options: node.gate_form.options.clone(),
+                    inputs: node.gate_form.inputs.clone(),
                 });
                 JobSpec {
                     id: node.id.clone(),
@@ -303,6 +310,7 @@ impl Draft {
                     .map(|n| n.to_string())
                     .unwrap_or_default(),
                 gate_allow_self: job.gate.as_ref().is_some_and(|g| g.allow_self_approval),
+                gate_form: job.gate.as_ref().map(GateSpec::form).unwrap_or_default(),
                 x,
                 y,
             });

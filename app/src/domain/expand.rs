@@ -53,6 +53,7 @@ pub fn expand(pipeline: &Pipeline) -> Result<RunGraph, ValidationErrors> {
                     timeout_secs: gate.timeout_secs(),
                     source: job.id.clone(),
                     policy: gate.policy(),
+                    form: gate.form(),
                 },
             });
         }

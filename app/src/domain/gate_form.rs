@@ -76,7 +76,8 @@ pub enum InputKind {
 }
 
 impl InputKind {
-    fn name(self) -> &'static str {
+    /// The name YAML and JSON use.
+    pub fn as_str(self) -> &'static str {
         match self {
             InputKind::String => "string",
             InputKind::Number => "number",
@@ -276,7 +277,7 @@ impl GateForm {
                     format!(
                         "input `{}` is required: give a {}",
                         input.name,
-                        input.kind.name()
+                        input.kind.as_str()
                     ),
                 )),
                 None => {}
@@ -315,7 +316,7 @@ impl InputSpec {
         if !numeric && (self.min.is_some() || self.max.is_some()) {
             say(format!(
                 "input `{name}` is a {}: `min` and `max` apply to numbers and strings only",
-                self.kind.name()
+                self.kind.as_str()
             ));
         }
         if let (Some(min), Some(max)) = (number(&self.min), number(&self.max))
@@ -335,7 +336,7 @@ impl InputSpec {
         if self.pattern.is_some() && self.kind != InputKind::String {
             say(format!(
                 "input `{name}` is a {}: `pattern` applies to strings only",
-                self.kind.name()
+                self.kind.as_str()
             ));
         }
         match (self.kind, self.values.is_empty()) {
@@ -354,7 +355,7 @@ impl InputSpec {
             }
             (_, false) => say(format!(
                 "input `{name}` is a {}: `values` apply to enums only",
-                self.kind.name()
+                self.kind.as_str()
             )),
             (_, true) => {}
         }
@@ -428,7 +429,7 @@ impl InputSpec {
             )),
             (kind, other) => Err(format!(
                 "input `{name}` must be a {}, not {}",
-                kind.name(),
+                kind.as_str(),
                 describe(other)
             )),
         }

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::access::GatePolicy;
+use super::gate_form::{GateForm, InputSpec};
 
 /// How long a gate waits for a person when its timeout is not given: 48 hours.
 pub const DEFAULT_GATE_TIMEOUT_SECS: u64 = 48 * 60 * 60;
@@ -72,6 +73,12 @@ pub struct GateSpec {
     /// Whether the person who deployed the run may decide (default: no).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub allow_self_approval: bool,
+    /// Choices the approver picks one of; the jobs after the gate receive the choice.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<String>,
+    /// Typed fields the approver fills in; the jobs after the gate receive the values.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inputs: Vec<InputSpec>,
 }
 
 impl GateSpec {
@@ -81,6 +88,14 @@ impl GateSpec {
             approvers: self.approvers.clone(),
             approvals: self.approvals.unwrap_or(1),
             allow_self_approval: self.allow_self_approval,
+        }
+    }
+
+    /// What the approver is asked besides yes or no.
+    pub fn form(&self) -> GateForm {
+        GateForm {
+            options: self.options.clone(),
+            inputs: self.inputs.clone(),
         }
     }
 

@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BinaryHeap, HashMap};
 use serde::{Deserialize, Serialize};
 
 use super::access::GatePolicy;
+use super::gate_form::GateForm;
 
 /// The expanded graph of one run.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,6 +51,9 @@ pub enum NodeKind {
         /// gates had rules: anyone with the approver role, once).
         #[serde(default)]
         policy: GatePolicy,
+        /// The options and inputs the approver fills in (absent: a plain yes/no gate).
+        #[serde(default, skip_serializing_if = "GateForm::is_empty")]
+        form: GateForm,
     },
 }
 
@@ -177,12 +181,15 @@ impl RunGraph {
                             timeout_secs,
                             source,
                             policy,
+                            form,
                         } if *source == node.id => Some(GateSpec {
                             message: message.clone(),
                             timeout: Some(*timeout_secs),
                             approvers: policy.approvers.clone(),
                             approvals: (policy.approvals != 1).then_some(policy.approvals),
                             allow_self_approval: policy.allow_self_approval,
+                            options: form.options.clone(),
+                            inputs: form.inputs.clone(),
                         }),
                         _ => None,
                     }),

@@ -148,6 +148,25 @@ pub enum ValidationError {
         "job `{job}` names {count} gate approvers; the limit is {MAX_GATE_APPROVERS}: name a `group:<name>` instead"
     )]
     TooManyApprovers { job: String, count: usize },
+    /// A problem with the gate's options or inputs (see [`crate::domain::gate_form`]).
+    #[error("job `{job}`, gate {field}: {message}")]
+    GateForm {
+        job: String,
+        field: String,
+        message: String,
+    },
+    #[error(
+        "job `{job}` gives its gate options or inputs but its gate message is blank, so no gate would be injected: write a gate message, or remove `options` and `inputs`"
+    )]
+    GateFormWithoutMessage { job: String },
+    #[error(
+        "jobs `{job}` and `{other}` would both pass their gate's choice as `{prefix}_*`: rename one of them"
+    )]
+    GateChoiceNamesCollide {
+        job: String,
+        other: String,
+        prefix: String,
+    },
     #[error(
         "the pipeline has {} jobs with its gates ({} jobs and {} gates, each gate a node of the run); the limit is {} per run (TOLLGATE_MAX_JOBS_PER_RUN): split it into several pipelines",
         thousands(jobs + gates), thousands(*jobs), thousands(*gates), thousands(*limit)
@@ -186,7 +205,10 @@ impl ValidationError {
             | TooManyEnvVars { job, .. }
             | EnvValueTooLong { job, .. }
             | GateMessageTooLong { job, .. }
-            | TooManyApprovers { job, .. } => Some(job),
+            | TooManyApprovers { job, .. }
+            | GateForm { job, .. }
+            | GateFormWithoutMessage { job }
+            | GateChoiceNamesCollide { job, .. } => Some(job),
         }
     }
 }
@@ -194,7 +216,7 @@ impl ValidationError {
 impl ValidationError {
     /// The job field the error is about, for an editor to mark: `id`, `run`,
     /// `depends_on`, `timeout`, `gate_message`, `gate_timeout`, `gate_approvers`,
-    /// `gate_approvals`, `env`, or `name` (the pipeline's).
+    /// `gate_approvals`, `gate_form`, `env`, or `name` (the pipeline's).
     pub fn field(&self) -> Option<&'static str> {
         use ValidationError::*;
         Some(match self {
@@ -217,6 +239,9 @@ impl ValidationError {
                 "gate_approvers"
             }
             ApprovalsOutOfRange { .. } | TooFewApprovers { .. } => "gate_approvals",
+            GateForm { .. } | GateFormWithoutMessage { .. } | GateChoiceNamesCollide { .. } => {
+                "gate_form"
+            }
         })
     }
 }
@@ -331,6 +356,7 @@ pub fn validate(pipeline: &Pipeline) -> Result<(), ValidationErrors> {
         }
         check_job(job, &counts, &mut errors);
     }
+    errors.extend(colliding_choice_names(pipeline));
     errors.extend(find_cycles(pipeline));
 
     if errors.is_empty() {
@@ -338,6 +364,34 @@ pub fn validate(pipeline: &Pipeline) -> Result<(), ValidationErrors> {
     } else {
         Err(ValidationErrors(errors))
     }
+}
+
+/// Gates with a form whose jobs' ids differ only in case or in `-` against `_` would
+/// hand their choices to the jobs after them under the same variable names.
+fn colliding_choice_names(pipeline: &Pipeline) -> Vec<ValidationError> {
+    let mut owners: HashMap<String, &str> = HashMap::new();
+    let mut errors = Vec::new();
+    for job in &pipeline.jobs {
+        if job.active_gate().is_none_or(|gate| gate.form().is_empty()) {
+            continue;
+        }
+        let option = super::gate_form::choice_env_name(&job.id, None);
+        let prefix = option.trim_end_matches("_OPTION").to_string();
+        match owners.get(&prefix) {
+            Some(other) if *other != job.id => {
+                errors.push(ValidationError::GateChoiceNamesCollide {
+                    job: job.id.clone(),
+                    other: other.to_string(),
+                    prefix,
+                })
+            }
+            Some(_) => {}
+            None => {
+                owners.insert(prefix, &job.id);
+            }
+        }
+    }
+    errors
 }
 
 /// Rules on the id itself, reported once per distinct id.
@@ -437,11 +491,22 @@ fn check_gate_rules(job: &JobSpec, gate: &GateSpec, errors: &mut Vec<ValidationE
     let id = || job.id.clone();
     let has_rules =
         !gate.approvers.is_empty() || gate.approvals.is_some() || gate.allow_self_approval;
+    let form = gate.form();
     if !gate.is_active() {
         if has_rules {
             errors.push(ValidationError::GateRulesWithoutMessage { job: id() });
         }
+        if !form.is_empty() {
+            errors.push(ValidationError::GateFormWithoutMessage { job: id() });
+        }
         return;
+    }
+    for problem in form.problems() {
+        errors.push(ValidationError::GateForm {
+            job: id(),
+            field: problem.field,
+            message: problem.message,
+        });
     }
     let chars = gate.message.chars().count();
     if chars > MAX_GATE_MESSAGE_CHARS {

@@ -9,6 +9,9 @@
 
 use std::fmt::Write;
 
+use serde_json::Value;
+
+use super::gate_form::InputSpec;
 use super::pipeline::{GateSpec, JobSpec, Pipeline};
 
 /// Longest key, as written, that YAML reads without the explicit `? ` form (its limit
@@ -73,6 +76,44 @@ fn write_gate(out: &mut String, gate: &GateSpec) {
     if gate.allow_self_approval {
         out.push_str("      allow_self_approval: true\n");
     }
+    list(out, "options", &gate.options, 6);
+    if !gate.inputs.is_empty() {
+        out.push_str("      inputs:\n");
+        for input in &gate.inputs {
+            write_input(out, input);
+        }
+    }
+}
+
+/// One input of a gate's form as a block map in the `inputs` list.
+fn write_input(out: &mut String, input: &InputSpec) {
+    out.push_str("        - name: ");
+    scalar(out, &input.name, 10);
+    let _ = writeln!(out, "\n          type: {}", input.kind.as_str());
+    if input.required {
+        out.push_str("          required: true\n");
+    }
+    if let Some(default) = &input.default {
+        out.push_str("          default: ");
+        match default {
+            Value::String(text) => scalar(out, text, 10),
+            // Numbers, booleans and null read back the same in YAML as in JSON, and so
+            // do lists and maps in JSON's flow syntax.
+            other => out.push_str(&other.to_string()),
+        }
+        out.push('\n');
+    }
+    for (name, bound) in [("min", &input.min), ("max", &input.max)] {
+        if let Some(bound) = bound {
+            let _ = writeln!(out, "          {name}: {bound}");
+        }
+    }
+    if let Some(pattern) = &input.pattern {
+        out.push_str("          pattern: ");
+        scalar(out, pattern, 10);
+        out.push('\n');
+    }
+    list(out, "values", &input.values, 10);
 }
 
 /// `name:` and a block list of `items` at `indent`, or nothing for an empty list.

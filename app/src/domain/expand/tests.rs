@@ -51,6 +51,7 @@ fn gate_is_injected_between_source_and_dependents() {
             timeout_secs: 172_800,
             source: "preprocess".into(),
             policy: Default::default(),
+            form: Default::default(),
         }
     );
 }

@@ -435,3 +435,46 @@ fn thousands_separators() {
         assert_eq!(thousands(number), text);
     }
 }
+
+/// A gated job whose gate offers `options`.
+fn with_options(id: &str, message: &str, options: &[&str]) -> crate::domain::JobSpec {
+    let mut spec = gated(id, &[], message, None);
+    if let Some(gate) = spec.gate.as_mut() {
+        gate.options = options.iter().map(|o| o.to_string()).collect();
+    }
+    spec
+}
+
+#[test]
+fn a_gate_form_problem_names_the_job_and_the_field() {
+    let p = pipeline(vec![with_options("train", "Pick", &["ship", "ship"])]);
+    let errors = validate(&p).expect_err("invalid");
+    assert_eq!(errors.0[0].job(), Some("train"));
+    assert_eq!(errors.0[0].field(), Some("gate_form"));
+    assert_eq!(
+        errors.0[0].to_string(),
+        "job `train`, gate options: option `ship` is listed twice: list each option once"
+    );
+}
+
+#[test]
+fn options_without_a_gate_message_are_refused() {
+    assert_eq!(
+        only_message(&pipeline(vec![with_options("train", "  ", &["ship"])])),
+        "job `train` gives its gate options or inputs but its gate message is blank, so no gate would be injected: write a gate message, or remove `options` and `inputs`"
+    );
+}
+
+#[test]
+fn gates_whose_choices_would_share_variable_names_are_refused() {
+    let p = pipeline(vec![
+        with_options("train-a", "Pick", &["ship"]),
+        with_options("train_a", "Pick", &["ship"]),
+        // Without a form the gate hands nothing on: no clash.
+        gated("Train-A", &[], "Look", None),
+    ]);
+    assert_eq!(
+        only_message(&p),
+        "jobs `train_a` and `train-a` would both pass their gate's choice as `TOLLGATE_GATE_TRAIN_A_*`: rename one of them"
+    );
+}

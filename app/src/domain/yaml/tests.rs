@@ -31,6 +31,7 @@ fn the_sample_reads_well() {
         approvers: vec!["group:ml-leads".into(), "alice".into()],
         approvals: Some(2),
         allow_self_approval: true,
+        ..Default::default()
     });
     let mut train = job("train", "echo training");
     train.depends_on = vec!["preprocess".into()];
@@ -164,4 +165,40 @@ fn a_long_key_takes_the_explicit_form() {
     };
     assert!(to_yaml(&pipeline).contains(&format!("? \"{name}\"\n      : v")));
     reads_back(&pipeline);
+}
+
+#[test]
+fn a_gate_form_reads_back_as_written() {
+    let form: crate::domain::GateForm = serde_json::from_value(serde_json::json!({
+        "options": ["retrain", "ship", "true"],
+        "inputs": [
+            {"name": "threshold", "type": "number", "min": 0, "max": 1.5, "default": 0.9},
+            {"name": "ticket", "type": "string", "required": true, "pattern": "[A-Z]+-[0-9]+: x"},
+            {"name": "note", "type": "string", "default": "42"},
+            {"name": "notify", "type": "boolean", "default": false},
+            {"name": "region", "type": "enum", "values": ["eu", "no"], "default": "eu"}
+        ]
+    }))
+    .expect("a form");
+    let mut gated = job("train", "echo train");
+    gated.gate = Some(GateSpec {
+        message: "Pick what happens next".into(),
+        options: form.options,
+        inputs: form.inputs,
+        ..Default::default()
+    });
+    let pipeline = Pipeline {
+        name: "p".into(),
+        jobs: vec![gated],
+    };
+    reads_back(&pipeline);
+    let yaml = to_yaml(&pipeline);
+    assert!(
+        yaml.contains("      options:\n        - retrain\n"),
+        "{yaml}"
+    );
+    assert!(
+        yaml.contains("        - name: threshold\n          type: number\n          default: 0.9\n          min: 0\n          max: 1.5\n"),
+        "{yaml}"
+    );
 }

@@ -165,6 +165,7 @@ fn graph_shape(detail: &RunDetail) -> RunGraph {
                         timeout_secs: gate.timeout_secs,
                         source: gate.source.clone(),
                         policy: Default::default(),
+                        form: Default::default(),
                     },
                     None => NodeKind::Task {
                         run: String::new(),

@@ -136,6 +136,7 @@ fn run_to_completion(state: &mut RunState) -> usize {
                     by,
                     comment: None,
                     overriding: false,
+                    choice: Default::default(),
                 },
                 3,
             );

@@ -61,6 +61,7 @@ async fn bench(store: &Store, label: &str) {
             by: "bench".into(),
             comment: None,
             overriding: false,
+            choice: Default::default(),
         };
         let transition = state.apply(event, 2).expect("decide");
         store.apply(run, &transition).await.expect("write");

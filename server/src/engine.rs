@@ -97,6 +97,7 @@ pub async fn write_gate_logs(store: &Store, run: i64, state: &RunState, transiti
                 decision,
                 by,
                 comment,
+                choice,
             }) => {
                 let who = by.as_deref().unwrap_or("nobody");
                 let said = comment
@@ -106,8 +107,9 @@ pub async fn write_gate_logs(store: &Store, run: i64, state: &RunState, transiti
                     .unwrap_or_default();
                 match decision {
                     GateDecision::Approved => format!(
-                        "[tollgate] approved by {who}{flag} at {}{said}\n",
-                        rfc3339(transition.at_ms)
+                        "[tollgate] approved by {who}{flag} at {}{said}{}\n",
+                        rfc3339(transition.at_ms),
+                        chose(choice)
                     ),
                     GateDecision::Rejected => format!(
                         "[tollgate] rejected by {who}{flag} at {}{said}\n",
@@ -135,6 +137,18 @@ pub async fn write_gate_logs(store: &Store, run: i64, state: &RunState, transiti
             tracing::warn!(run, gate = %change.job, %error, "could not write the gate's log");
         }
     }
+}
+
+/// What an approval chose, for its log line: `, option: ship, threshold=0.5`.
+fn chose(choice: &app::domain::GateChoice) -> String {
+    let mut said = String::new();
+    if let Some(option) = &choice.option {
+        said.push_str(&format!(", option: {option}"));
+    }
+    for (name, value) in &choice.inputs {
+        said.push_str(&format!(", {name}={value}"));
+    }
+    said
 }
 
 /// The log line of one approval that leaves the gate waiting for more.

@@ -31,9 +31,10 @@ pub struct JobPlace<'a> {
 }
 
 /// The whole environment of a job. Later entries win: the inherited allowlist, then
-/// `TMPDIR` and `HOME`, then the job's own `env` (which may replace any of those), then the three
-/// `TOLLGATE_*` variables, which nothing overrides: any other `TOLLGATE_` name is
-/// dropped. (Validation already refuses `env` names starting with `TOLLGATE_`; this
+/// `TMPDIR` and `HOME`, then the job's own `env` (which may replace any of those), then
+/// what the gates before it decided (`choices`, `TOLLGATE_GATE_*`), then the three
+/// `TOLLGATE_*` variables, which nothing overrides: any other `TOLLGATE_` name of the
+/// job's own `env` is dropped, so a job cannot forge a gate's decision. (Validation already refuses `env` names starting with `TOLLGATE_`; this
 /// also covers a pipeline stored before that rule.)
 ///
 /// `server` reads one variable of the server's environment; it is a parameter so the
@@ -41,6 +42,7 @@ pub struct JobPlace<'a> {
 pub fn job_env(
     server: impl Fn(&'static str) -> Option<OsString>,
     own: &BTreeMap<String, String>,
+    choices: &BTreeMap<String, String>,
     place: JobPlace<'_>,
 ) -> BTreeMap<OsString, OsString> {
     let mut env = BTreeMap::new();
@@ -58,6 +60,9 @@ pub fn job_env(
         env.insert(OsString::from(name), OsString::from(value));
     }
     env.retain(|name, _| !name.to_string_lossy().starts_with("TOLLGATE_"));
+    for (name, value) in choices {
+        env.insert(OsString::from(name), OsString::from(value));
+    }
     env.insert(
         OsString::from("TOLLGATE_RUN_ID"),
         OsString::from(place.run_id.to_string()),
@@ -116,15 +121,24 @@ mod tests {
             ("MODEL".to_string(), "small".to_string()),
             ("LANG".to_string(), "fr_FR.UTF-8".to_string()),
             ("TOLLGATE_JOB_ID".to_string(), "forged".to_string()),
+            (
+                "TOLLGATE_GATE_PREP_OPTION".to_string(),
+                "forged".to_string(),
+            ),
         ]);
+        let choices = BTreeMap::from([(
+            "TOLLGATE_GATE_PREP_OPTION".to_string(),
+            "rollback".to_string(),
+        )]);
         assert_eq!(
-            as_strings(job_env(server, &own, place())),
+            as_strings(job_env(server, &own, &choices, place())),
             [
                 ("HOME", "/data/workspaces/.tmp-42-train"),
                 ("LANG", "fr_FR.UTF-8"),
                 ("MODEL", "small"),
                 ("PATH", "/opt/tools/bin:/usr/bin"),
                 ("TMPDIR", "/data/workspaces/.tmp-42-train"),
+                ("TOLLGATE_GATE_PREP_OPTION", "rollback"),
                 ("TOLLGATE_JOB_ID", "train"),
                 ("TOLLGATE_RUN_ID", "42"),
                 ("TOLLGATE_WORKSPACE", "/data/workspaces/42"),
@@ -143,6 +157,7 @@ mod tests {
                         .flatten()
                         .map(OsString::from)
                 },
+                &BTreeMap::new(),
                 &BTreeMap::new(),
                 place(),
             );

@@ -10,6 +10,8 @@ pub mod config;
 pub mod downloads;
 pub mod engine;
 pub mod executor;
+pub mod gate_patterns;
+pub mod gate_records;
 pub mod http;
 pub mod job_env;
 pub mod job_tmp;

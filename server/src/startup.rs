@@ -174,6 +174,7 @@ async fn load_pipeline_file(
     let pipeline = Pipeline::parse(&text).map_err(|err| format!("{shown}: {err}"))?;
     check_run_size(&pipeline, max_jobs_per_run)
         .and_then(|()| validate(&pipeline))
+        .and_then(|()| crate::gate_patterns::check(&pipeline))
         .map_err(|errors| format!("{shown}: {errors}"))?;
     let spec = serde_json::to_string(&pipeline)
         .map_err(|err| format!("{shown}: cannot store the pipeline: {err}"))?;

@@ -83,6 +83,16 @@ impl Workspaces {
         nofollow::open_dir(root.as_fd(), OsStr::new(&run.to_string()))
     }
 
+    /// Writes a file the server keeps in the run's workspace for its jobs to read
+    /// (`gates/<gate>.json`): the directory `dir` is made if missing, and neither it nor
+    /// the file is reached through a link a job may have put in their place.
+    pub fn write_record(&self, run: i64, dir: &str, name: &str, bytes: &[u8]) -> io::Result<()> {
+        let base = self.open_base(run)?;
+        nofollow::make_dir(base.as_fd(), OsStr::new(dir))?;
+        let dir = nofollow::open_dir(base.as_fd(), OsStr::new(dir))?;
+        nofollow::replace_file(dir.as_fd(), OsStr::new(name), bytes)
+    }
+
     /// Every regular file under the workspace, by path. Symbolic links are neither
     /// followed nor listed, and the walk goes from one open directory to the next (see
     /// [`nofollow`]), so a job swapping a directory for a link mid-walk cannot lead it
@@ -383,5 +393,47 @@ mod tests {
         }
         stop.store(true, Ordering::Relaxed);
         swapper.join().expect("swapper");
+    }
+
+    #[test]
+    fn a_record_is_written_and_replaced_but_never_through_a_link() {
+        let (workspaces, dir) = workspace();
+        workspaces
+            .write_record(7, "gates", "g.json", b"first")
+            .expect("write");
+        workspaces
+            .write_record(7, "gates", "g.json", b"second")
+            .expect("rewrite");
+        assert_eq!(
+            std::fs::read_to_string(dir.join("gates/g.json")).expect("read"),
+            "second"
+        );
+        // A link in place of the file is replaced, not written through.
+        let secret = outside().join("secret.txt");
+        std::fs::remove_file(dir.join("gates/g.json")).expect("rm");
+        std::os::unix::fs::symlink(&secret, dir.join("gates/g.json")).expect("link");
+        workspaces
+            .write_record(7, "gates", "g.json", b"third")
+            .expect("write over the link");
+        assert_eq!(
+            std::fs::read_to_string(&secret).expect("secret"),
+            "SECRET",
+            "the file outside is untouched"
+        );
+        assert!(
+            !std::fs::symlink_metadata(dir.join("gates/g.json"))
+                .expect("stat")
+                .file_type()
+                .is_symlink()
+        );
+        // A link in place of the directory is refused.
+        std::fs::remove_dir_all(dir.join("gates")).expect("rm dir");
+        let elsewhere = outside();
+        std::os::unix::fs::symlink(&elsewhere, dir.join("gates")).expect("link dir");
+        assert!(workspaces.write_record(7, "gates", "g.json", b"x").is_err());
+        assert!(
+            !elsewhere.join("g.json").exists(),
+            "nothing written outside"
+        );
     }
 }

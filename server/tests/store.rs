@@ -73,6 +73,7 @@ fn decision(decision: Decision, by: &str) -> Event {
         by: by.into(),
         comment: Some(format!("from {by}")),
         overriding: false,
+        choice: Default::default(),
     }
 }
 
@@ -1005,6 +1006,7 @@ async fn a_decision_reads_its_gate_once_and_knows_its_state_is_exact(db: &TestDb
         by: "ana".into(),
         comment: None,
         overriding: false,
+        choice: Default::default(),
     };
     let applied = server::engine::apply_event(store, run, first)
         .await
@@ -1186,6 +1188,7 @@ async fn waiting_gates_lists_running_gates_in_activation_order(db: &TestDb) {
         by: "ana".into(),
         comment: None,
         overriding: false,
+        choice: Default::default(),
     };
     step(store, two, first_approval, T0 + 31)
         .await
@@ -1209,6 +1212,7 @@ async fn waiting_gates_lists_running_gates_in_activation_order(db: &TestDb) {
         deadline_at: at + 300_000,
         gate_policy: policy_of(&review_graph(), "hitl-gate-preprocess"),
         deployed_by: deployer.map(String::from),
+        gate_form: None,
     };
     let waiting = store.waiting_gates(None).await.expect("waiting");
     assert_eq!(waiting.len(), 3, "{waiting:?}");
@@ -1505,7 +1509,70 @@ async fn ready_needs_the_newest_migration(db: &TestDb) {
     );
 }
 
+/// An approval's option and inputs are stored with the gate and come back when the run
+/// is read again (a restart, another replica), with its form.
+async fn a_gate_keeps_its_form_and_what_its_approval_chose(db: &TestDb) {
+    let store = &db.store;
+    let spec = "
+name: release
+jobs:
+  - id: evaluate
+    run: 'true'
+    gate:
+      message: Pick
+      options: [ship, rollback]
+      inputs: [{name: threshold, type: number}]
+  - {id: act, run: 'true', depends_on: [evaluate]}
+";
+    let graph = expand(&Pipeline::parse(spec).expect("parse")).expect("valid");
+    let run = store.create_run(&graph, None, T0).await.expect("create").id;
+    for event in [
+        Event::JobStarted {
+            job: "evaluate".into(),
+        },
+        Event::JobExited {
+            job: "evaluate".into(),
+            exit: JobExit::Code(0),
+        },
+    ] {
+        step(store, run, event, T0 + 1).await.expect("step");
+    }
+    let gate = store
+        .gate_for_decision(run, "hitl-gate-evaluate")
+        .await
+        .expect("gate");
+    assert_eq!(gate.form.options, ["ship", "rollback"]);
+    let choice: app::domain::GateChoice = serde_json::from_value(
+        serde_json::json!({"option": "rollback", "inputs": {"threshold": 0.25}}),
+    )
+    .expect("choice");
+    let approve = Event::GateDecided {
+        gate: "hitl-gate-evaluate".into(),
+        decision: Decision::Approve,
+        by: "ana".into(),
+        comment: None,
+        overriding: false,
+        choice: choice.clone(),
+    };
+    step(store, run, approve, T0 + 2).await.expect("approve");
+    let reread = db.reopen().await.load_state(run).await.expect("load");
+    assert_eq!(
+        reread
+            .job("hitl-gate-evaluate")
+            .and_then(|j| j.choice.clone()),
+        Some(choice)
+    );
+    assert_eq!(
+        reread
+            .choice_env("act")
+            .get("TOLLGATE_GATE_EVALUATE_THRESHOLD")
+            .map(String::as_str),
+        Some("0.25")
+    );
+}
+
 on_both_backends!(
+    a_gate_keeps_its_form_and_what_its_approval_chose,
     waiting_gates_lists_running_gates_in_activation_order,
     abandoned_jobs_are_running_tasks_of_silent_replicas,
     a_heartbeat_keeps_a_replicas_jobs_from_being_abandoned,

@@ -36,6 +36,10 @@ pub struct GateDecisionRequest {
     pub comment: Option<String>,
     /// An admin bypassing the gate's rules (needs a comment).
     pub overriding: bool,
+    /// For a gate with options: the one chosen (approvals only).
+    pub option: Option<String>,
+    /// For a gate with inputs: the values given, by input name (approvals only).
+    pub inputs: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// Everything the server functions need from the server.

@@ -5,7 +5,7 @@ use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::ValidationError;
+use crate::domain::{FieldProblem, ValidationError};
 
 /// One validation problem of a pipeline, as the API reports it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,6 +39,13 @@ pub enum ApiError {
     InvalidPipeline {
         message: String,
         problems: Vec<Problem>,
+    },
+    /// The values of a decision do not fit the gate's form; each problem names its
+    /// field (422).
+    #[error("{message}")]
+    InvalidInput {
+        message: String,
+        fields: Vec<FieldProblem>,
     },
     /// Nobody is signed in, or the credentials are wrong or expired (401).
     #[error("{message}")]
@@ -86,6 +93,7 @@ pub const DATABASE_UNAVAILABLE: &str = "The database does not answer; nothing is
 enum ErrorKind {
     BadRequest,
     InvalidPipeline,
+    InvalidInput,
     Unauthorized,
     Forbidden,
     PayloadTooLarge,
@@ -107,12 +115,22 @@ struct WireError {
     problems: Option<Vec<Problem>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     retry_after_secs: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    fields: Option<Vec<FieldProblem>>,
 }
 
 impl From<ApiError> for WireError {
     fn from(error: ApiError) -> WireError {
+        let mut fields = None;
         let (error, message, problems, retry_after_secs) = match error {
             ApiError::BadRequest { message } => (ErrorKind::BadRequest, message, None, None),
+            ApiError::InvalidInput {
+                message,
+                fields: given,
+            } => {
+                fields = Some(given);
+                (ErrorKind::InvalidInput, message, None, None)
+            }
             ApiError::InvalidPipeline { message, problems } => {
                 (ErrorKind::InvalidPipeline, message, Some(problems), None)
             }
@@ -144,6 +162,7 @@ impl From<ApiError> for WireError {
             message,
             problems,
             retry_after_secs,
+            fields,
         }
     }
 }
@@ -153,6 +172,10 @@ impl From<WireError> for ApiError {
         let message = wire.message;
         match wire.error {
             ErrorKind::BadRequest => ApiError::BadRequest { message },
+            ErrorKind::InvalidInput => ApiError::InvalidInput {
+                message,
+                fields: wire.fields.unwrap_or_default(),
+            },
             ErrorKind::InvalidPipeline => ApiError::InvalidPipeline {
                 message,
                 problems: wire.problems.unwrap_or_default(),
@@ -224,10 +247,22 @@ impl ApiError {
             ApiError::TooManyRequests { .. } => 429,
             ApiError::NotFound { .. } => 404,
             ApiError::Conflict { .. } => 409,
-            ApiError::InvalidPipeline { .. } => 422,
+            ApiError::InvalidPipeline { .. } | ApiError::InvalidInput { .. } => 422,
             ApiError::Internal { .. } => 500,
             ApiError::Unreachable { .. } => 502,
             ApiError::Unavailable { .. } => 503,
+        }
+    }
+}
+
+impl ApiError {
+    /// A decision whose values do not fit the gate's form: every problem, in one
+    /// message and field by field.
+    pub fn invalid_input(fields: Vec<FieldProblem>) -> ApiError {
+        let listed: Vec<&str> = fields.iter().map(|f| f.message.as_str()).collect();
+        ApiError::InvalidInput {
+            message: format!("the decision was not recorded: {}", listed.join("; ")),
+            fields,
         }
     }
 }

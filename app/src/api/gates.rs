@@ -1,4 +1,7 @@
 //! Server functions about gates: what waits, and deciding.
+// A server function's arguments are the fields of its JSON body, which stays flat for
+// curl; the `#[server]` macro copies them into functions an attribute cannot reach.
+#![allow(clippy::too_many_arguments)]
 
 use leptos::prelude::*;
 
@@ -15,7 +18,8 @@ pub async fn pending_gates(run_id: Option<i64>) -> Result<Vec<PendingGate>, ApiE
 
 /// `POST /api/decide_gate` `{"run_id": 1, "gate": "hitl-gate-preprocess",
 /// "decision": "approve" | "reject", "comment": "..."}`: recorded under the signed-in
-/// user. Exactly one decision counts (a gate needing several approvals counts each
+/// user. A gate with a form takes `"option": "ship"` and `"inputs": {"threshold": 0.9}`
+/// with an approval; values that do not fit are refused (422) field by field. Exactly one decision counts (a gate needing several approvals counts each
 /// person once); a gate that is not waiting is refused with who decided it; someone the
 /// gate does not allow gets 403 with the reason. An admin may bypass the gate's rules
 /// with `"override": true` and a comment saying why, recorded as such.
@@ -27,6 +31,8 @@ pub async fn decide_gate(
     by: Option<String>,
     comment: Option<String>,
     #[server(rename = "override")] overriding: Option<bool>,
+    option: Option<String>,
+    inputs: Option<std::collections::BTreeMap<String, serde_json::Value>>,
 ) -> Result<JobView, ApiError> {
     use super::backend::{GateDecisionRequest, actor, backend, reply};
     let result = async {
@@ -53,6 +59,8 @@ pub async fn decide_gate(
             decision,
             comment,
             overriding,
+            option,
+            inputs: inputs.unwrap_or_default(),
         };
         backend()?
             .decide_gate(&actor()?, run_id, &gate, request)

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{GateDecision, JobStatus, Pipeline, RunStatus};
+use crate::domain::{GateChoice, GateDecision, GateForm, JobStatus, Pipeline, RunStatus};
 
 /// A run as the runs list shows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -85,6 +85,12 @@ pub struct GateView {
     pub decided_by: Option<String>,
     pub decided_at_ms: Option<i64>,
     pub comment: Option<String>,
+    /// The options and inputs the approver fills in (absent: a yes/no gate).
+    #[serde(default, skip_serializing_if = "GateForm::is_empty")]
+    pub form: GateForm,
+    /// What the approval chose, once the gate is approved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub choice: Option<GateChoice>,
 }
 
 /// One job or gate of a run.
@@ -146,6 +152,9 @@ pub struct PendingGate {
     /// Whether the person asking may decide this gate, and if not, why.
     #[serde(default)]
     pub your_access: DecisionAccess,
+    /// The options and inputs an approval fills in (absent: a yes/no gate).
+    #[serde(default, skip_serializing_if = "GateForm::is_empty")]
+    pub form: GateForm,
 }
 
 /// One person's approval of a gate.

@@ -10,6 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::gate_form::GateChoice;
 use super::run_graph::{NodeKind, RunGraph, RunNode, Topology};
 use super::status::{GateDecision, JobStatus, RunStatus, StatusCounts, format_duration};
 
@@ -22,6 +23,10 @@ pub struct JobState {
     /// For a gate that needs several approvals: who approved so far, in order.
     #[serde(default)]
     pub approved_by: Vec<String>,
+    /// For an approved gate with a form: the option and inputs it was approved with,
+    /// which the jobs after it receive.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub choice: Option<GateChoice>,
 }
 
 impl JobState {
@@ -29,6 +34,7 @@ impl JobState {
         status: JobStatus::Pending,
         deadline_ms: None,
         approved_by: Vec::new(),
+        choice: None,
     };
 }
 
@@ -71,6 +77,10 @@ pub enum Event {
         by: String,
         comment: Option<String>,
         overriding: bool,
+        /// The option and inputs of an approval, checked against the gate's form
+        /// before (see [`crate::domain::gate_form`]); empty for a rejection.
+        #[serde(default)]
+        choice: GateChoice,
     },
     /// A waiting gate's deadline passed.
     GateTimedOut { gate: String },
@@ -102,6 +112,9 @@ pub enum GateChange {
         decision: GateDecision,
         by: Option<String>,
         comment: Option<String>,
+        /// What an approval chose (empty for a rejection or a timeout).
+        #[serde(default)]
+        choice: GateChoice,
     },
 }
 
@@ -285,6 +298,7 @@ impl RunState {
                 by,
                 comment,
                 overriding,
+                choice,
             } => {
                 let approval = Approval {
                     by,
@@ -292,7 +306,7 @@ impl RunState {
                     overriding,
                     count_before: 0,
                 };
-                self.decided(&gate, decision, approval, &mut step)?
+                self.decided(&gate, decision, approval, choice, &mut step)?
             }
             Event::GateTimedOut { gate } => self.timed_out(&gate, &mut step)?,
             Event::JobCancelled { job, by } => self.cancel_job(&job, &by, &mut step)?,
@@ -445,6 +459,7 @@ impl RunState {
         gate: &str,
         decision: Decision,
         mut approval: Approval,
+        choice: GateChoice,
         step: &mut Transition,
     ) -> Result<(), TransitionError> {
         let at = self.waiting_gate(gate)?;
@@ -454,15 +469,16 @@ impl RunState {
         } else {
             ""
         };
-        let record = |decision| {
+        let record = |decision, choice| {
             Some(GateChange::Decided {
                 decision,
                 by: Some(by.clone()),
                 comment: approval.comment.clone(),
+                choice,
             })
         };
         if decision == Decision::Reject {
-            let gate_change = record(GateDecision::Rejected);
+            let gate_change = record(GateDecision::Rejected, GateChoice::default());
             self.fail(
                 at,
                 format!("rejected by {by}{flag}"),
@@ -489,7 +505,9 @@ impl RunState {
         let given = approval.count_before.saturating_add(1);
         if approval.overriding || given >= required {
             let reason = Some(format!("approved by {}{flag}", join_names(&people)));
-            let gate_change = record(GateDecision::Approved);
+            // The approval that completes the gate decides what it hands on.
+            self.jobs[at].choice = Some(choice.clone());
+            let gate_change = record(GateDecision::Approved, choice);
             self.set(at, JobStatus::Completed, reason, None, gate_change, step);
             self.attach(approval, step);
             self.jobs[at].approved_by = people;
@@ -532,6 +550,7 @@ impl RunState {
             decision: GateDecision::TimedOut,
             by: None,
             comment: None,
+            choice: GateChoice::default(),
         });
         let reason = format!("timed out after {}", format_duration(timeout));
         self.fail(at, reason, None, gate_change, step);
@@ -646,5 +665,6 @@ fn join_names(names: &[String]) -> String {
     }
 }
 
+mod choices;
 #[cfg(test)]
 mod tests;

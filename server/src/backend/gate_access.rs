@@ -77,5 +77,10 @@ pub fn pending_gate(gate: WaitingGate, approvals: &[ApprovalRecord], actor: &Act
             .collect(),
         deployed_by: gate.deployed_by,
         your_access,
+        form: gate
+            .gate_form
+            .as_deref()
+            .and_then(|json| serde_json::from_str(json).ok())
+            .unwrap_or_default(),
     }
 }

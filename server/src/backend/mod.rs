@@ -18,7 +18,8 @@ use app::api::{
 };
 use app::constructor::Draft;
 use app::domain::{
-    Action, Actor, Event, Pipeline, RunGraph, RunState, check_run_size, expand, validate,
+    Action, Actor, Decision, Event, GateChoice, GateForm, Pipeline, RunGraph, RunState,
+    check_run_size, expand, validate,
 };
 
 use crate::auth::Authenticator;
@@ -67,6 +68,7 @@ impl StoreBackend {
     fn check(&self, pipeline: &Pipeline) -> Result<(), ApiError> {
         check_run_size(pipeline, self.max_jobs_per_run)?;
         validate(pipeline)?;
+        crate::gate_patterns::check(pipeline)?;
         Ok(())
     }
 
@@ -75,6 +77,8 @@ impl StoreBackend {
     /// Returns the run's state after the event.
     async fn act(&self, run: i64, event: Event) -> Result<RunState, EventError> {
         let applied = apply_event_unlogged(&self.store, run, event).await?;
+        // Before the released jobs start, so they can read it.
+        crate::gate_records::record_decisions(&self.workspaces, run, &applied.transition);
         self.scheduler.perform(run, &applied);
         write_gate_logs(&self.store, run, &applied.state, &applied.transition).await;
         Ok(applied.state)
@@ -202,6 +206,7 @@ impl Backend for StoreBackend {
         // A saved pipeline or an earlier run's may predate a lower limit: check again.
         check_run_size(&pipeline, self.max_jobs_per_run)?;
         let graph = expand(&pipeline)?;
+        crate::gate_patterns::check(&pipeline)?;
         // The workspace is made before the run is committed: if it cannot be, no run
         // is left RUNNING without one.
         let workspaces = self.workspaces.clone();
@@ -308,12 +313,19 @@ impl Backend for StoreBackend {
                 &request,
             )?;
         }
+        let choice = if node.status.is_terminal() {
+            // Refused below as decided already: its values do not matter.
+            GateChoice::default()
+        } else {
+            choice_of(&node.form, &request)?
+        };
         let event = Event::GateDecided {
             gate: gate.to_string(),
             decision: request.decision,
             by: actor.username.clone(),
             comment: request.comment,
             overriding: request.overriding,
+            choice,
         };
         let started = std::time::Instant::now();
         match self.act(run, event).await {
@@ -492,5 +504,24 @@ impl Backend for StoreBackend {
             }
         };
         Ok(events.into_iter().map(views::audit_entry).collect())
+    }
+}
+
+/// What an approval chose, checked against the gate's form; a rejection chooses nothing.
+fn choice_of(form: &GateForm, request: &GateDecisionRequest) -> Result<GateChoice, ApiError> {
+    match request.decision {
+        Decision::Approve => form
+            .check_choice(
+                request.option.as_deref(),
+                &request.inputs,
+                &crate::gate_patterns::matches,
+            )
+            .map_err(ApiError::invalid_input),
+        Decision::Reject if request.option.is_some() || !request.inputs.is_empty() => {
+            Err(ApiError::bad_request(
+                "a rejection takes no `option` or `inputs`: they go with an approval; say why in `comment`",
+            ))
+        }
+        Decision::Reject => Ok(GateChoice::default()),
     }
 }

@@ -43,6 +43,8 @@ pub struct TaskLaunch {
     pub job_id: String,
     pub command: String,
     pub env: BTreeMap<String, String>,
+    /// What the gates before the job decided (`TOLLGATE_GATE_*`).
+    pub choices: BTreeMap<String, String>,
     pub timeout_secs: Option<u64>,
     pub workspace: PathBuf,
 }
@@ -85,7 +87,12 @@ async fn run_in(
         .arg(&launch.command)
         .current_dir(&launch.workspace)
         .env_clear()
-        .envs(job_env(std::env::var_os, &launch.env, place))
+        .envs(job_env(
+            std::env::var_os,
+            &launch.env,
+            &launch.choices,
+            place,
+        ))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -86,15 +86,17 @@ impl Worker {
         let Some(at) = self.apply_here(run, event).await else {
             return;
         };
-        let Some(NodeKind::Task {
-            run: command,
-            env,
-            timeout,
-        }) = self
-            .runs
-            .get(run)
-            .and_then(|state| state.node(&job))
-            .map(|node| node.kind.clone())
+        let Some((
+            NodeKind::Task {
+                run: command,
+                env,
+                timeout,
+            },
+            choices,
+        )) = self.runs.get(run).and_then(|state| {
+            let node = state.node(&job)?;
+            Some((node.kind.clone(), state.choice_env(&job)))
+        })
         else {
             return;
         };
@@ -104,6 +106,7 @@ impl Worker {
             job_id: job.clone(),
             command,
             env,
+            choices,
             timeout_secs: timeout,
             workspace: self.workspaces.dir(run),
         };
@@ -216,6 +219,7 @@ impl Worker {
 
     /// What a written transition asks for: processes, timers, kills, gate log lines.
     async fn carry_out(&mut self, run: i64, transition: Transition, launch: Option<Launch>) {
+        crate::gate_records::record_decisions(&self.workspaces, run, &transition);
         if let Some(state) = self.runs.get(run) {
             write_gate_logs(&self.store, run, state, &transition).await;
         }

@@ -1,7 +1,7 @@
 //! Reading the gates that wait for a person, with what deciding them depends on: the
 //! gate's rules, who deployed its run, and the approvals given so far.
 
-use app::domain::JobStatus;
+use app::domain::{GateForm, JobStatus};
 use sqlx::FromRow;
 
 use super::{Store, StoreError};
@@ -19,6 +19,8 @@ pub struct WaitingGate {
     /// The gate's rules as JSON (`None`: the defaults).
     pub gate_policy: Option<String>,
     pub deployed_by: Option<String>,
+    /// The gate's options and inputs as JSON (`None`: a yes/no gate).
+    pub gate_form: Option<String>,
 }
 
 /// A node as a decision on it needs it (see [`Store::gate_for_decision`]).
@@ -31,6 +33,8 @@ pub struct GateForDecision {
     pub deployed_by: Option<String>,
     /// Who approved it so far, oldest first.
     pub approved_by: Vec<String>,
+    /// The options and inputs its approver fills in (empty: a yes/no gate).
+    pub form: GateForm,
 }
 
 /// One person's approval of a gate.
@@ -49,7 +53,7 @@ impl Store {
     pub async fn waiting_gates(&self, run: Option<i64>) -> Result<Vec<WaitingGate>, StoreError> {
         let gates = sqlx::query_as::<_, WaitingGate>(
             "select j.run_id, r.pipeline, j.job_id, j.gate_source, j.gate_message, \
-                 j.activated_at, j.deadline_at, j.gate_policy, r.deployed_by \
+                 j.activated_at, j.deadline_at, j.gate_policy, r.deployed_by, j.gate_form \
              from jobs j join runs r on r.id = j.run_id \
              where j.kind = 'gate' and j.status = 'RUNNING' and ($1 is null or j.run_id = $1) \
              order by j.activated_at, j.run_id, j.position",
@@ -73,9 +77,10 @@ impl Store {
             Option<String>,
             Option<String>,
             Option<String>,
+            Option<String>,
         );
         let rows: Vec<Row> = sqlx::query_as(
-            "select j.kind, j.status, j.gate_policy, r.deployed_by, a.username \
+            "select j.kind, j.status, j.gate_policy, r.deployed_by, a.username, j.gate_form \
              from jobs j join runs r on r.id = j.run_id \
              left join gate_approvals a on a.run_id = j.run_id and a.job_id = j.job_id \
              where j.run_id = $1 and j.job_id = $2 \
@@ -85,7 +90,7 @@ impl Store {
         .bind(gate)
         .fetch_all(&self.pool)
         .await?;
-        let Some((kind, status, policy, deployed_by, _)) = rows.first().cloned() else {
+        let Some((kind, status, policy, deployed_by, _, form)) = rows.first().cloned() else {
             return Err(StoreError::UnknownJob {
                 run,
                 job: gate.to_string(),
@@ -98,6 +103,11 @@ impl Store {
             policy,
             deployed_by,
             approved_by: rows.into_iter().filter_map(|row| row.4).collect(),
+            form: match form {
+                Some(json) => serde_json::from_str(&json)
+                    .map_err(|err| StoreError::Corrupt(format!("a gate's form: {err}")))?,
+                None => GateForm::default(),
+            },
         })
     }
 

@@ -74,6 +74,10 @@ pub struct JobRecord {
     pub comment: Option<String>,
     /// The server running (or that ran) this task.
     pub owner: Option<String>,
+    /// What the approval of a gate with a form chose: the option, and the inputs as
+    /// a JSON object.
+    pub decision_option: Option<String>,
+    pub decision_inputs: Option<String>,
 }
 
 /// One entry of a run's history.

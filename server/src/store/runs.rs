@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use app::domain::{JobState, JobStatus, NodeKind, RunGraph, RunState, RunStatus};
+use app::domain::{GateChoice, JobState, JobStatus, NodeKind, RunGraph, RunState, RunStatus};
 
 use super::{
     Backend, EventRecord, JobProgressRecord, JobRecord, RunRecord, RunSummary, Store, StoreError,
@@ -13,7 +13,7 @@ use super::{
 /// 45 ms in rows of 100, 30 ms in rows of 30), so the rows are kept short.
 const JOBS_PER_INSERT: usize = 50;
 /// The values of one row of that insert.
-const JOB_COLUMNS: usize = 9;
+const JOB_COLUMNS: usize = 10;
 
 /// Runs with their progress counts, read from the counters on the run row.
 const RUN_SUMMARY: &str = "select id, pipeline, status, created_at, finished_at, version, \
@@ -25,7 +25,7 @@ macro_rules! job_columns {
     () => {
         "run_id, job_id, position, kind, status, reason, exit_code, started_at, finished_at, \
          log_bytes, gate_message, gate_timeout_secs, gate_source, activated_at, deadline_at, \
-         decision, decided_by, decided_at, comment, owner"
+         decision, decided_by, decided_at, comment, owner, decision_option, decision_inputs"
     };
 }
 
@@ -85,25 +85,29 @@ impl Store {
                 .collect();
             let statement = format!(
                 "insert into jobs (run_id, job_id, position, kind, status, gate_message, \
-                 gate_timeout_secs, gate_source, gate_policy) values {}",
+                 gate_timeout_secs, gate_source, gate_policy, gate_form) values {}",
                 rows.join(", ")
             );
             let mut insert = sqlx::query(sqlx::AssertSqlSafe(statement));
             for (offset, node) in nodes.iter().enumerate() {
                 let position = (chunk * JOBS_PER_INSERT + offset) as i64;
-                let (kind, message, timeout, source, policy) = match &node.kind {
-                    NodeKind::Task { .. } => ("task", None, None, None, None),
+                let (kind, message, timeout, source, policy, form) = match &node.kind {
+                    NodeKind::Task { .. } => ("task", None, None, None, None, None),
                     NodeKind::Gate {
                         message,
                         timeout_secs,
                         source,
                         policy,
+                        form,
                     } => (
                         "gate",
                         Some(message.clone()),
                         Some(i64::try_from(*timeout_secs).unwrap_or(i64::MAX)),
                         Some(source.clone()),
                         serde_json::to_string(policy).ok(),
+                        (!form.is_empty())
+                            .then(|| serde_json::to_string(form).ok())
+                            .flatten(),
                     ),
                 };
                 insert = insert
@@ -115,7 +119,8 @@ impl Store {
                     .bind(message)
                     .bind(timeout)
                     .bind(source)
-                    .bind(policy);
+                    .bind(policy)
+                    .bind(form);
             }
             insert.execute(&mut *tx).await?;
         }
@@ -296,12 +301,21 @@ impl Store {
         let (graph, status, version) = self.snapshot(run).await?;
         // One read for both: the jobs in their order (part 0), then the gates'
         // approvals, oldest first (part 1).
-        let rows: Vec<(i64, i64, String, String, Option<i64>)> = sqlx::query_as(
+        type Row = (
+            i64,
+            i64,
+            String,
+            String,
+            Option<i64>,
+            Option<String>,
+            Option<String>,
+        );
+        let rows: Vec<Row> = sqlx::query_as(
             "select cast(0 as bigint) as part, position as ord, job_id, status as value, \
-                 deadline_at \
+                 deadline_at, decision_option, decision_inputs \
              from jobs where run_id = $1 \
              union all \
-             select cast(1 as bigint), at, job_id, username, null \
+             select cast(1 as bigint), at, job_id, username, null, null, null \
              from gate_approvals where run_id = $1 \
              order by 1, 2, 4",
         )
@@ -309,18 +323,20 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         let mut approvals: HashMap<&str, Vec<String>> = HashMap::new();
-        for (_, _, gate, person, _) in rows.iter().filter(|row| row.0 == 1) {
+        for (_, _, gate, person, ..) in rows.iter().filter(|row| row.0 == 1) {
             approvals.entry(gate).or_default().push(person.clone());
         }
         let jobs = rows
             .iter()
             .filter(|row| row.0 == 0)
-            .map(|(_, _, job, status, deadline_ms)| {
+            .map(|(_, _, job, status, deadline_ms, option, inputs)| {
+                let status = JobStatus::try_from(status.clone())
+                    .map_err(|err| StoreError::Corrupt(err.to_string()))?;
                 Ok(JobState {
                     approved_by: approvals.remove(job.as_str()).unwrap_or_default(),
-                    status: JobStatus::try_from(status.clone())
-                        .map_err(|err| StoreError::Corrupt(err.to_string()))?,
+                    status,
                     deadline_ms: *deadline_ms,
+                    choice: stored_choice(status, option, inputs.as_deref())?,
                 })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
@@ -349,4 +365,25 @@ impl Store {
         .await?;
         Ok(events)
     }
+}
+
+/// What an approved gate chose, from its row: only a completed gate has one, and only
+/// when its form asked for something.
+fn stored_choice(
+    status: JobStatus,
+    option: &Option<String>,
+    inputs: Option<&str>,
+) -> Result<Option<GateChoice>, StoreError> {
+    if status != JobStatus::Completed || (option.is_none() && inputs.is_none()) {
+        return Ok(None);
+    }
+    let inputs = match inputs {
+        Some(json) => serde_json::from_str(json)
+            .map_err(|err| StoreError::Corrupt(format!("a gate's inputs: {err}")))?,
+        None => Default::default(),
+    };
+    Ok(Some(GateChoice {
+        option: option.clone(),
+        inputs,
+    }))
 }

@@ -237,6 +237,9 @@ struct JobWrite {
     decided_by: Option<String>,
     decided_at: Option<i64>,
     comment: Option<String>,
+    /// What an approval chose: the option, and the inputs as a JSON object.
+    decision_option: Option<String>,
+    decision_inputs: Option<String>,
     owner: Option<String>,
     version: i64,
 }
@@ -252,6 +255,7 @@ impl JobWrite {
                 decision,
                 by,
                 comment,
+                ..
             }) => (
                 Some(decision.as_str()),
                 by.clone(),
@@ -259,6 +263,15 @@ impl JobWrite {
                 comment.clone(),
             ),
             _ => (None, None, None, None),
+        };
+        let (decision_option, decision_inputs) = match &change.gate {
+            Some(GateChange::Decided { choice, .. }) => (
+                choice.option.clone(),
+                (!choice.inputs.is_empty())
+                    .then(|| serde_json::to_string(&choice.inputs).ok())
+                    .flatten(),
+            ),
+            _ => (None, None),
         };
         // A task that starts is owned by this server from the same write, so the lease
         // logic never sees it RUNNING without an owner.
@@ -279,6 +292,8 @@ impl JobWrite {
             decided_by,
             decided_at,
             comment,
+            decision_option,
+            decision_inputs,
             owner,
             version,
         }
@@ -289,7 +304,7 @@ impl JobWrite {
 async fn flush(tx: &mut Tx, groups: &mut Vec<(JobWrite, Vec<&str>)>) -> Result<(), StoreError> {
     for (write, jobs) in groups.drain(..) {
         for jobs in jobs.chunks(ROWS_PER_STATEMENT) {
-            let first = 16;
+            let first = 18;
             let marks: Vec<String> = (0..jobs.len()).map(|n| format!("${}", first + n)).collect();
             let statement = format!(
                 "update jobs set status = $3, reason = $4, \
@@ -303,7 +318,9 @@ async fn flush(tx: &mut Tx, groups: &mut Vec<(JobWrite, Vec<&str>)>) -> Result<(
                      decided_at = coalesce($12, decided_at), \
                      comment = coalesce($13, comment), \
                      owner = coalesce($14, owner), \
-                     version = $15 \
+                     version = $15, \
+                     decision_option = coalesce($16, decision_option), \
+                     decision_inputs = coalesce($17, decision_inputs) \
                  where run_id = $1 and status = $2 and job_id in ({})",
                 marks.join(", ")
             );
@@ -322,7 +339,9 @@ async fn flush(tx: &mut Tx, groups: &mut Vec<(JobWrite, Vec<&str>)>) -> Result<(
                 .bind(write.decided_at)
                 .bind(write.comment.clone())
                 .bind(write.owner.clone())
-                .bind(write.version);
+                .bind(write.version)
+                .bind(write.decision_option.clone())
+                .bind(write.decision_inputs.clone());
             for job in jobs {
                 update = update.bind(job.to_string());
             }

@@ -1,4 +1,5 @@
-//! Reading below a directory without ever following a symbolic link.
+//! Reading (and the server's own few writes) below a directory without ever following a
+//! symbolic link.
 //!
 //! A job owns its workspace and may rename, delete or replace any part of it while the
 //! server reads it. Checking a path and then opening it by path again leaves a window in
@@ -131,6 +132,70 @@ pub(super) fn open_file(parent: BorrowedFd<'_>, name: &OsStr) -> io::Result<Opti
     let file = File::from(fd);
     let regular = file.metadata()?.file_type().is_file();
     Ok(regular.then_some(file))
+}
+
+/// Makes the directory `name` in `parent` unless an entry of that name exists (what it
+/// is, is for [`open_dir`] to find out: a link there is refused when opened).
+pub(super) fn make_dir(parent: BorrowedFd<'_>, name: &OsStr) -> io::Result<()> {
+    let name = c_name(name)?;
+    // SAFETY: `parent` is open and `name` NUL-terminated for the whole call.
+    if unsafe { libc::mkdirat(parent.as_raw_fd(), name.as_ptr(), 0o755) } == 0 {
+        return Ok(());
+    }
+    let error = io::Error::last_os_error();
+    match error.raw_os_error() {
+        Some(libc::EEXIST) => Ok(()),
+        _ => Err(error),
+    }
+}
+
+/// Writes `bytes` as the file `name` in `parent`, replacing whatever entry had that name:
+/// the bytes go to a new file under a random name (`O_EXCL | O_NOFOLLOW`: nothing a job
+/// prepared is opened), which is then renamed over `name`. A link at `name` is replaced
+/// itself, never written through.
+pub(super) fn replace_file(parent: BorrowedFd<'_>, name: &OsStr, bytes: &[u8]) -> io::Result<()> {
+    use std::io::Write;
+    let mut temp_name = OsString::from(".");
+    temp_name.push(name);
+    temp_name.push(format!(".{:016x}.tmp", rand::random::<u64>()));
+    let temp = c_name(&temp_name)?;
+    let flags = libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW | libc::O_CLOEXEC;
+    // SAFETY: as in `openat`; the mode argument is required with `O_CREAT`.
+    let fd = unsafe {
+        libc::openat(
+            parent.as_raw_fd(),
+            temp.as_ptr(),
+            flags,
+            0o644 as libc::c_uint,
+        )
+    };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `openat` just returned this descriptor and nothing else owns it.
+    let mut file = File::from(unsafe { OwnedFd::from_raw_fd(fd) });
+    let target = c_name(name)?;
+    let written = file.write_all(bytes).and_then(|()| {
+        // SAFETY: both names are NUL-terminated and `parent` is open for the call.
+        let renamed = unsafe {
+            libc::renameat(
+                parent.as_raw_fd(),
+                temp.as_ptr(),
+                parent.as_raw_fd(),
+                target.as_ptr(),
+            )
+        };
+        if renamed == 0 {
+            Ok(())
+        } else {
+            Err(io::Error::last_os_error())
+        }
+    });
+    if written.is_err() {
+        // SAFETY: as above; the temporary file is ours and may be left half written.
+        unsafe { libc::unlinkat(parent.as_raw_fd(), temp.as_ptr(), 0) };
+    }
+    written
 }
 
 /// An open directory stream, closed (with its descriptor) when dropped.

@@ -1,3 +1,5 @@
+use std::collections::BTreeMap;
+
 use super::*;
 use crate::domain::expand;
 use crate::domain::pipeline::{JobSpec, Pipeline};
@@ -65,6 +67,7 @@ fn decide(run: &mut RunState, gate: &str, decision: Decision, by: &str) -> Trans
             by: by.into(),
             comment: Some("looks fine".into()),
             overriding: false,
+            choice: Default::default(),
         },
     )
 }
@@ -228,6 +231,7 @@ fn approval_completes_the_gate_and_releases_its_dependents() {
             decision: GateDecision::Approved,
             by: Some("ana".into()),
             comment: Some("looks fine".into()),
+            choice: Default::default(),
         })
     );
     assert_eq!(started_jobs(&transition), ["train"]);
@@ -293,7 +297,8 @@ fn a_gate_is_decided_once() {
                     decision,
                     by: "bob".into(),
                     comment: None,
-                    overriding: false
+                    overriding: false,
+                    choice: Default::default(),
                 },
                 T0
             ),
@@ -315,6 +320,7 @@ fn a_pending_gate_cannot_be_decided() {
             by: "ana".into(),
             comment: None,
             overriding: false,
+            choice: Default::default(),
         },
         T0,
     );
@@ -341,7 +347,8 @@ fn only_gates_are_decided() {
                 decision: Decision::Approve,
                 by: "ana".into(),
                 comment: None,
-                overriding: false
+                overriding: false,
+                choice: Default::default(),
             },
             T0
         ),
@@ -378,7 +385,8 @@ fn a_gate_times_out_at_its_deadline_and_not_before() {
         Some(GateChange::Decided {
             decision: GateDecision::TimedOut,
             by: None,
-            comment: None
+            comment: None,
+            choice: Default::default(),
         })
     );
     assert_eq!(
@@ -396,7 +404,8 @@ fn a_gate_times_out_at_its_deadline_and_not_before() {
                 decision: Decision::Approve,
                 by: "ana".into(),
                 comment: None,
-                overriding: false
+                overriding: false,
+                choice: Default::default(),
             },
             deadline + 1
         ),
@@ -693,11 +702,13 @@ fn a_restored_run_knows_what_is_ready_and_what_expired() {
             status: JobStatus::Completed,
             deadline_ms: None,
             approved_by: Vec::new(),
+            choice: None,
         },
         JobState {
             status: JobStatus::Running,
             deadline_ms: Some(T0),
             approved_by: Vec::new(),
+            choice: None,
         },
         JobState::PENDING,
         JobState::PENDING,
@@ -748,6 +759,7 @@ fn a_two_approval_gate_waits_for_a_second_person() {
             by: "ana".into(),
             comment: None,
             overriding: false,
+            choice: Default::default(),
         },
         T0,
     );
@@ -791,6 +803,7 @@ fn an_admin_override_completes_the_gate_at_once_and_says_so() {
             by: "root".into(),
             comment: Some("release freeze, CTO approved by phone".into()),
             overriding: true,
+            choice: Default::default(),
         },
     );
     assert_eq!(status(&run, "hitl-gate-preprocess"), JobStatus::Completed);
@@ -852,4 +865,79 @@ fn the_counts_kept_with_each_change_agree_with_a_recount() {
     succeed(&mut run, "e");
     agrees(&run);
     assert_eq!(run.run_status(), RunStatus::Failed);
+}
+
+/// `a` with a gate offering ship/rollback and a `threshold` input, then `b` after it,
+/// then `c` after `b`; `other` stands apart.
+fn branching() -> RunState {
+    let mut source = gated("a", &[], 300);
+    if let Some(gate) = source.gate.as_mut() {
+        gate.options = vec!["ship".into(), "rollback".into()];
+        gate.inputs = vec![
+            serde_json::from_value(serde_json::json!({"name": "threshold", "type": "number"}))
+                .expect("input"),
+        ];
+    }
+    run_of(vec![
+        source,
+        job("b", &["a"]),
+        job("c", &["b"]),
+        job("other", &[]),
+    ])
+}
+
+fn approve_with(run: &mut RunState, by: &str, option: &str) -> Transition {
+    let choice = GateChoice {
+        option: Some(option.into()),
+        inputs: [("threshold".to_string(), serde_json::json!(0.5))].into(),
+    };
+    apply(
+        run,
+        Event::GateDecided {
+            gate: "hitl-gate-a".into(),
+            decision: Decision::Approve,
+            by: by.into(),
+            comment: None,
+            overriding: false,
+            choice,
+        },
+    )
+}
+
+#[test]
+fn an_approval_hands_its_choice_to_every_job_after_the_gate() {
+    let mut run = branching();
+    succeed(&mut run, "a");
+    assert_eq!(run.choice_env("b"), BTreeMap::new(), "nothing decided yet");
+    let step = approve_with(&mut run, "ana", "rollback");
+    match &step.changes[0].gate {
+        Some(GateChange::Decided { choice, .. }) => {
+            assert_eq!(choice.option.as_deref(), Some("rollback"));
+        }
+        other => panic!("not a decision: {other:?}"),
+    }
+    let expected: BTreeMap<String, String> = [
+        ("TOLLGATE_GATE_A_OPTION".to_string(), "rollback".to_string()),
+        ("TOLLGATE_GATE_A_THRESHOLD".to_string(), "0.5".to_string()),
+    ]
+    .into();
+    assert_eq!(run.choice_env("b"), expected);
+    assert_eq!(run.choice_env("c"), expected, "two steps after the gate");
+    assert_eq!(
+        run.choice_env("other"),
+        BTreeMap::new(),
+        "not after the gate"
+    );
+}
+
+#[test]
+fn a_rejection_hands_nothing_on() {
+    let mut run = branching();
+    succeed(&mut run, "a");
+    let step = decide(&mut run, "hitl-gate-a", Decision::Reject, "ana");
+    match &step.changes[0].gate {
+        Some(GateChange::Decided { choice, .. }) => assert_eq!(choice, &GateChoice::default()),
+        other => panic!("not a decision: {other:?}"),
+    }
+    assert_eq!(run.job("hitl-gate-a").and_then(|j| j.choice.clone()), None);
 }

@@ -76,7 +76,10 @@ pub fn ApprovalBanner() -> impl IntoView {
             let overriding = overriding.then_some(true);
             async move {
                 let comment = (!comment.trim().is_empty()).then_some(comment);
-                let result = decide_gate(run_id, gate, decision, None, comment, overriding).await;
+                let result = decide_gate(
+                    run_id, gate, decision, None, comment, overriding, None, None,
+                )
+                .await;
                 if result.is_ok() {
                     draft.set(String::new());
                 }

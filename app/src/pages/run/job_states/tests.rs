@@ -23,6 +23,8 @@ fn job(id: &str, status: JobStatus, gate: bool) -> JobView {
             decided_by: None,
             decided_at_ms: None,
             comment: None,
+            form: Default::default(),
+            choice: None,
         }),
         owner: None,
     }

@@ -9,8 +9,8 @@ use super::files::{FilePreview, PreviewTarget};
 use crate::api::{
     ApiError, JobView, PendingGate, WorkspaceFile, decide_gate, list_files, pending_gates,
 };
-use crate::domain::{Decision, GateDecision, format_duration};
-use crate::ui::{DatabaseHealth, ErrorMessage, now_ms};
+use crate::domain::{Decision, FieldProblem, GateDecision, GateForm, format_duration};
+use crate::ui::{DatabaseHealth, ErrorMessage, FormValues, GateFormFields, now_ms};
 
 /// What happened to the last decision made from this banner.
 #[derive(Clone, Debug)]
@@ -43,6 +43,23 @@ pub fn ApprovalBanner() -> impl IntoView {
     let preview = RwSignal::new(None::<PreviewTarget>);
     // Lives here, not in the card, so a refresh of the card keeps what was typed.
     let draft = RwSignal::new(String::new());
+    // What was entered in the form of the gate in front; it starts again at the
+    // defaults when another gate comes to the front.
+    let values = RwSignal::new(FormValues::default());
+    let values_of = RwSignal::new(String::new());
+    Effect::new(move |_| {
+        let front = gates.with(|all| all.first().map(|g| (g.gate.clone(), g.form.clone())));
+        if let Some((gate, form)) = front
+            && values_of.with_untracked(|shown| *shown != gate)
+        {
+            values_of.set(gate);
+            values.set(FormValues::of(&form));
+        }
+    });
+    let problems = Signal::derive(move || match outcome.get() {
+        Some(Outcome::Refused(ApiError::InvalidInput { fields, .. })) => fields,
+        _ => Vec::<FieldProblem>::new(),
+    });
 
     let health = DatabaseHealth::current();
     let load = move || {
@@ -71,13 +88,27 @@ pub fn ApprovalBanner() -> impl IntoView {
     });
 
     let decide = Action::new_local(
-        move |(gate, decision, comment, overriding): &(String, Decision, String, bool)| {
+        move |(gate, decision, comment, overriding, form): &(
+            String,
+            Decision,
+            String,
+            bool,
+            GateForm,
+        )| {
             let (gate, decision, comment) = (gate.clone(), *decision, comment.clone());
             let overriding = overriding.then_some(true);
+            // A rejection sends no choice: the server refuses one.
+            let (option, inputs) = match decision {
+                Decision::Approve => {
+                    let (option, inputs) = values.with_untracked(|v| v.to_request(form));
+                    (option, (!inputs.is_empty()).then_some(inputs))
+                }
+                Decision::Reject => (None, None),
+            };
             async move {
                 let comment = (!comment.trim().is_empty()).then_some(comment);
                 let result = decide_gate(
-                    run_id, gate, decision, None, comment, overriding, None, None,
+                    run_id, gate, decision, None, comment, overriding, option, inputs,
                 )
                 .await;
                 if result.is_ok() {
@@ -110,11 +141,13 @@ pub fn ApprovalBanner() -> impl IntoView {
                             waiting
                             source_files
                             pending=decide.pending()
-                            on_decide=move |gate, decision, comment, overriding| {
-                                decide.dispatch((gate, decision, comment, overriding));
+                            on_decide=move |gate, decision, comment, overriding, form| {
+                                decide.dispatch((gate, decision, comment, overriding, form));
                             }
                             preview
                             comment=draft
+                            values
+                            problems
                         />
                     }
                 })
@@ -139,9 +172,11 @@ fn GateCard(
     waiting: usize,
     source_files: Vec<WorkspaceFile>,
     pending: Memo<bool>,
-    on_decide: impl Fn(String, Decision, String, bool) + Clone + Send + Sync + 'static,
+    on_decide: impl Fn(String, Decision, String, bool, GateForm) + Clone + Send + Sync + 'static,
     preview: RwSignal<Option<PreviewTarget>>,
     comment: RwSignal<String>,
+    values: RwSignal<FormValues>,
+    problems: Signal<Vec<FieldProblem>>,
 ) -> impl IntoView {
     let context = expect_context::<RunContext>();
     let run_id = context.run_id;
@@ -154,30 +189,22 @@ fn GateCard(
         format!("waiting {waited} · {left} left")
     };
     let overriding = RwSignal::new(false);
-    let approve = {
-        let (on_decide, id) = (on_decide.clone(), gate.gate.clone());
+    let answer = |decision: Decision| {
+        let (on_decide, id, form) = (on_decide.clone(), gate.gate.clone(), gate.form.clone());
         move |_| {
             let comment = comment.get_untracked();
             on_decide(
                 id.clone(),
-                Decision::Approve,
+                decision,
                 comment,
                 overriding.get_untracked(),
+                form.clone(),
             )
         }
     };
-    let reject = {
-        let (on_decide, id) = (on_decide.clone(), gate.gate.clone());
-        move |_| {
-            let comment = comment.get_untracked();
-            on_decide(
-                id.clone(),
-                Decision::Reject,
-                comment,
-                overriding.get_untracked(),
-            )
-        }
-    };
+    let (approve, reject) = (answer(Decision::Approve), answer(Decision::Reject));
+    let form = (!gate.form.is_empty())
+        .then(|| view! { <GateFormFields form=gate.form.clone() values problems/> });
     let access = gate.your_access.clone();
     let (may_approve, may_reject) = (access.may_approve, access.may_reject);
     let can_override = access.may_override && access.reason.is_some();
@@ -250,6 +277,7 @@ fn GateCard(
                 <ul class="gate-files" aria-label=format!("Files written by {}", gate.source)>
                     {files}
                 </ul>
+                {form}
             </div>
             <div class="banner-actions">
                 <label class="comment">

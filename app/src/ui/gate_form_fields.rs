@@ -1,0 +1,302 @@
+//! A gate's options and inputs as a small form (in the approval banner): what the
+//! approver picks and types, turned into the `option` and `inputs` of the decision.
+//! The server checks the values; its messages are shown next to their fields.
+
+use std::collections::BTreeMap;
+
+use leptos::prelude::*;
+use serde_json::{Number, Value};
+
+use crate::domain::{FieldProblem, GateForm, InputKind, InputSpec};
+
+/// What the approver has entered so far: the option, and each input as typed.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FormValues {
+    pub option: Option<String>,
+    /// By input name; a boolean is `"true"` or `"false"`.
+    pub inputs: BTreeMap<String, String>,
+}
+
+impl FormValues {
+    /// The form as it first appears: each input at its default, no option chosen.
+    pub fn of(form: &GateForm) -> FormValues {
+        let inputs = form
+            .inputs
+            .iter()
+            .filter_map(|input| {
+                let shown = match input.default.as_ref()? {
+                    Value::String(text) => text.clone(),
+                    other => other.to_string(),
+                };
+                Some((input.name.clone(), shown))
+            })
+            .collect();
+        FormValues {
+            option: None,
+            inputs,
+        }
+    }
+
+    /// The decision's `option` and `inputs`. A blank field is left out (the server
+    /// fills in its default or says it is required); a number that does not read as
+    /// one is sent as typed, so the server's message names the field.
+    pub fn to_request(&self, form: &GateForm) -> (Option<String>, BTreeMap<String, Value>) {
+        let inputs = form
+            .inputs
+            .iter()
+            .filter_map(|input| {
+                let text = self.inputs.get(&input.name)?;
+                let value = match input.kind {
+                    InputKind::Boolean => Value::Bool(text == "true"),
+                    _ if text.trim().is_empty() => return None,
+                    InputKind::Number => text
+                        .trim()
+                        .parse::<f64>()
+                        .ok()
+                        .and_then(Number::from_f64)
+                        .map(|n| whole(n, text))
+                        .map_or_else(|| Value::String(text.clone()), Value::Number),
+                    InputKind::String | InputKind::Enum => Value::String(text.clone()),
+                };
+                Some((input.name.clone(), value))
+            })
+            .collect();
+        (self.option.clone(), inputs)
+    }
+}
+
+/// `3` rather than `3.0` when the person typed a whole number.
+fn whole(number: Number, typed: &str) -> Number {
+    match typed.trim().parse::<i64>() {
+        Ok(integer) => Number::from(integer),
+        Err(_) => number,
+    }
+}
+
+/// The form's fields. `problems` are the server's refusals of the last attempt.
+#[component]
+pub fn GateFormFields(
+    form: GateForm,
+    values: RwSignal<FormValues>,
+    #[prop(into)] problems: Signal<Vec<FieldProblem>>,
+) -> impl IntoView {
+    let said = move |field: &'static str| {
+        move || {
+            problems.with(|all| {
+                all.iter()
+                    .find(|p| p.field == field)
+                    .map(|p| view! { <p class="field-error" role="alert">{p.message.clone()}</p> })
+            })
+        }
+    };
+    let options = (!form.options.is_empty()).then(|| {
+        let choices = form
+            .options
+            .iter()
+            .map(|option| {
+                let (value, shown) = (option.clone(), option.clone());
+                let chosen = {
+                    let option = option.clone();
+                    move || values.with(|v| v.option.as_deref() == Some(option.as_str()))
+                };
+                view! {
+                    <label class="gate-option">
+                        <input
+                            type="radio"
+                            name="gate-option"
+                            prop:checked=chosen
+                            on:change=move |_| values.update(|v| v.option = Some(value.clone()))
+                        />
+                        <span>{shown}</span>
+                    </label>
+                }
+            })
+            .collect_view();
+        view! {
+            <fieldset class="gate-options">
+                <legend>"Option"</legend>
+                {choices}
+                {said("option")}
+            </fieldset>
+        }
+    });
+    let inputs = form
+        .inputs
+        .into_iter()
+        .map(|input| view! { <InputField input values problems/> })
+        .collect_view();
+    view! {
+        <div class="gate-form">
+            {options}
+            {inputs}
+        </div>
+    }
+}
+
+/// One input, as the control its type calls for.
+#[component]
+fn InputField(
+    input: InputSpec,
+    values: RwSignal<FormValues>,
+    problems: Signal<Vec<FieldProblem>>,
+) -> impl IntoView {
+    let name = input.name.clone();
+    let current = {
+        let name = name.clone();
+        move || values.with(|v| v.inputs.get(&name).cloned().unwrap_or_default())
+    };
+    let set = {
+        let name = name.clone();
+        move |text: String| {
+            values.update(|v| {
+                v.inputs.insert(name.clone(), text);
+            })
+        }
+    };
+    let refused = {
+        let name = name.clone();
+        move || {
+            problems.with(|all| {
+                all.iter()
+                    .find(|p| p.field == name)
+                    .map(|p| p.message.clone())
+            })
+        }
+    };
+    let invalid = {
+        let refused = refused.clone();
+        move || refused().is_some().to_string()
+    };
+    let label = if input.required {
+        format!("{} (required)", input.name)
+    } else {
+        input.name.clone()
+    };
+    let bound = |n: &Option<Number>| n.as_ref().map(Number::to_string);
+    let control = match input.kind {
+        InputKind::Boolean => {
+            let set = set.clone();
+            let checked = current.clone();
+            view! {
+                <input
+                    type="checkbox"
+                    aria-invalid=invalid
+                    prop:checked=move || checked() == "true"
+                    on:change=move |event| set(event_target_checked(&event).to_string())
+                />
+            }
+            .into_any()
+        }
+        InputKind::Enum => {
+            let set = set.clone();
+            let choices = input
+                .values
+                .iter()
+                .map(|value| {
+                    let (shown, value) = (value.clone(), value.clone());
+                    view! { <option value=value>{shown}</option> }
+                })
+                .collect_view();
+            view! {
+                <select
+                    aria-invalid=invalid
+                    prop:value=current
+                    on:change=move |event| set(event_target_value(&event))
+                >
+                    <option value="">"—"</option>
+                    {choices}
+                </select>
+            }
+            .into_any()
+        }
+        InputKind::Number => {
+            let set = set.clone();
+            view! {
+                <input
+                    type="number"
+                    step="any"
+                    min=bound(&input.min)
+                    max=bound(&input.max)
+                    aria-invalid=invalid
+                    prop:value=current
+                    on:input=move |event| set(event_target_value(&event))
+                />
+            }
+            .into_any()
+        }
+        InputKind::String => {
+            let set = set.clone();
+            view! {
+                <input
+                    type="text"
+                    aria-invalid=invalid
+                    prop:value=current
+                    on:input=move |event| set(event_target_value(&event))
+                />
+            }
+            .into_any()
+        }
+    };
+    view! {
+        <label class="gate-input">
+            <span class="muted">{label}</span>
+            {control}
+            {move || refused().map(|message| view! { <span class="field-error" role="alert">{message}</span> })}
+        </label>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn form() -> GateForm {
+        serde_json::from_value(json!({
+            "options": ["ship", "rollback"],
+            "inputs": [
+                {"name": "threshold", "type": "number", "default": 0.9},
+                {"name": "count", "type": "number"},
+                {"name": "ticket", "type": "string"},
+                {"name": "notify", "type": "boolean"},
+                {"name": "region", "type": "enum", "values": ["eu"]}
+            ]
+        }))
+        .expect("form")
+    }
+
+    #[test]
+    fn a_new_form_starts_at_the_defaults() {
+        let values = FormValues::of(&form());
+        assert_eq!(values.option, None);
+        assert_eq!(
+            values.inputs.get("threshold").map(String::as_str),
+            Some("0.9")
+        );
+        assert_eq!(values.inputs.len(), 1);
+    }
+
+    #[test]
+    fn values_are_sent_typed_and_blanks_left_out() {
+        let mut values = FormValues::of(&form());
+        values.option = Some("ship".into());
+        for (name, text) in [
+            ("count", "3"),
+            ("ticket", " "),
+            ("notify", "true"),
+            ("region", "eu"),
+        ] {
+            values.inputs.insert(name.into(), text.into());
+        }
+        let (option, inputs) = values.to_request(&form());
+        assert_eq!(option.as_deref(), Some("ship"));
+        assert_eq!(
+            serde_json::to_value(&inputs).expect("json"),
+            json!({"threshold": 0.9, "count": 3, "notify": true, "region": "eu"})
+        );
+        values.inputs.insert("count".into(), "many".into());
+        let (_, inputs) = values.to_request(&form());
+        assert_eq!(inputs.get("count"), Some(&json!("many")), "sent as typed");
+    }
+}

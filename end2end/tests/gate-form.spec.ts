@@ -59,3 +59,15 @@ test("the banner's form sends the option and inputs, and names what does not fit
     "option=rollback threshold=0.25 ticket=OPS-7 region=eu notify=true\n",
   );
 });
+
+test("the banner says what a timeout will do before anyone decides", async ({ page, request }) => {
+  const id = await deploy(
+    request,
+    "name: unattended\njobs:\n  - {id: nightly, run: echo ok, gate: {message: Hold the release?, options: [ship, hold], on_timeout: {option: ship}}}\n  - {id: release, run: echo released, depends_on: [nightly]}\n",
+  );
+  await page.goto(`/runs/${id}`);
+  const banner = page.getByRole("region", { name: "Approval needed" });
+  await expect(banner).toContainText(
+    "If nobody decides in time, the gate goes on with option ship and the defaults.",
+  );
+});

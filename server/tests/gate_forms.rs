@@ -215,3 +215,51 @@ jobs:
         "{said:#?}"
     );
 }
+
+#[tokio::test]
+async fn a_timeout_with_a_default_goes_on_and_records_that_nobody_decided() {
+    let server = ServerProcess::start(&temp_dir("gate-form-timeout"), &[], None);
+    let spec = "
+name: nightly
+jobs:
+  - id: report
+    run: echo report
+    gate:
+      message: Stop tonight's release?
+      timeout: 1
+      options: [ship, hold]
+      inputs: [{name: note, type: string, default: unattended}]
+      on_timeout: {option: ship}
+  - id: release
+    run: echo \"option=$TOLLGATE_GATE_REPORT_OPTION note=$TOLLGATE_GATE_REPORT_NOTE\" && cat gates/hitl-gate-report.json
+    depends_on: [report]
+";
+    let run = deploy(&server, spec).await;
+    let finished = wait_finished(&server, run).await;
+    assert_eq!(finished["run"]["status"], "COMPLETED");
+    let gate = finished["jobs"]
+        .as_array()
+        .and_then(|jobs| jobs.iter().find(|job| job["id"] == "hitl-gate-report"))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(gate["status"], "COMPLETED");
+    assert_eq!(
+        gate["reason"],
+        "timed out after 1s; default applied: option ship"
+    );
+    assert_eq!(gate["gate"]["decision"], "timed_out");
+    assert_eq!(gate["gate"]["decided_by"], Value::Null);
+    let text = log(&server, run, "release").await;
+    let (first, record) = text.split_once('\n').unwrap_or_default();
+    assert_eq!(first, "option=ship note=unattended");
+    let record: Value = serde_json::from_str(record).expect("the record is JSON");
+    assert_eq!(
+        (&record["decision"], &record["by"], &record["option"]),
+        (&json!("timed_out"), &Value::Null, &json!("ship"))
+    );
+    let gate_log = log(&server, run, "hitl-gate-report").await;
+    assert!(
+        gate_log.contains("timed out after 1s; default applied: option ship at "),
+        "{gate_log}"
+    );
+}

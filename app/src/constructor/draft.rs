@@ -236,6 +236,7 @@ impl Draft {
                     allow_self_approval: node.gate_allow_self,
                     options: node.gate_form.options.clone(),
                     inputs: node.gate_form.inputs.clone(),
+                    on_timeout: node.gate_form.on_timeout.clone(),
                 });
                 JobSpec {
                     id: node.id.clone(),

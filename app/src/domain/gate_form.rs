@@ -35,6 +35,30 @@ pub struct GateForm {
     /// Typed fields the approver fills in.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub inputs: Vec<InputSpec>,
+    /// What the gate's timeout means: fail (the default), or go on with defaults.
+    #[serde(default, skip_serializing_if = "OnTimeout::is_fail")]
+    pub on_timeout: OnTimeout,
+}
+
+/// What happens when nobody decides a gate in time. Fail-closed unless the author
+/// names a default; a default applied is recorded as the timeout it is, never as a
+/// person's approval.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnTimeout {
+    /// The gate fails and everything after it is cancelled.
+    #[default]
+    Fail,
+    /// The gate completes with its inputs' defaults (a gate without options).
+    Approve,
+    /// The gate completes with this option and its inputs' defaults.
+    Option(String),
+}
+
+impl OnTimeout {
+    pub fn is_fail(&self) -> bool {
+        *self == OnTimeout::Fail
+    }
 }
 
 /// One typed field of a gate's form.
@@ -128,7 +152,56 @@ impl<F: Fn(&str, &str) -> Result<bool, String>> PatternMatcher for F {
 
 impl GateForm {
     pub fn is_empty(&self) -> bool {
-        self.options.is_empty() && self.inputs.is_empty()
+        self.options.is_empty() && self.inputs.is_empty() && self.on_timeout.is_fail()
+    }
+
+    /// What a timeout applies: nothing (the gate fails), or the named option with
+    /// every input that has a default.
+    pub fn timeout_choice(&self) -> Option<GateChoice> {
+        let option = match &self.on_timeout {
+            OnTimeout::Fail => return None,
+            OnTimeout::Approve => None,
+            OnTimeout::Option(name) => Some(name.clone()),
+        };
+        let inputs = self
+            .inputs
+            .iter()
+            .filter_map(|input| Some((input.name.clone(), input.default.clone()?)))
+            .collect();
+        Some(GateChoice { option, inputs })
+    }
+
+    /// Problems with `on_timeout`: a default that names no option of the gate, or that
+    /// leaves a required input without a value.
+    fn timeout_problems(&self) -> Vec<FieldProblem> {
+        let mut problems = Vec::new();
+        let mut say = |message: String| problems.push(FieldProblem::new("on_timeout", message));
+        match &self.on_timeout {
+            OnTimeout::Fail => return problems,
+            OnTimeout::Approve if !self.options.is_empty() => say(format!(
+                "the gate has options: name the one a timeout applies with `on_timeout: {{option: <name>}}` (one of {})",
+                self.options.join(", ")
+            )),
+            OnTimeout::Option(name) if self.options.is_empty() => say(format!(
+                "`on_timeout` names option `{name}` but the gate offers no options: use `on_timeout: approve`"
+            )),
+            OnTimeout::Option(name) if !self.options.contains(name) => say(format!(
+                "`on_timeout` names `{name}`, which is not an option of this gate: choose one of {}",
+                self.options.join(", ")
+            )),
+            _ => {}
+        }
+        for input in self
+            .inputs
+            .iter()
+            .filter(|i| i.required && i.default.is_none())
+        {
+            say(format!(
+                "input `{}` is required and has no default, so a timeout has nothing to apply: give it a default, or use `on_timeout: fail`",
+                input.name
+            ));
+        }
+        problems
     }
 
     /// Everything wrong with the form as written (not its patterns, which only the
@@ -182,6 +255,7 @@ impl GateForm {
             }
             problems.extend(input.problems());
         }
+        problems.extend(self.timeout_problems());
         problems
     }
 

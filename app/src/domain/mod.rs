@@ -16,7 +16,9 @@ mod yaml;
 
 pub use access::{Action, Actor, GateAccess, GatePolicy, Role};
 pub use expand::expand;
-pub use gate_form::{FieldProblem, GateChoice, GateForm, InputKind, InputSpec, PatternMatcher};
+pub use gate_form::{
+    FieldProblem, GateChoice, GateForm, InputKind, InputSpec, OnTimeout, PatternMatcher,
+};
 pub use pipeline::{
     DEFAULT_GATE_TIMEOUT_SECS, GateSpec, JobSpec, MAX_SPEC_BYTES, ParseError, Pipeline,
 };

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::access::GatePolicy;
-use super::gate_form::{GateForm, InputSpec};
+use super::gate_form::{GateForm, InputSpec, OnTimeout};
 
 /// How long a gate waits for a person when its timeout is not given: 48 hours.
 pub const DEFAULT_GATE_TIMEOUT_SECS: u64 = 48 * 60 * 60;
@@ -79,6 +79,9 @@ pub struct GateSpec {
     /// Typed fields the approver fills in; the jobs after the gate receive the values.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub inputs: Vec<InputSpec>,
+    /// `fail` (the default), `approve`, or `{option: <name>}`: what a timeout means.
+    #[serde(default, skip_serializing_if = "OnTimeout::is_fail")]
+    pub on_timeout: OnTimeout,
 }
 
 impl GateSpec {
@@ -96,6 +99,7 @@ impl GateSpec {
         GateForm {
             options: self.options.clone(),
             inputs: self.inputs.clone(),
+            on_timeout: self.on_timeout.clone(),
         }
     }
 

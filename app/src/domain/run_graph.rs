@@ -190,6 +190,7 @@ impl RunGraph {
                             allow_self_approval: policy.allow_self_approval,
                             options: form.options.clone(),
                             inputs: form.inputs.clone(),
+                            on_timeout: form.on_timeout.clone(),
                         }),
                         _ => None,
                     }),

@@ -542,18 +542,42 @@ impl RunState {
                 deadline_ms,
             });
         }
-        let timeout = match &self.graph.nodes[at].kind {
-            NodeKind::Gate { timeout_secs, .. } => *timeout_secs,
-            NodeKind::Task { .. } => 0,
+        let (timeout, applied) = match &self.graph.nodes[at].kind {
+            NodeKind::Gate {
+                timeout_secs, form, ..
+            } => (*timeout_secs, form.timeout_choice()),
+            NodeKind::Task { .. } => (0, None),
         };
-        let gate_change = Some(GateChange::Decided {
-            decision: GateDecision::TimedOut,
-            by: None,
-            comment: None,
-            choice: GateChoice::default(),
-        });
         let reason = format!("timed out after {}", format_duration(timeout));
-        self.fail(at, reason, None, gate_change, step);
+        let record = |choice| {
+            Some(GateChange::Decided {
+                decision: GateDecision::TimedOut,
+                by: None,
+                comment: None,
+                choice,
+            })
+        };
+        let Some(choice) = applied else {
+            self.fail(at, reason, None, record(GateChoice::default()), step);
+            return Ok(());
+        };
+        // The author's default goes on, recorded as the timeout it is: nobody decided.
+        let what = match &choice.option {
+            Some(option) => format!("option {option}"),
+            None => "approved".to_string(),
+        };
+        let reason = format!("{reason}; default applied: {what}");
+        self.jobs[at].choice = Some(choice.clone());
+        self.set(
+            at,
+            JobStatus::Completed,
+            Some(reason),
+            None,
+            record(choice),
+            step,
+        );
+        let next = self.topology.dependents(at).to_vec();
+        self.release(next, step);
         Ok(())
     }
 

@@ -11,7 +11,7 @@ use std::fmt::Write;
 
 use serde_json::Value;
 
-use super::gate_form::InputSpec;
+use super::gate_form::{InputSpec, OnTimeout};
 use super::pipeline::{GateSpec, JobSpec, Pipeline};
 
 /// Longest key, as written, that YAML reads without the explicit `? ` form (its limit
@@ -81,6 +81,15 @@ fn write_gate(out: &mut String, gate: &GateSpec) {
         out.push_str("      inputs:\n");
         for input in &gate.inputs {
             write_input(out, input);
+        }
+    }
+    match &gate.on_timeout {
+        OnTimeout::Fail => {}
+        OnTimeout::Approve => out.push_str("      on_timeout: approve\n"),
+        OnTimeout::Option(name) => {
+            out.push_str("      on_timeout:\n        option: ");
+            scalar(out, name, 8);
+            out.push('\n');
         }
     }
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use leptos::prelude::*;
 use serde_json::{Number, Value};
 
-use crate::domain::{FieldProblem, GateForm, InputKind, InputSpec};
+use crate::domain::{FieldProblem, GateForm, InputKind, InputSpec, OnTimeout};
 
 /// What the approver has entered so far: the option, and each input as typed.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -120,6 +120,16 @@ pub fn GateFormFields(
             </fieldset>
         }
     });
+    // Said before anyone decides, so nobody is surprised by what a timeout does.
+    let at_timeout = match &form.on_timeout {
+        OnTimeout::Fail => None,
+        OnTimeout::Approve => {
+            Some("If nobody decides in time, the gate goes on with the defaults.".to_string())
+        }
+        OnTimeout::Option(option) => Some(format!(
+            "If nobody decides in time, the gate goes on with option {option} and the defaults."
+        )),
+    };
     let inputs = form
         .inputs
         .into_iter()
@@ -129,6 +139,7 @@ pub fn GateFormFields(
         <div class="gate-form">
             {options}
             {inputs}
+            {at_timeout.map(|text| view! { <p class="muted gate-timeout-policy">{text}</p> })}
         </div>
     }
 }

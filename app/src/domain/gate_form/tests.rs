@@ -242,3 +242,51 @@ fn a_form_reads_from_yaml_and_refuses_unknown_keys() {
     let error = serde_saphyr::from_str::<GateForm>(typo).expect_err("unknown key");
     assert!(error.to_string().contains("requird"), "{error}");
 }
+
+#[test]
+fn a_timeout_applies_the_named_option_and_the_defaults() {
+    let mut form = review();
+    assert_eq!(form.timeout_choice(), None, "fail-closed by default");
+    form.inputs[1].required = false;
+    form.on_timeout = OnTimeout::Option("ship".into());
+    assert_eq!(form.problems(), []);
+    assert_eq!(
+        form.timeout_choice(),
+        Some(GateChoice {
+            option: Some("ship".into()),
+            inputs: given(json!({"threshold": 0.9})),
+        })
+    );
+}
+
+#[test]
+fn a_timeout_default_must_be_possible() {
+    let mut form = review();
+    form.on_timeout = OnTimeout::Approve;
+    let text: Vec<String> = form.problems().into_iter().map(|p| p.message).collect();
+    assert_eq!(
+        text,
+        [
+            "the gate has options: name the one a timeout applies with `on_timeout: {option: <name>}` (one of retrain, ship, rollback)",
+            "input `ticket` is required and has no default, so a timeout has nothing to apply: give it a default, or use `on_timeout: fail`",
+        ]
+    );
+    form.on_timeout = OnTimeout::Option("deploy".into());
+    assert_eq!(
+        form.problems()[0].message,
+        "`on_timeout` names `deploy`, which is not an option of this gate: choose one of retrain, ship, rollback"
+    );
+    let plain = GateForm {
+        on_timeout: OnTimeout::Option("ship".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        plain.problems()[0].message,
+        "`on_timeout` names option `ship` but the gate offers no options: use `on_timeout: approve`"
+    );
+    let read: GateForm =
+        serde_saphyr::from_str("options: [ship]\non_timeout:\n  option: ship\n").expect("yaml");
+    assert_eq!(read.on_timeout, OnTimeout::Option("ship".into()));
+    let read: GateForm = serde_saphyr::from_str("on_timeout: approve\n").expect("yaml");
+    assert_eq!(read.on_timeout, OnTimeout::Approve);
+}

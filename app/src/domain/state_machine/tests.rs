@@ -941,3 +941,45 @@ fn a_rejection_hands_nothing_on() {
     }
     assert_eq!(run.job("hitl-gate-a").and_then(|j| j.choice.clone()), None);
 }
+
+#[test]
+fn a_timeout_with_a_default_goes_on_and_says_nobody_decided() {
+    let mut run = branching();
+    if let Some(NodeKind::Gate { form, .. }) = run
+        .graph
+        .nodes
+        .iter_mut()
+        .find(|node| node.id == "hitl-gate-a")
+        .map(|node| &mut node.kind)
+    {
+        form.on_timeout = crate::domain::OnTimeout::Option("ship".into());
+    }
+    succeed(&mut run, "a");
+    let deadline = run.next_deadline().expect("armed");
+    let step = run
+        .apply(
+            Event::GateTimedOut {
+                gate: "hitl-gate-a".into(),
+            },
+            deadline,
+        )
+        .expect("timed out");
+    assert_eq!(status(&run, "hitl-gate-a"), JobStatus::Completed);
+    assert_eq!(started_jobs(&step), ["b"]);
+    assert_eq!(
+        step.changes[0].reason.as_deref(),
+        Some("timed out after 5m; default applied: option ship")
+    );
+    match &step.changes[0].gate {
+        Some(GateChange::Decided { decision, by, .. }) => {
+            assert_eq!((*decision, by.as_deref()), (GateDecision::TimedOut, None));
+        }
+        other => panic!("not a decision: {other:?}"),
+    }
+    assert_eq!(
+        run.choice_env("c")
+            .get("TOLLGATE_GATE_A_OPTION")
+            .map(String::as_str),
+        Some("ship")
+    );
+}

@@ -185,6 +185,7 @@ fn a_gate_form_reads_back_as_written() {
         message: "Pick what happens next".into(),
         options: form.options,
         inputs: form.inputs,
+        on_timeout: crate::domain::OnTimeout::Option("true".into()),
         ..Default::default()
     });
     let pipeline = Pipeline {

@@ -215,3 +215,34 @@ test("the sidebar sets who approves a gate, and a bad approver is marked", async
   await expect(sidebar).toContainText("job `report` has gate approver `ana smith`, which is neither a username nor `group:<name>`");
   await expect(page.getByRole("button", { name: "Deploy" })).toBeDisabled();
 });
+
+test("the sidebar edits a gate's options, inputs and timeout policy", async ({ page }) => {
+  await freshCanvas(page);
+  await page.getByLabel("Pipeline name").fill("choices");
+  await addJob(page, "evaluate", "echo evaluated");
+  const sidebar = page.getByRole("complementary", { name: "Job settings" });
+  await sidebar.getByLabel("Gate Message").fill("Pick what happens");
+  await sidebar.getByLabel("Gate Options").fill("ship, hold");
+  await sidebar.getByRole("button", { name: "Add input" }).click();
+  await sidebar.getByLabel("Input 1 name").fill("threshold");
+  await sidebar.getByLabel("Input 1 type").selectOption("number");
+  await sidebar.getByLabel("Input 1 default").fill("0.9");
+  await sidebar.getByLabel("Input 1 max").fill("1");
+  await sidebar.getByLabel("On Timeout").selectOption("ship");
+  const yaml = page.getByRole("region", { name: "Preview" }).getByLabel("Pipeline YAML");
+  await expect(yaml).toContainText("options:\n        - ship\n        - hold");
+  await expect(yaml).toContainText(
+    "        - name: threshold\n          type: number\n          default: 0.9\n          max: 1",
+  );
+  await expect(yaml).toContainText("on_timeout:\n        option: ship");
+
+  // A default that does not fit is marked, with the job and input named.
+  await sidebar.getByLabel("Input 1 default").fill("3");
+  await expect(sidebar).toContainText(
+    "job `evaluate`, gate threshold: the default of input `threshold` does not fit it: input `threshold` must be at most 1",
+  );
+  await expect(page.getByRole("button", { name: "Deploy" })).toBeDisabled();
+  await sidebar.getByRole("button", { name: "Remove input 1" }).click();
+  await expect(yaml).not.toContainText("threshold");
+  await expect(page.getByRole("button", { name: "Deploy" })).toBeEnabled();
+});

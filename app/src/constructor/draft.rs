@@ -4,7 +4,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{DEFAULT_GATE_TIMEOUT_SECS, GateForm, GateSpec, JobSpec, Pipeline};
+use super::gate_form_draft::DraftGateForm;
+use crate::domain::{DEFAULT_GATE_TIMEOUT_SECS, GateSpec, JobSpec, Pipeline};
 
 /// Positions snap to this many pixels.
 pub const GRID: f64 = 20.0;
@@ -44,9 +45,9 @@ pub struct DraftNode {
     /// Whether whoever deployed the run may decide its gate.
     #[serde(default)]
     pub gate_allow_self: bool,
-    /// The gate's options and inputs.
-    #[serde(default, skip_serializing_if = "GateForm::is_empty")]
-    pub gate_form: GateForm,
+    /// The gate's options, inputs and timeout policy, as typed.
+    #[serde(default, skip_serializing_if = "DraftGateForm::is_empty")]
+    pub gate_form: DraftGateForm,
     pub x: f64,
     pub y: f64,
 }
@@ -62,7 +63,7 @@ pub struct DraftEdge {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FieldProblem {
     pub node: u32,
-    /// `timeout`, `gate_timeout`, `gate_approvals` or `env`.
+    /// `timeout`, `gate_timeout`, `gate_approvals`, `gate_form` or `env`.
     pub field: &'static str,
     pub message: String,
 }
@@ -98,7 +99,7 @@ impl DraftNode {
             gate_approvers: String::new(),
             gate_approvals: String::new(),
             gate_allow_self: false,
-            gate_form: GateForm::default(),
+            gate_form: DraftGateForm::default(),
             x,
             y,
         }
@@ -220,6 +221,12 @@ impl Draft {
                     "people",
                     &mut problems,
                 );
+                let (form, unreadable) = node.gate_form.read();
+                problems.extend(unreadable.into_iter().map(|message| FieldProblem {
+                    node: node.key,
+                    field: "gate_form",
+                    message,
+                }));
                 let changed = gate_timeout.is_some_and(|t| t != DEFAULT_GATE_TIMEOUT_SECS)
                     || node.has_gate_rules();
                 let gate = (node.has_gate() || changed).then(|| GateSpec {
@@ -234,9 +241,9 @@ impl Draft {
                         .collect(),
                     approvals,
                     allow_self_approval: node.gate_allow_self,
-                    options: node.gate_form.options.clone(),
-                    inputs: node.gate_form.inputs.clone(),
-                    on_timeout: node.gate_form.on_timeout.clone(),
+                    options: form.options,
+                    inputs: form.inputs,
+                    on_timeout: form.on_timeout,
                 });
                 JobSpec {
                     id: node.id.clone(),
@@ -311,7 +318,11 @@ impl Draft {
                     .map(|n| n.to_string())
                     .unwrap_or_default(),
                 gate_allow_self: job.gate.as_ref().is_some_and(|g| g.allow_self_approval),
-                gate_form: job.gate.as_ref().map(GateSpec::form).unwrap_or_default(),
+                gate_form: job
+                    .gate
+                    .as_ref()
+                    .map(|gate| DraftGateForm::of(&gate.form()))
+                    .unwrap_or_default(),
                 x,
                 y,
             });

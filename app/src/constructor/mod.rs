@@ -8,7 +8,9 @@
 
 mod draft;
 mod edit;
+mod gate_form_draft;
 mod history;
 
 pub use draft::{Draft, DraftEdge, DraftNode, FieldProblem, GRID, Layout};
+pub use gate_form_draft::{DraftGateForm, DraftInput};
 pub use history::History;

@@ -204,14 +204,14 @@ fn InputField(
                 .values
                 .iter()
                 .map(|value| {
-                    let (shown, value) = (value.clone(), value.clone());
-                    view! { <option value=value>{shown}</option> }
+                    let (shown, value, chosen) = (value.clone(), value.clone(), value.clone());
+                    let current = current.clone();
+                    view! { <option value=value prop:selected=move || current() == chosen>{shown}</option> }
                 })
                 .collect_view();
             view! {
                 <select
                     aria-invalid=invalid
-                    prop:value=current
                     on:change=move |event| set(event_target_value(&event))
                 >
                     <option value="">"—"</option>

@@ -3,6 +3,7 @@
 //! page draws it and turns input into edits.
 
 mod canvas;
+mod gate_form_editor;
 mod preview;
 mod sidebar;
 mod toolbar;

@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 
 use super::Editor;
+use super::gate_form_editor::GateFormEditor;
 use crate::constructor::DraftNode;
 use crate::domain::DEFAULT_GATE_TIMEOUT_SECS;
 
@@ -173,6 +174,8 @@ fn NodeFields(key: u32) -> impl IntoView {
                     />
                     "Deployer may decide too"
                 </label>
+                <GateFormEditor key/>
+                <FieldErrors key field="gate_form"/>
             </fieldset>
         </div>
     }

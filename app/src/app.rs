@@ -12,7 +12,9 @@ use crate::pages::{
     ApprovalsPage, ConstructorPage, NotFoundPage, PipelinesPage, RunPage, RunsPage, SignInPage,
     UsersPage,
 };
-use crate::ui::{DatabaseBanner, DatabaseHealth, Session, SessionState, use_interval};
+use crate::ui::{
+    ApprovalsBadge, DatabaseBanner, DatabaseHealth, Session, SessionState, use_interval,
+};
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -58,7 +60,7 @@ fn SignedIn(actor: Actor) -> impl IntoView {
             <nav class="topbar">
                 <span class="brand">"Tollgate"</span>
                 <A href="/">"Runs"</A>
-                <A href="/approvals">"Approvals"</A>
+                <A href="/approvals">"Approvals" <ApprovalsBadge/></A>
                 <A href="/pipelines">"Pipelines"</A>
                 <A href="/constructor">"Constructor"</A>
                 {admin.then(|| view! { <A href="/users">"Users"</A> })}
@@ -69,6 +71,7 @@ fn SignedIn(actor: Actor) -> impl IntoView {
                 <Routes fallback=NotFoundPage>
                     <Route path=path!("/") view=RunsPage/>
                     <Route path=path!("/runs/:id") view=RunPage/>
+                    <Route path=path!("/runs/:id/gates/:gate") view=RunPage/>
                     <Route path=path!("/approvals") view=ApprovalsPage/>
                     <Route path=path!("/pipelines") view=PipelinesPage/>
                     <Route path=path!("/constructor") view=ConstructorPage/>

@@ -78,6 +78,9 @@ test("the runs list of a store with no runs says so", async ({ page }) => {
     await pipelines.click();
     await expect(page).toHaveURL(/\/pipelines$/);
   } finally {
+    // The page polls its server (the runs list, the nav's count): leave it before the
+    // server goes, or a poll meeting a closed port is a browser error.
+    await page.goto("about:blank");
     await server.stop();
   }
 });
@@ -131,6 +134,6 @@ test("the approvals inbox lists waiting gates across runs", async ({ page, reque
   await expect(row).toContainText("0 of 1");
   await expect(row).toContainText("may decide");
   await row.getByRole("link", { name: `Review hitl-gate-ask of run ${run_id}` }).click();
-  await expect(page).toHaveURL(new RegExp(`/runs/${run_id}$`));
+  await expect(page).toHaveURL(new RegExp(`/runs/${run_id}/gates/hitl-gate-ask$`));
   await expect(page.getByRole("region", { name: "Approval needed" })).toContainText("Sign the release notes");
 });

@@ -59,7 +59,7 @@ fn GatesTable(gates: Vec<PendingGate>) -> impl IntoView {
                 {gates
                     .into_iter()
                     .map(|gate| {
-                        let href = format!("/runs/{}", gate.run_id);
+                        let href = format!("/runs/{}/gates/{}", gate.run_id, gate.gate);
                         let approvals = format!(
                             "{} of {}",
                             gate.approvals.len(),

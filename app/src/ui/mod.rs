@@ -1,5 +1,6 @@
 //! Small UI helpers shared by the pages: polling, time formatting, status badges.
 
+mod approvals_badge;
 mod arrow_marker;
 mod database_health;
 mod fetched;
@@ -9,6 +10,7 @@ mod interval;
 mod session;
 mod status_badge;
 
+pub use approvals_badge::ApprovalsBadge;
 pub use arrow_marker::ArrowMarker;
 pub use database_health::{DatabaseBanner, DatabaseHealth};
 pub use fetched::{ErrorMessage, list_view};

@@ -20,6 +20,14 @@ enum Outcome {
     Refused(ApiError),
 }
 
+/// The gate the banner shows: the deep-linked one while it waits, else the one that
+/// has waited longest.
+fn in_front<'a>(waiting: &'a [PendingGate], linked: Option<&str>) -> Option<&'a PendingGate> {
+    linked
+        .and_then(|linked| waiting.iter().find(|gate| gate.gate == linked))
+        .or_else(|| waiting.first())
+}
+
 fn decided(gate: &JobView) -> String {
     let verb = gate
         .gate
@@ -48,7 +56,9 @@ pub fn ApprovalBanner() -> impl IntoView {
     let values = RwSignal::new(FormValues::default());
     let values_of = RwSignal::new(String::new());
     Effect::new(move |_| {
-        let front = gates.with(|all| all.first().map(|g| (g.gate.clone(), g.form.clone())));
+        let linked = context.linked_gate.get();
+        let front = gates
+            .with(|all| in_front(all, linked.as_deref()).map(|g| (g.gate.clone(), g.form.clone())));
         if let Some((gate, form)) = front
             && values_of.with_untracked(|shown| *shown != gate)
         {
@@ -126,8 +136,9 @@ pub fn ApprovalBanner() -> impl IntoView {
 
     view! {
         {move || {
+            let linked = context.linked_gate.get();
             gates
-                .with(|all| all.first().cloned().map(|gate| (gate, all.len())))
+                .with(|all| in_front(all, linked.as_deref()).cloned().map(|gate| (gate, all.len())))
                 .map(|(gate, waiting)| {
                     let source_files: Vec<WorkspaceFile> = files.with(|all| {
                         all.iter()

@@ -35,6 +35,9 @@ pub struct RunContext {
     pub jobs: JobStates,
     /// The node whose log is shown.
     pub selected: RwSignal<Option<String>>,
+    /// The gate a deep link (`/runs/<id>/gates/<gate>`) asked for: the banner shows it
+    /// first while it waits.
+    pub linked_gate: RwSignal<Option<String>>,
     /// Ticks every 2 s while the page is open.
     pub tick: ReadSignal<u64>,
 }
@@ -97,11 +100,14 @@ pub fn RunPage() -> impl IntoView {
 #[component]
 fn RunView(run_id: i64) -> impl IntoView {
     let detail = LocalResource::new(move || get_run(run_id));
+    let linked_gate = use_params_map().with_untracked(|params| params.get("gate"));
     let context = RunContext {
         run_id,
         run: RwSignal::new(None),
         jobs: JobStates::new(),
-        selected: RwSignal::new(None),
+        // A deep-linked gate's log is shown, whether it still waits or not.
+        selected: RwSignal::new(linked_gate.clone()),
+        linked_gate: RwSignal::new(linked_gate),
         tick: use_interval(2000),
     };
     provide_context(context);

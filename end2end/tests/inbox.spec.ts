@@ -48,3 +48,69 @@ test("a gate's deep link opens its run with that gate in front", async ({ page, 
   // Once the linked gate is decided, the banner goes on with the others.
   await expect(banner).toContainText("Check the left branch");
 });
+
+test("the inbox filters, decides several gates with one comment, and names each refusal", async ({ page, request }) => {
+  const plain = "name: batch\njobs:\n  - {id: ask, run: echo ask, gate: {message: Batch me}}\n";
+  const first = await deploy(request, plain);
+  const second = await deploy(request, plain);
+  // A gate with options cannot be approved without choosing one: refused, and named.
+  const choosy = await deploy(
+    request,
+    "name: batch\njobs:\n  - {id: pick, run: echo pick, gate: {message: Batch me, options: [ship, hold]}}\n",
+  );
+  await expect.poll(() => decidable(page.request), { timeout: 15_000 }).toBeGreaterThanOrEqual(3);
+  await page.goto("/approvals");
+  await page.getByLabel("Pipeline").selectOption("batch");
+  for (const [run, gate] of [[first, "hitl-gate-ask"], [second, "hitl-gate-ask"], [choosy, "hitl-gate-pick"]] as const) {
+    await page.getByRole("checkbox", { name: `Select ${gate} of run ${run}` }).check();
+  }
+  await page.getByLabel("Comment for the selected").fill("release train");
+  page.once("dialog", (dialog) => {
+    expect(dialog.message()).toBe("Approve 3 gates?");
+    void dialog.accept();
+  });
+  await page.getByRole("button", { name: "Approve selected (3)" }).click();
+  await expect(page.getByRole("status")).toHaveText(
+    `Approved 2 gates: hitl-gate-ask of run ${first}, hitl-gate-ask of run ${second}.`,
+  );
+  await expect(page.getByRole("alert", { name: "Not decided" })).toContainText(
+    `hitl-gate-pick of run ${choosy}: the decision was not recorded: choose one of the options: ship, hold`,
+  );
+  // Each decision is recorded on its own, with the comment.
+  const log = await request.post("/api/job_log", {
+    data: { run_id: first, job: "hitl-gate-ask" },
+    headers: { accept: "application/json" },
+  });
+  expect((await log.json()).text).toContain("approved by ana");
+  expect((await log.json()).text).toContain("comment: release train");
+});
+
+test("j and k move through the inbox, r rejects the focused gate after asking", async ({ page, request }) => {
+  const spec = "name: keys\njobs:\n  - {id: ask, run: echo ask, gate: {message: Keyboard me}}\n";
+  const first = await deploy(request, spec);
+  const second = await deploy(request, spec);
+  await expect.poll(() => decidable(page.request), { timeout: 15_000 }).toBeGreaterThanOrEqual(2);
+  await page.goto("/approvals");
+  await page.getByLabel("Pipeline").selectOption("keys");
+  const rows = page.locator("tbody tr");
+  await expect(rows).toHaveCount(2);
+  await expect(rows.nth(0)).toHaveClass(/focused/);
+  await page.keyboard.press("j");
+  await expect(rows.nth(1)).toHaveClass(/focused/);
+  await page.keyboard.press("j");
+  await expect(rows.nth(1)).toHaveClass(/focused/);
+  await page.keyboard.press("k");
+  await expect(rows.nth(0)).toHaveClass(/focused/);
+  // Declining the confirmation decides nothing.
+  page.once("dialog", (dialog) => void dialog.dismiss());
+  await page.keyboard.press("r");
+  await expect(rows).toHaveCount(2);
+  page.once("dialog", (dialog) => {
+    expect(dialog.message()).toBe(`Reject hitl-gate-ask of run ${first}?`);
+    void dialog.accept();
+  });
+  await page.keyboard.press("r");
+  await expect(page.getByRole("status")).toHaveText(`Rejected 1 gate: hitl-gate-ask of run ${first}.`);
+  await expect(rows).toHaveCount(1);
+  await expect(rows.nth(0)).toContainText(`keys #${second}`);
+});

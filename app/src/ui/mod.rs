@@ -7,6 +7,7 @@ mod fetched;
 mod format;
 mod gate_form_fields;
 mod interval;
+mod keys;
 mod session;
 mod status_badge;
 
@@ -17,5 +18,6 @@ pub use fetched::{ErrorMessage, list_view};
 pub use format::{format_bytes, format_elapsed, format_time, now_ms};
 pub use gate_form_fields::{FormValues, GateFormFields};
 pub use interval::use_interval;
+pub use keys::{confirm, is_typing};
 pub use session::{Session, SessionState};
 pub use status_badge::StatusBadge;

@@ -14,6 +14,7 @@ use leptos::task::spawn_local;
 use crate::api::{load_draft, save_draft};
 use crate::constructor::{Draft, DraftEdge, FieldProblem, History};
 use crate::domain::{Pipeline, ValidationError, validate};
+use crate::ui::is_typing;
 
 /// Autosave waits this long after the last change.
 const AUTOSAVE_DELAY_MS: u32 = 2000;
@@ -195,18 +196,6 @@ async fn gloo_sleep(ms: u32) {
     let _ = ms;
 }
 
-/// True when a key press belongs to a text field, where shortcuts must not fire.
-fn typing(event: &leptos::ev::KeyboardEvent) -> bool {
-    use wasm_bindgen::JsCast;
-    event
-        .target()
-        .and_then(|target| target.dyn_into::<web_sys::Element>().ok())
-        .is_some_and(|element| {
-            matches!(element.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT")
-                || element.has_attribute("contenteditable")
-        })
-}
-
 #[component]
 pub fn ConstructorPage() -> impl IntoView {
     let editor = Editor::new();
@@ -221,7 +210,7 @@ pub fn ConstructorPage() -> impl IntoView {
     });
 
     let keys = window_event_listener(leptos::ev::keydown, move |event| {
-        if typing(&event) {
+        if is_typing(&event) {
             return;
         }
         let control = event.ctrl_key() || event.meta_key();

@@ -10,14 +10,7 @@ use crate::api::{
     save_pipeline,
 };
 use crate::constructor::{Draft, Layout};
-use crate::ui::ErrorMessage;
-
-/// Asks the person to confirm; `true` outside a browser.
-fn confirm(message: &str) -> bool {
-    web_sys::window()
-        .and_then(|window| window.confirm_with_message(message).ok())
-        .unwrap_or(true)
-}
+use crate::ui::{ErrorMessage, confirm};
 
 #[component]
 pub fn Toolbar() -> impl IntoView {

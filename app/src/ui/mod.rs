@@ -2,6 +2,7 @@
 
 mod approvals_badge;
 mod arrow_marker;
+mod comment_field;
 mod database_health;
 mod fetched;
 mod format;
@@ -13,6 +14,7 @@ mod status_badge;
 
 pub use approvals_badge::ApprovalsBadge;
 pub use arrow_marker::ArrowMarker;
+pub use comment_field::CommentField;
 pub use database_health::{DatabaseBanner, DatabaseHealth};
 pub use fetched::{ErrorMessage, list_view};
 pub use format::{format_bytes, format_elapsed, format_time, now_ms};

@@ -11,7 +11,7 @@ use leptos_router::components::A;
 
 use crate::api::{PendingGate, pending_gates};
 use crate::domain::{Decision, format_duration};
-use crate::ui::{ErrorMessage, confirm, is_typing, now_ms, use_interval};
+use crate::ui::{CommentField, ErrorMessage, confirm, is_typing, now_ms, use_interval};
 use batch::{BatchOutcome, decide_all};
 
 /// A gate of the inbox: its run and its id.
@@ -185,14 +185,7 @@ pub fn ApprovalsPage() -> impl IntoView {
                             .collect_view()}
                     </select>
                 </label>
-                <label class="comment">
-                    <span class="muted">"Comment for the selected"</span>
-                    <input
-                        type="text"
-                        prop:value=move || comment.get()
-                        on:input=move |event| comment.set(event_target_value(&event))
-                    />
-                </label>
+                <CommentField label="Comment for the selected" value=comment/>
                 <button
                     class="button approve"
                     disabled=move || busy.get() || count_selected() == 0

@@ -10,7 +10,7 @@ use crate::api::{
     ApiError, JobView, PendingGate, WorkspaceFile, decide_gate, list_files, pending_gates,
 };
 use crate::domain::{Decision, FieldProblem, GateDecision, GateForm, format_duration};
-use crate::ui::{DatabaseHealth, ErrorMessage, FormValues, GateFormFields, now_ms};
+use crate::ui::{CommentField, DatabaseHealth, ErrorMessage, FormValues, GateFormFields, now_ms};
 
 /// What happened to the last decision made from this banner.
 #[derive(Clone, Debug)]
@@ -291,14 +291,7 @@ fn GateCard(
                 {form}
             </div>
             <div class="banner-actions">
-                <label class="comment">
-                    <span class="muted">"Comment (optional)"</span>
-                    <input
-                        type="text"
-                        prop:value=move || comment.get()
-                        on:input=move |event| comment.set(event_target_value(&event))
-                    />
-                </label>
+                <CommentField label="Comment (optional)" value=comment/>
                 <button class="button approve" disabled=approve_blocked on:click=approve>
                     "Approve"
                 </button>

@@ -76,6 +76,15 @@ test("the inbox filters, decides several gates with one comment, and names each 
   await expect(page.getByRole("alert", { name: "Not decided" })).toContainText(
     `hitl-gate-pick of run ${choosy}: the decision was not recorded: choose one of the options: ship, hold`,
   );
+  // Its form is right under its row: the refusal is marked there; choose and approve.
+  const form = page.locator(".gate-form-row");
+  await expect(form.getByRole("group", { name: "Option" }).getByRole("alert")).toHaveText(
+    "choose one of the options: ship, hold",
+  );
+  await form.getByRole("radio", { name: "hold" }).check();
+  page.once("dialog", (dialog) => void dialog.accept());
+  await page.getByRole("button", { name: "Approve selected (1)" }).click();
+  await expect(page.getByRole("status")).toHaveText(`Approved 1 gate: hitl-gate-pick of run ${choosy}.`);
   // Each decision is recorded on its own, with the comment.
   const log = await request.post("/api/job_log", {
     data: { run_id: first, job: "hitl-gate-ask" },

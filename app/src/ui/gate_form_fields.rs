@@ -89,6 +89,12 @@ pub fn GateFormFields(
             })
         }
     };
+    // Each form's radio buttons are a group of their own (the inbox shows several forms).
+    let group = {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static FORMS: AtomicUsize = AtomicUsize::new(0);
+        format!("gate-option-{}", FORMS.fetch_add(1, Ordering::Relaxed))
+    };
     let options = (!form.options.is_empty()).then(|| {
         let choices = form
             .options
@@ -103,7 +109,7 @@ pub fn GateFormFields(
                     <label class="gate-option">
                         <input
                             type="radio"
-                            name="gate-option"
+                            name=group.clone()
                             prop:checked=chosen
                             on:change=move |_| values.update(|v| v.option = Some(value.clone()))
                         />

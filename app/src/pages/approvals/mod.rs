@@ -4,15 +4,19 @@
 
 mod batch;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::api::{PendingGate, pending_gates};
+use crate::domain::FieldProblem;
 use crate::domain::{Decision, format_duration};
-use crate::ui::{CommentField, ErrorMessage, confirm, is_typing, now_ms, use_interval};
-use batch::{BatchOutcome, decide_all};
+use crate::ui::{
+    CommentField, ErrorMessage, FormValues, GateFormFields, confirm, is_typing, now_ms,
+    use_interval,
+};
+use batch::{BatchOutcome, Target, decide_all};
 
 /// A gate of the inbox: its run and its id.
 type GateKey = (i64, String);
@@ -43,6 +47,9 @@ pub fn ApprovalsPage() -> impl IntoView {
     let comment = RwSignal::new(String::new());
     let outcome = RwSignal::new(None::<BatchOutcome>);
     let busy = RwSignal::new(false);
+    // What was entered in the forms of gates with options or inputs, by gate, so a poll
+    // that redraws the rows keeps it.
+    let forms = RwSignal::new(BTreeMap::<GateKey, FormValues>::new());
 
     let all = Memo::new(move |_| gates.get().and_then(Result::ok).unwrap_or_default());
     let shown = Memo::new(move |_| {
@@ -65,7 +72,23 @@ pub fn ApprovalsPage() -> impl IntoView {
             .collect_view()
     };
 
-    let decide = move |targets: Vec<GateKey>, decision: Decision| {
+    // Each gate with what its form holds (the defaults if nobody touched it).
+    let target = move |gate: &PendingGate| {
+        let key = key_of(gate);
+        let (option, inputs) = forms.with_untracked(|all| {
+            all.get(&key)
+                .cloned()
+                .unwrap_or_else(|| FormValues::of(&gate.form))
+                .to_request(&gate.form)
+        });
+        Target {
+            run: key.0,
+            gate: key.1,
+            option,
+            inputs,
+        }
+    };
+    let decide = move |targets: Vec<Target>, decision: Decision| {
         if targets.is_empty() || busy.get_untracked() {
             return;
         }
@@ -85,11 +108,11 @@ pub fn ApprovalsPage() -> impl IntoView {
         });
     };
     let decide_selected = move |decision: Decision| {
-        let targets: Vec<GateKey> = shown.with_untracked(|list| {
+        let targets: Vec<Target> = shown.with_untracked(|list| {
             selected.with_untracked(|keys| {
                 list.iter()
-                    .map(key_of)
-                    .filter(|key| keys.contains(key))
+                    .filter(|gate| keys.contains(&key_of(gate)))
+                    .map(target)
                     .collect()
             })
         });
@@ -120,12 +143,12 @@ pub fn ApprovalsPage() -> impl IntoView {
                     Decision::Reject
                 };
                 let at = focused.get_untracked();
-                let Some(target) = shown.with_untracked(|list| list.get(at).map(key_of)) else {
+                let Some(one) = shown.with_untracked(|list| list.get(at).map(target)) else {
                     return;
                 };
-                let question = format!("{} {} of run {}?", verb(decision), target.1, target.0);
+                let question = format!("{} {} of run {}?", verb(decision), one.gate, one.run);
                 if confirm(&question) {
-                    decide(vec![target], decision);
+                    decide(vec![one], decision);
                 }
             }
             _ => {}
@@ -216,6 +239,10 @@ pub fn ApprovalsPage() -> impl IntoView {
                                 shown
                                 selected
                                 focused
+                                forms
+                                refused_fields=Signal::derive(move || {
+                                    outcome.with(|o| o.as_ref().map(|o| o.fields.clone()).unwrap_or_default())
+                                })
                                 all_selected=Signal::derive(all_shown_selected)
                                 on_select_all=select_all
                             />
@@ -273,6 +300,8 @@ fn GatesTable(
     shown: Memo<Vec<PendingGate>>,
     selected: RwSignal<BTreeSet<GateKey>>,
     focused: RwSignal<usize>,
+    forms: RwSignal<BTreeMap<GateKey, FormValues>>,
+    refused_fields: Signal<Vec<(GateKey, Vec<FieldProblem>)>>,
     all_selected: Signal<bool>,
     on_select_all: impl Fn(bool) + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
@@ -313,6 +342,9 @@ fn GatesTable(
                     });
                 };
                 let label = format!("Select {} of run {}", gate.gate, gate.run_id);
+                let form = (!gate.form.is_empty()).then(|| {
+                    view! { <InboxForm key=key_of(&gate) form=gate.form.clone() forms refused_fields/> }
+                });
                 view! {
                     <tr class:focused=move || focused.get() == at>
                         <td><input type="checkbox" aria-label=label prop:checked=checked on:change=toggle/></td>
@@ -329,6 +361,7 @@ fn GatesTable(
                             </A>
                         </td>
                     </tr>
+                    {form}
                 }
             })
             .collect_view()
@@ -357,5 +390,41 @@ fn GatesTable(
             </thead>
             <tbody>{rows}</tbody>
         </table>
+    }
+}
+
+/// The form of a gate with options or inputs, under its row: what is entered here goes
+/// with the gate when it is approved from the inbox.
+#[component]
+fn InboxForm(
+    key: GateKey,
+    form: crate::domain::GateForm,
+    forms: RwSignal<BTreeMap<GateKey, FormValues>>,
+    refused_fields: Signal<Vec<(GateKey, Vec<FieldProblem>)>>,
+) -> impl IntoView {
+    let entered = forms
+        .with_untracked(|all| all.get(&key).cloned())
+        .unwrap_or_else(|| FormValues::of(&form));
+    let values = RwSignal::new(entered);
+    let kept = key.clone();
+    Effect::new(move |_| {
+        let now = values.get();
+        forms.update_untracked(|all| {
+            all.insert(kept.clone(), now);
+        });
+    });
+    let problems = Signal::derive(move || {
+        refused_fields.with(|all| {
+            all.iter()
+                .find(|(gate, _)| *gate == key)
+                .map(|(_, fields)| fields.clone())
+                .unwrap_or_default()
+        })
+    });
+    view! {
+        <tr class="gate-form-row">
+            <td></td>
+            <td colspan="8"><GateFormFields form values problems/></td>
+        </tr>
     }
 }

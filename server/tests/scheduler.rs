@@ -692,6 +692,16 @@ jobs:
     let soon = job(&after, "hitl-gate-soon");
     assert_eq!(soon["status"], "FAILED");
     assert_eq!(soon["reason"], "timed out after 3s");
+    // Both outcomes are in the workspace too: the rejection from before the kill, the
+    // timeout from the recovery at start.
+    for (gate, said) in [
+        ("hitl-gate-rejected", "\"by\": \"bob\""),
+        ("hitl-gate-soon", "\"decision\": \"timed_out\""),
+    ] {
+        let (status, record) = server.get(&format!("/files/{id}/gates/{gate}.json")).await;
+        assert_eq!(status, 200, "{gate}: {record}");
+        assert!(record.contains(said), "{gate}: {record}");
+    }
     let long = job(&after, "long");
     assert_eq!(long["status"], "FAILED");
     assert_eq!(long["reason"], "interrupted by server restart");

@@ -119,7 +119,7 @@ impl Scheduler {
         let (commands, receiver) = mpsc::unbounded_channel();
         let (fence, fenced) = watch::channel(false);
         let scheduler = Scheduler { commands };
-        let runs = recover(&store, &settings).await?;
+        let runs = recover(&store, &workspaces, &settings).await?;
         store.register_replica(&settings.replica, now_ms()).await?;
         tracing::info!(replica = %settings.replica, "scheduler started");
         let worker = Worker {

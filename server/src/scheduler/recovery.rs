@@ -10,6 +10,7 @@ use super::{RESTART_REASON, Settings, Worker, report};
 use crate::clock::now_ms;
 use crate::engine::{EventError, apply_event};
 use crate::store::{Backend, Store};
+use crate::workspace::Workspaces;
 
 /// Runs that were RUNNING when the server last stopped: the tasks that were running
 /// under a server that is gone fail (and their downstream is cancelled); gates whose
@@ -19,7 +20,11 @@ use crate::store::{Backend, Store};
 /// SQLite has one server, so every RUNNING task is an orphan. On Postgres other replicas
 /// may be running jobs right now: only tasks whose server stopped heartbeating for a
 /// whole lease are orphans.
-pub(super) async fn recover(store: &Store, settings: &Settings) -> Result<Vec<i64>, EventError> {
+pub(super) async fn recover(
+    store: &Store,
+    workspaces: &Workspaces,
+    settings: &Settings,
+) -> Result<Vec<i64>, EventError> {
     let runs = store.running_runs().await?;
     let now = now_ms();
     let orphans: Vec<(i64, String)> = match store.backend() {
@@ -48,7 +53,9 @@ pub(super) async fn recover(store: &Store, settings: &Settings) -> Result<Vec<i6
         let state = store.load_state(run).await?;
         for gate in state.expired_gates(now) {
             let event = Event::GateTimedOut { gate: gate.into() };
-            report(apply_event(store, run, event).await);
+            if let Some(applied) = report(apply_event(store, run, event).await) {
+                crate::gate_records::record_decisions(workspaces, run, &applied.transition);
+            }
         }
     }
     Ok(runs)

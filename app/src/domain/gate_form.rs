@@ -448,6 +448,13 @@ impl InputSpec {
         let name = &self.name;
         match (self.kind, value) {
             (InputKind::String, Value::String(text)) => {
+                // A job receives the value as an environment variable, which cannot
+                // hold a NUL byte: the job could not even start.
+                if text.contains('\0') {
+                    return Err(format!(
+                        "input `{name}` contains a NUL character, which no program can receive: remove it"
+                    ));
+                }
                 if text.len() > MAX_INPUT_TEXT_BYTES {
                     return Err(format!(
                         "input `{name}` is {} bytes long; the limit is {MAX_INPUT_TEXT_BYTES}",

@@ -137,6 +137,18 @@ fn a_null_value_counts_as_not_given() {
 }
 
 #[test]
+fn a_nul_character_is_refused() {
+    let form = form(json!({"inputs": [{"name": "why", "type": "string"}]}));
+    let problems = form
+        .check_choice(None, &given(json!({"why": "a\0b"})), &regex)
+        .expect_err("refused");
+    assert_eq!(
+        problems[0].message,
+        "input `why` contains a NUL character, which no program can receive: remove it"
+    );
+}
+
+#[test]
 fn string_bounds_count_characters() {
     let short = form(json!({"inputs": [{"name": "why", "type": "string", "min": 3, "max": 5}]}));
     for (text, ok) in [

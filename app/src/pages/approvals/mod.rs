@@ -133,6 +133,8 @@ pub fn ApprovalsPage() -> impl IntoView {
             return;
         }
         let count = shown.with_untracked(Vec::len);
+        // A decision may have removed the highlighted row: stay within the list.
+        focused.update(|at| *at = (*at).min(count.saturating_sub(1)));
         match event.key().as_str() {
             "j" if count > 0 => focused.update(|at| *at = (*at + 1).min(count - 1)),
             "k" => focused.update(|at| *at = at.saturating_sub(1)),

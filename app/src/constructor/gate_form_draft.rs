@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Number, Value};
 
-use crate::domain::{GateForm, InputKind, InputSpec, OnTimeout};
+use crate::domain::{GateForm, InputKind, InputSpec, OnTimeout, parse_number, value_text};
 
 /// The sidebar's copy of a gate's form.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -65,11 +65,7 @@ impl DraftGateForm {
                     name: input.name.clone(),
                     kind: input.kind,
                     required: input.required,
-                    default: match &input.default {
-                        None => String::new(),
-                        Some(Value::String(text)) => text.clone(),
-                        Some(other) => other.to_string(),
-                    },
+                    default: input.default.as_ref().map(value_text).unwrap_or_default(),
                     min: text(&input.min),
                     max: text(&input.max),
                     pattern: input.pattern.clone().unwrap_or_default(),
@@ -102,7 +98,7 @@ impl DraftGateForm {
                     if text.is_empty() {
                         return None;
                     }
-                    let number = number(text);
+                    let number = parse_number(text);
                     if number.is_none() {
                         unreadable.push(format!(
                             "input `{}`: `{which}` is `{text}`, not a number",
@@ -155,7 +151,7 @@ fn default_value(draft: &DraftInput) -> Result<Option<Value>, String> {
         return Ok(None);
     }
     let value = match draft.kind {
-        InputKind::Number => number(text).map(Value::Number),
+        InputKind::Number => parse_number(text).map(Value::Number),
         InputKind::Boolean => match text {
             "true" => Some(Value::Bool(true)),
             "false" => Some(Value::Bool(false)),
@@ -170,14 +166,6 @@ fn default_value(draft: &DraftInput) -> Result<Option<Value>, String> {
             draft.name,
             draft.kind.as_str()
         )),
-    }
-}
-
-/// A whole number as an integer, anything else as a float; `None` if it is neither.
-fn number(text: &str) -> Option<Number> {
-    match text.parse::<i64>() {
-        Ok(integer) => Some(Number::from(integer)),
-        Err(_) => text.parse::<f64>().ok().and_then(Number::from_f64),
     }
 }
 

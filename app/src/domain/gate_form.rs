@@ -529,12 +529,22 @@ pub fn choice_env_name(source: &str, field: Option<&str>) -> String {
     )
 }
 
-/// An input's value as a job reads it from its environment: text as it is, numbers
-/// and booleans as JSON writes them.
-pub fn choice_env_value(value: &Value) -> String {
+/// An input's value as text, as a job reads it from its environment and a form field
+/// shows it: text as it is, numbers and booleans as JSON writes them.
+pub fn value_text(value: &Value) -> String {
     match value {
         Value::String(text) => text.clone(),
         other => other.to_string(),
+    }
+}
+
+/// A number typed by a person: a whole number stays whole (`3`, not `3.0`); `None` if
+/// it is not a number at all.
+pub fn parse_number(text: &str) -> Option<Number> {
+    let text = text.trim();
+    match text.parse::<i64>() {
+        Ok(integer) => Some(Number::from(integer)),
+        Err(_) => text.parse::<f64>().ok().and_then(Number::from_f64),
     }
 }
 

@@ -18,6 +18,7 @@ pub use access::{Action, Actor, GateAccess, GatePolicy, Role};
 pub use expand::expand;
 pub use gate_form::{
     FieldProblem, GateChoice, GateForm, InputKind, InputSpec, OnTimeout, PatternMatcher,
+    parse_number, value_text,
 };
 pub use pipeline::{
     DEFAULT_GATE_TIMEOUT_SECS, GateSpec, JobSpec, MAX_SPEC_BYTES, ParseError, Pipeline,

@@ -207,6 +207,8 @@ pub struct RunState {
     /// pass over every job at each event.
     counts: StatusCounts,
     cancelled: bool,
+    /// Whether any gate has a form, so a job's start looks for choices only then.
+    has_forms: bool,
 }
 
 impl RunState {
@@ -220,12 +222,17 @@ impl RunState {
     /// `cancelled` says whether a person cancelled the run.
     pub fn restore(graph: RunGraph, mut jobs: Vec<JobState>, cancelled: bool) -> RunState {
         jobs.resize(graph.nodes.len(), JobState::PENDING);
+        let has_forms = graph
+            .nodes
+            .iter()
+            .any(|node| matches!(&node.kind, NodeKind::Gate { form, .. } if !form.is_empty()));
         RunState {
             topology: Topology::new(&graph),
             counts: StatusCounts::of(jobs.iter().map(|job| job.status)),
             graph,
             jobs,
             cancelled,
+            has_forms,
         }
     }
 

@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 use leptos::prelude::*;
 use serde_json::{Number, Value};
 
-use crate::domain::{FieldProblem, GateForm, InputKind, InputSpec, OnTimeout};
+use crate::domain::{
+    FieldProblem, GateForm, InputKind, InputSpec, OnTimeout, parse_number, value_text,
+};
 
 /// What the approver has entered so far: the option, and each input as typed.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -23,13 +25,7 @@ impl FormValues {
         let inputs = form
             .inputs
             .iter()
-            .filter_map(|input| {
-                let shown = match input.default.as_ref()? {
-                    Value::String(text) => text.clone(),
-                    other => other.to_string(),
-                };
-                Some((input.name.clone(), shown))
-            })
+            .filter_map(|input| Some((input.name.clone(), value_text(input.default.as_ref()?))))
             .collect();
         FormValues {
             option: None,
@@ -49,12 +45,7 @@ impl FormValues {
                 let value = match input.kind {
                     InputKind::Boolean => Value::Bool(text == "true"),
                     _ if text.trim().is_empty() => return None,
-                    InputKind::Number => text
-                        .trim()
-                        .parse::<f64>()
-                        .ok()
-                        .and_then(Number::from_f64)
-                        .map(|n| whole(n, text))
+                    InputKind::Number => parse_number(text)
                         .map_or_else(|| Value::String(text.clone()), Value::Number),
                     InputKind::String | InputKind::Enum => Value::String(text.clone()),
                 };
@@ -62,14 +53,6 @@ impl FormValues {
             })
             .collect();
         (self.option.clone(), inputs)
-    }
-}
-
-/// `3` rather than `3.0` when the person typed a whole number.
-fn whole(number: Number, typed: &str) -> Number {
-    match typed.trim().parse::<i64>() {
-        Ok(integer) => Number::from(integer),
-        Err(_) => number,
     }
 }
 

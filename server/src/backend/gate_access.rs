@@ -77,10 +77,7 @@ pub fn pending_gate(gate: WaitingGate, approvals: &[ApprovalRecord], actor: &Act
             .collect(),
         deployed_by: gate.deployed_by,
         your_access,
-        form: gate
-            .gate_form
-            .as_deref()
-            .and_then(|json| serde_json::from_str(json).ok())
-            .unwrap_or_default(),
+        // As with the rules above: unreadable shows as the default, not an error.
+        form: crate::store::gate_form(gate.gate_form.as_deref()).unwrap_or_default(),
     }
 }

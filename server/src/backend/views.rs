@@ -4,7 +4,7 @@ use app::api::{
     ApiError, AuditEntry, Edge, GateView, JobKind, JobView, RunSummary, SavedPipeline, TokenView,
     UserView, WorkspaceFile,
 };
-use app::domain::{GateChoice, GateDecision, GateForm, NodeKind, Pipeline, RunGraph};
+use app::domain::{GateDecision, GateForm, NodeKind, Pipeline, RunGraph};
 
 use crate::store::{
     EventRecord, JobRecord, PipelineRecord, RunSummary as RunSummaryRecord, StoreError,
@@ -45,10 +45,8 @@ pub fn saved_pipeline(record: PipelineRecord) -> Result<SavedPipeline, ApiError>
 
 /// A job as the API shows it; `graph` gives its dependencies.
 pub fn job(record: JobRecord, graph: &RunGraph) -> JobView {
-    let depends_on = graph
-        .node(&record.job_id)
-        .map(|node| node.depends_on.clone())
-        .unwrap_or_default();
+    let node = graph.node(&record.job_id);
+    let depends_on = node.map(|node| node.depends_on.clone()).unwrap_or_default();
     let gate = (record.kind == "gate").then(|| GateView {
         message: record.gate_message.clone().unwrap_or_default(),
         timeout_secs: record
@@ -61,11 +59,12 @@ pub fn job(record: JobRecord, graph: &RunGraph) -> JobView {
         decided_by: record.decided_by.clone(),
         decided_at_ms: record.decided_at,
         comment: record.comment.clone(),
-        form: match graph.node(&record.job_id).map(|node| &node.kind) {
+        form: match node.map(|node| &node.kind) {
             Some(NodeKind::Gate { form, .. }) => form.clone(),
             _ => GateForm::default(),
         },
-        choice: chosen(&record),
+        // An unreadable stored value shows as no choice rather than failing the page.
+        choice: record.choice().ok().flatten(),
     });
     JobView {
         kind: if gate.is_some() {
@@ -168,20 +167,4 @@ pub fn audit_entry(event: EventRecord) -> AuditEntry {
         to_status: event.to_status,
         detail: event.detail,
     }
-}
-
-/// What a gate's approval chose, from its row (nothing for a yes/no gate). An
-/// unreadable stored value shows as no inputs rather than failing the whole page.
-fn chosen(record: &JobRecord) -> Option<GateChoice> {
-    if record.decision_option.is_none() && record.decision_inputs.is_none() {
-        return None;
-    }
-    Some(GateChoice {
-        option: record.decision_option.clone(),
-        inputs: record
-            .decision_inputs
-            .as_deref()
-            .and_then(|json| serde_json::from_str(json).ok())
-            .unwrap_or_default(),
-    })
 }

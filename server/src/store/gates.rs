@@ -4,6 +4,7 @@
 use app::domain::{GateForm, JobStatus};
 use sqlx::FromRow;
 
+use super::records::gate_form;
 use super::{Store, StoreError};
 
 /// A gate waiting for a decision, with its run's pipeline name and deployer.
@@ -103,11 +104,7 @@ impl Store {
             policy,
             deployed_by,
             approved_by: rows.into_iter().filter_map(|row| row.4).collect(),
-            form: match form {
-                Some(json) => serde_json::from_str(&json)
-                    .map_err(|err| StoreError::Corrupt(format!("a gate's form: {err}")))?,
-                None => GateForm::default(),
-            },
+            form: gate_form(form.as_deref())?,
         })
     }
 

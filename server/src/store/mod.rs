@@ -35,7 +35,7 @@ pub use counts::StatusCounts;
 pub use gates::{ApprovalRecord, GateForDecision, WaitingGate};
 pub use records::{
     EventRecord, JobProgressRecord, JobRecord, LogChunk, PipelineRecord, RunRecord, RunSummary,
-    TokenRecord, UserRecord,
+    TokenRecord, UserRecord, gate_choice, gate_form,
 };
 pub use replicas::AbandonedJob;
 

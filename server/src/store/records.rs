@@ -1,7 +1,9 @@
 //! Rows as the store hands them out.
 
-use app::domain::{JobStatus, RunStatus};
+use app::domain::{GateChoice, GateForm, JobStatus, RunStatus};
 use sqlx::FromRow;
+
+use super::StoreError;
 
 /// A saved pipeline: the spec as JSON and the Constructor's layout as JSON.
 #[derive(Clone, Debug, PartialEq, Eq, FromRow)]
@@ -135,4 +137,43 @@ pub struct LogChunk {
     pub total_bytes: u64,
     /// The job has finished, so the log will not grow any more.
     pub finished: bool,
+}
+
+/// What a gate's approval chose, from the row's `decision_option` and `decision_inputs`
+/// (a JSON object); `None` for a gate that chose nothing.
+pub fn gate_choice(
+    option: Option<&str>,
+    inputs: Option<&str>,
+) -> Result<Option<GateChoice>, StoreError> {
+    if option.is_none() && inputs.is_none() {
+        return Ok(None);
+    }
+    let inputs = match inputs {
+        Some(json) => serde_json::from_str(json)
+            .map_err(|err| StoreError::Corrupt(format!("a gate's inputs: {err}")))?,
+        None => Default::default(),
+    };
+    Ok(Some(GateChoice {
+        option: option.map(str::to_string),
+        inputs,
+    }))
+}
+
+/// A gate's options and inputs from its row's `gate_form` (JSON; null: a yes/no gate).
+pub fn gate_form(json: Option<&str>) -> Result<GateForm, StoreError> {
+    match json {
+        Some(json) => serde_json::from_str(json)
+            .map_err(|err| StoreError::Corrupt(format!("a gate's form: {err}"))),
+        None => Ok(GateForm::default()),
+    }
+}
+
+impl JobRecord {
+    /// What this gate's approval chose (see [`gate_choice`]).
+    pub fn choice(&self) -> Result<Option<GateChoice>, StoreError> {
+        gate_choice(
+            self.decision_option.as_deref(),
+            self.decision_inputs.as_deref(),
+        )
+    }
 }

@@ -2,8 +2,9 @@
 
 use std::collections::HashMap;
 
-use app::domain::{GateChoice, JobState, JobStatus, NodeKind, RunGraph, RunState, RunStatus};
+use app::domain::{JobState, JobStatus, NodeKind, RunGraph, RunState, RunStatus};
 
+use super::records::gate_choice;
 use super::{
     Backend, EventRecord, JobProgressRecord, JobRecord, RunRecord, RunSummary, Store, StoreError,
 };
@@ -336,7 +337,11 @@ impl Store {
                     approved_by: approvals.remove(job.as_str()).unwrap_or_default(),
                     status,
                     deadline_ms: *deadline_ms,
-                    choice: stored_choice(status, option, inputs.as_deref())?,
+                    // Only a completed gate hands its choice on.
+                    choice: match status {
+                        JobStatus::Completed => gate_choice(option.as_deref(), inputs.as_deref())?,
+                        _ => None,
+                    },
                 })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
@@ -365,25 +370,4 @@ impl Store {
         .await?;
         Ok(events)
     }
-}
-
-/// What an approved gate chose, from its row: only a completed gate has one, and only
-/// when its form asked for something.
-fn stored_choice(
-    status: JobStatus,
-    option: &Option<String>,
-    inputs: Option<&str>,
-) -> Result<Option<GateChoice>, StoreError> {
-    if status != JobStatus::Completed || (option.is_none() && inputs.is_none()) {
-        return Ok(None);
-    }
-    let inputs = match inputs {
-        Some(json) => serde_json::from_str(json)
-            .map_err(|err| StoreError::Corrupt(format!("a gate's inputs: {err}")))?,
-        None => Default::default(),
-    };
-    Ok(Some(GateChoice {
-        option: option.clone(),
-        inputs,
-    }))
 }

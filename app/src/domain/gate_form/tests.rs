@@ -239,9 +239,9 @@ fn choices_reach_jobs_as_variables() {
         choice_env_name("train-model", Some("threshold")),
         "TOLLGATE_GATE_TRAIN_MODEL_THRESHOLD"
     );
-    assert_eq!(choice_env_value(&json!("eu")), "eu");
-    assert_eq!(choice_env_value(&json!(0.5)), "0.5");
-    assert_eq!(choice_env_value(&json!(true)), "true");
+    assert_eq!(value_text(&json!("eu")), "eu");
+    assert_eq!(value_text(&json!(0.5)), "0.5");
+    assert_eq!(value_text(&json!(true)), "true");
 }
 
 #[test]

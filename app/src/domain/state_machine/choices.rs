@@ -5,21 +5,17 @@
 use std::collections::BTreeMap;
 
 use super::RunState;
-use crate::domain::gate_form::{choice_env_name, choice_env_value};
+use crate::domain::gate_form::{choice_env_name, value_text};
 use crate::domain::run_graph::NodeKind;
 
 impl RunState {
     /// The variables the approved gates upstream of `job` hand to it:
     /// `TOLLGATE_GATE_<SOURCE>_OPTION` and `TOLLGATE_GATE_<SOURCE>_<INPUT>`. Empty when
-    /// no gate before it has a form (the common case costs one look at the graph).
+    /// no gate before it has a form; a run without forms costs nothing here (this is on
+    /// every job's start).
     pub fn choice_env(&self, job: &str) -> BTreeMap<String, String> {
         let mut env = BTreeMap::new();
-        let has_forms = self
-            .graph
-            .nodes
-            .iter()
-            .any(|node| matches!(&node.kind, NodeKind::Gate { form, .. } if !form.is_empty()));
-        let Some(start) = self.topology.position(job).filter(|_| has_forms) else {
+        let Some(start) = self.topology.position(job).filter(|_| self.has_forms) else {
             return env;
         };
         let mut seen = vec![false; self.jobs.len()];
@@ -39,7 +35,7 @@ impl RunState {
                     env.insert(choice_env_name(source, None), option.clone());
                 }
                 for (name, value) in &choice.inputs {
-                    env.insert(choice_env_name(source, Some(name)), choice_env_value(value));
+                    env.insert(choice_env_name(source, Some(name)), value_text(value));
                 }
             }
         }

@@ -22,9 +22,8 @@ pub struct Target {
 #[derive(Clone, Debug)]
 pub struct BatchOutcome {
     pub decision: Decision,
-    /// `hitl-gate-x of run 3`, for each gate decided.
-    pub decided: Vec<String>,
-    pub decided_keys: Vec<(i64, String)>,
+    /// Each gate decided: its run and its id.
+    pub decided: Vec<(i64, String)>,
     /// Each gate not decided, with the server's reason.
     pub refused: Vec<(String, String)>,
     /// The fields the server refused, by gate, for the inbox's forms to mark.
@@ -37,7 +36,6 @@ pub async fn decide_all(targets: Vec<Target>, decision: Decision, comment: Strin
     let mut outcome = BatchOutcome {
         decision,
         decided: Vec::new(),
-        decided_keys: Vec::new(),
         refused: Vec::new(),
         fields: Vec::new(),
     };
@@ -59,10 +57,7 @@ pub async fn decide_all(targets: Vec<Target>, decision: Decision, comment: Strin
         )
         .await;
         match answer {
-            Ok(_) => {
-                outcome.decided.push(named);
-                outcome.decided_keys.push((target.run, target.gate));
-            }
+            Ok(_) => outcome.decided.push((target.run, target.gate)),
             Err(error) => {
                 if let ApiError::InvalidInput { fields, .. } = &error {
                     outcome

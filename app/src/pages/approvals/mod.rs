@@ -96,9 +96,7 @@ pub fn ApprovalsPage() -> impl IntoView {
         let text = comment.get_untracked();
         leptos::task::spawn_local(async move {
             let result = decide_all(targets, decision, text).await;
-            if !result.refused.is_empty() || !result.decided.is_empty() {
-                selected.update(|keys| keys.retain(|key| !result.decided_keys.contains(key)));
-            }
+            selected.update(|keys| keys.retain(|key| !result.decided.contains(key)));
             if result.refused.is_empty() {
                 comment.set(String::new());
             }
@@ -274,9 +272,14 @@ fn BatchResult(result: BatchOutcome) -> impl IntoView {
             Decision::Reject => "Rejected",
         };
         let plural = if count == 1 { "" } else { "s" };
+        let names: Vec<String> = result
+            .decided
+            .iter()
+            .map(|(run, gate)| format!("{gate} of run {run}"))
+            .collect();
         view! {
             <p class="outcome" role="status">
-                {format!("{verb} {count} gate{plural}: {}.", result.decided.join(", "))}
+                {format!("{verb} {count} gate{plural}: {}.", names.join(", "))}
             </p>
         }
     });

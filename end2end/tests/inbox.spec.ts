@@ -95,12 +95,14 @@ test("the inbox filters, decides several gates with one comment, and names each 
 });
 
 test("j and k move through the inbox, r rejects the focused gate after asking", async ({ page, request }) => {
-  const spec = "name: keys\njobs:\n  - {id: ask, run: echo ask, gate: {message: Keyboard me}}\n";
+  // A pipeline of its own, so the filtered inbox holds exactly these two gates.
+  const name = `keys-${Date.now()}`;
+  const spec = `name: ${name}\njobs:\n  - {id: ask, run: echo ask, gate: {message: Keyboard me}}\n`;
   const first = await deploy(request, spec);
   const second = await deploy(request, spec);
   await expect.poll(() => decidable(page.request), { timeout: 15_000 }).toBeGreaterThanOrEqual(2);
   await page.goto("/approvals");
-  await page.getByLabel("Pipeline").selectOption("keys");
+  await page.getByLabel("Pipeline").selectOption(name);
   const rows = page.locator("tbody tr");
   await expect(rows).toHaveCount(2);
   await expect(rows.nth(0)).toHaveClass(/focused/);
@@ -110,16 +112,19 @@ test("j and k move through the inbox, r rejects the focused gate after asking", 
   await expect(rows.nth(1)).toHaveClass(/focused/);
   await page.keyboard.press("k");
   await expect(rows.nth(0)).toHaveClass(/focused/);
+  // Oldest first: whichever gate started waiting first is on top.
+  const topText = (await rows.nth(0).textContent()) ?? "";
+  const [top, other] = topText.includes(`${name} #${first}`) ? [first, second] : [second, first];
   // Declining the confirmation decides nothing.
   page.once("dialog", (dialog) => void dialog.dismiss());
   await page.keyboard.press("r");
   await expect(rows).toHaveCount(2);
   page.once("dialog", (dialog) => {
-    expect(dialog.message()).toBe(`Reject hitl-gate-ask of run ${first}?`);
+    expect(dialog.message()).toBe(`Reject hitl-gate-ask of run ${top}?`);
     void dialog.accept();
   });
   await page.keyboard.press("r");
-  await expect(page.getByRole("status")).toHaveText(`Rejected 1 gate: hitl-gate-ask of run ${first}.`);
+  await expect(page.getByRole("status")).toHaveText(`Rejected 1 gate: hitl-gate-ask of run ${top}.`);
   await expect(rows).toHaveCount(1);
-  await expect(rows.nth(0)).toContainText(`keys #${second}`);
+  await expect(rows.nth(0)).toContainText(`${name} #${other}`);
 });

@@ -1,8 +1,8 @@
 //! Applying one event to a run: the state machine decides, the store records.
 //!
 //! Every path that changes a run (the scheduler, a decision, a cancel, recovery at
-//! start) goes through [`apply_event`], so gate log lines and conflict handling are
-//! written once.
+//! start) goes through [`apply_event`] or writes [`gate_log_lines`] with its turn, so
+//! gate log lines and conflict handling are written once.
 
 use app::domain::{
     Event, GateChange, GateDecision, JobStatus, NodeKind, RunState, Transition, TransitionError,
@@ -10,7 +10,7 @@ use app::domain::{
 };
 
 use crate::clock::now_ms;
-use crate::store::{Store, StoreError};
+use crate::store::{GateLogLine, Store, StoreError};
 
 /// How often an event is re-applied when the run changed between reading and writing.
 const ATTEMPTS: usize = 5;
@@ -42,24 +42,14 @@ pub struct Applied {
 /// again, so the event is judged on the current state: a second decision on a gate is
 /// refused, never lost.
 pub async fn apply_event(store: &Store, run: i64, event: Event) -> Result<Applied, EventError> {
-    let applied = apply_event_unlogged(store, run, event).await?;
-    write_gate_logs(store, run, &applied.state, &applied.transition).await;
-    Ok(applied)
-}
-
-/// [`apply_event`] without the gate log lines, for a caller with something more urgent
-/// to do first (starting what a decision released); it writes them itself afterwards.
-pub async fn apply_event_unlogged(
-    store: &Store,
-    run: i64,
-    event: Event,
-) -> Result<Applied, EventError> {
     let mut last_conflict = None;
     for _ in 0..ATTEMPTS {
         let (mut state, read_at) = store.load_versioned(run).await?;
         let transition = state.apply(event.clone(), now_ms())?;
-        match store.apply(run, &transition).await {
-            Ok(written_at) => {
+        let lines = gate_log_lines(run, &state, &transition);
+        match store.apply_all(&[(run, &transition)], &lines).await {
+            Ok(versions) => {
+                let written_at = versions.first().copied().unwrap_or_default();
                 return Ok(Applied {
                     state,
                     transition,
@@ -76,7 +66,9 @@ pub async fn apply_event_unlogged(
 }
 
 /// A gate's log tells its story: when it started waiting, until when, and the outcome.
-pub async fn write_gate_logs(store: &Store, run: i64, state: &RunState, transition: &Transition) {
+/// These are the lines `transition` adds, to be written with it.
+pub fn gate_log_lines(run: i64, state: &RunState, transition: &Transition) -> Vec<GateLogLine> {
+    let mut lines = Vec::new();
     for change in transition.changes.iter().filter(|change| change.is_gate) {
         let Some(NodeKind::Gate { message, .. }) = state.node(&change.job).map(|n| &n.kind) else {
             continue;
@@ -133,10 +125,13 @@ pub async fn write_gate_logs(store: &Store, run: i64, state: &RunState, transiti
             }
             None => continue,
         };
-        if let Err(error) = store.append_log(run, &change.job, &line).await {
-            tracing::warn!(run, gate = %change.job, %error, "could not write the gate's log");
-        }
+        lines.push(GateLogLine {
+            run,
+            job: change.job.clone(),
+            text: line,
+        });
     }
+    lines
 }
 
 /// What an approval chose, for its log line: `, option: ship, threshold=0.5`.

@@ -6,7 +6,7 @@ mod common;
 use std::sync::Arc;
 
 use app::domain::{
-    Decision, Event, GateDecision, JobExit, JobStatus, Pipeline, RunGraph, RunStatus,
+    Decision, Event, GateDecision, JobExit, JobStatus, NodeKind, Pipeline, RunGraph, RunStatus,
     TransitionError, expand,
 };
 use common::TestDb;
@@ -34,13 +34,18 @@ fn review_graph() -> RunGraph {
     expand(&Pipeline::parse(REVIEW).expect("parse")).expect("valid")
 }
 
-/// Loads the run, applies one event at `now` and stores the result.
+/// Loads the run, applies one event at `now` and stores the result, with the gate log
+/// lines it adds (as the server does).
 async fn step(store: &Store, run: i64, event: Event, now: i64) -> Result<(), StoreError> {
     let mut state = store.load_state(run).await?;
     let transition = state
         .apply(event, now)
         .map_err(|err| StoreError::Corrupt(err.to_string()))?;
-    store.apply(run, &transition).await.map(|_| ())
+    let lines = server::engine::gate_log_lines(run, &state, &transition);
+    store
+        .apply_all(&[(run, &transition)], &lines)
+        .await
+        .map(|_| ())
 }
 
 async fn status(store: &Store, run: i64, job: &str) -> JobStatus {
@@ -868,7 +873,7 @@ async fn a_batch_is_written_whole_or_not_at_all(db: &TestDb) {
         (first, &starts[1]),
         (second, &starts[2]),
     ];
-    store.apply_all(&batch).await.expect("batch");
+    store.apply_all(&batch, &[]).await.expect("batch");
     for (run, job) in [(first, "a"), (first, "b"), (second, "a")] {
         assert_eq!(status(store, run, job).await, JobStatus::Running);
     }
@@ -888,7 +893,7 @@ async fn a_batch_is_written_whole_or_not_at_all(db: &TestDb) {
     let batch: Vec<(i64, &app::domain::Transition)> =
         vec![(first, &exits[0]), (first, &exits[1]), (second, &stale)];
     let events_before = store.events(first).await.expect("events").len();
-    let refused = store.apply_all(&batch).await;
+    let refused = store.apply_all(&batch, &[]).await;
     assert!(
         matches!(&refused, Err(StoreError::Conflict { job, .. }) if job == "a"),
         "{refused:?}"
@@ -905,7 +910,7 @@ async fn a_batch_is_written_whole_or_not_at_all(db: &TestDb) {
     );
 
     let batch: Vec<(i64, &app::domain::Transition)> = vec![(first, &exits[0]), (first, &exits[1])];
-    store.apply_all(&batch).await.expect("exits");
+    store.apply_all(&batch, &[]).await.expect("exits");
     let summary = store.run_summary(first).await.expect("summary");
     assert_eq!((summary.completed_jobs, summary.total_jobs), (2, 2));
     assert_eq!(summary.run.status, RunStatus::Completed);
@@ -1026,25 +1031,25 @@ async fn a_decision_reads_its_gate_once_and_knows_its_state_is_exact(db: &TestDb
         );
     }
 
-    let gate = store
-        .gate_for_decision(run, "hitl-gate-src")
-        .await
-        .expect("gate");
-    assert!(gate.is_gate);
+    let loaded = store.load_run(run).await.expect("load");
+    assert_eq!(loaded.deployed_by.as_deref(), Some("olaf"));
+    assert_eq!(loaded.version, version);
+    let gate = loaded.state.job("hitl-gate-src").expect("gate");
     assert_eq!(gate.status, JobStatus::Running, "one of two approvals");
-    assert_eq!(gate.deployed_by.as_deref(), Some("olaf"));
-    assert!(gate.policy.is_some_and(|policy| policy.contains('2')));
     assert_eq!(gate.approved_by, ["ana"]);
-
-    let task = store.gate_for_decision(run, "src").await.expect("task");
-    assert!(!task.is_gate);
+    let Some(NodeKind::Gate { policy, .. }) = loaded.state.node("hitl-gate-src").map(|n| &n.kind)
+    else {
+        panic!("the gate's node is a gate");
+    };
+    assert_eq!(policy.approvals, 2);
+    let task = loaded.state.job("src").expect("task");
     assert_eq!(
         (task.status, task.approved_by.len()),
         (JobStatus::Completed, 0)
     );
     assert!(matches!(
-        store.gate_for_decision(run, "nope").await,
-        Err(StoreError::UnknownJob { .. })
+        store.load_run(run + 1000).await,
+        Err(StoreError::UnknownRun(_))
     ));
 }
 
@@ -1537,11 +1542,13 @@ jobs:
     ] {
         step(store, run, event, T0 + 1).await.expect("step");
     }
-    let gate = store
-        .gate_for_decision(run, "hitl-gate-evaluate")
-        .await
-        .expect("gate");
-    assert_eq!(gate.form.options, ["ship", "rollback"]);
+    let loaded = store.load_run(run).await.expect("load");
+    let Some(NodeKind::Gate { form, .. }) =
+        loaded.state.node("hitl-gate-evaluate").map(|n| &n.kind)
+    else {
+        panic!("the gate's node is a gate");
+    };
+    assert_eq!(form.options, ["ship", "rollback"]);
     let choice: app::domain::GateChoice = serde_json::from_value(
         serde_json::json!({"option": "rollback", "inputs": {"threshold": 0.25}}),
     )
@@ -1571,7 +1578,58 @@ jobs:
     );
 }
 
+/// A gate's log lines are written in the transaction of the change they tell of: each
+/// chunk right after the last, and none at all when that write is refused.
+async fn gate_log_lines_are_written_with_their_change(db: &TestDb) {
+    const GATE: &str = "hitl-gate-preprocess";
+    let store = &db.store;
+    let run = run_to_gate(store).await;
+    let waiting = store.read_log(run, GATE, 0, 1 << 20).await.expect("log");
+    assert!(
+        waiting
+            .text
+            .starts_with("[tollgate] gate hitl-gate-preprocess is waiting for approval"),
+        "{}",
+        waiting.text
+    );
+    assert_eq!(waiting.total_bytes, waiting.text.len() as u64);
+
+    // A rejection judged on the state before the approval: refused whole, line included.
+    let (mut stale, _) = store.load_versioned(run).await.expect("load");
+    server::engine::apply_event(store, run, decision(Decision::Approve, "ana"))
+        .await
+        .expect("approve");
+    let reject = stale
+        .apply(decision(Decision::Reject, "bob"), T0 + 5)
+        .expect("judged on the stale state");
+    let lines = server::engine::gate_log_lines(run, &stale, &reject);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    let refused = store.apply_all(&[(run, &reject)], &lines).await;
+    assert!(
+        matches!(refused, Err(StoreError::Conflict { .. })),
+        "{refused:?}"
+    );
+
+    let log = store.read_log(run, GATE, 0, 1 << 20).await.expect("log");
+    let told: Vec<&str> = log.text.lines().collect();
+    assert_eq!(told.len(), 2, "{}", log.text);
+    assert!(
+        told[1].starts_with("[tollgate] approved by ana at "),
+        "{}",
+        log.text
+    );
+    assert_eq!(log.total_bytes, log.text.len() as u64);
+    let gate = store.job(run, GATE).await.expect("gate");
+    assert_eq!(gate.log_bytes as u64, log.total_bytes);
+    let rest = store
+        .read_log(run, GATE, waiting.total_bytes, 1 << 20)
+        .await
+        .expect("the approval's chunk");
+    assert_eq!(rest.text, format!("{}\n", told[1]));
+}
+
 on_both_backends!(
+    gate_log_lines_are_written_with_their_change,
     a_gate_keeps_its_form_and_what_its_approval_chose,
     waiting_gates_lists_running_gates_in_activation_order,
     abandoned_jobs_are_running_tasks_of_silent_replicas,

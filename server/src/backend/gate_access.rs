@@ -18,14 +18,13 @@ fn policy(stored: Option<&str>) -> GatePolicy {
 /// Refuses a decision `actor` may not make, with the reason (403).
 pub fn check(
     actor: &Actor,
-    stored_policy: Option<&str>,
+    policy: &GatePolicy,
     deployed_by: Option<&str>,
     approved_by: &[String],
     request: &GateDecisionRequest,
 ) -> Result<(), ApiError> {
-    let policy = policy(stored_policy);
     let access = GateAccess {
-        policy: &policy,
+        policy,
         deployed_by,
         approved_by,
     };

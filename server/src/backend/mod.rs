@@ -8,6 +8,7 @@ mod views;
 
 use async_trait::async_trait;
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 
 use app::api::backend::{Backend, GateDecisionRequest};
@@ -18,15 +19,15 @@ use app::api::{
 };
 use app::constructor::Draft;
 use app::domain::{
-    Action, Actor, Decision, Event, GateChoice, GateForm, Pipeline, RunGraph, RunState,
+    Action, Actor, Decision, Event, GateChoice, GateForm, NodeKind, Pipeline, RunNode, RunState,
     check_run_size, expand, validate,
 };
 
 use crate::auth::Authenticator;
 use crate::clock::now_ms;
-use crate::engine::{EventError, apply_event_unlogged, write_gate_logs};
+use crate::engine::{EventError, apply_event};
 use crate::metrics::Metrics;
-use crate::scheduler::Scheduler;
+use crate::scheduler::{Decided, Scheduler};
 use crate::store::{Store, StoreError};
 use crate::workspace::Workspaces;
 
@@ -72,24 +73,27 @@ impl StoreBackend {
         Ok(())
     }
 
-    /// Applies a person's event to a run and hands its effects to the scheduler; the
-    /// gate's log lines are written while the scheduler starts what was released.
-    /// Returns the run's state after the event.
+    /// Applies a person's event to a run (with its gate log lines) and hands its
+    /// effects to the scheduler. Returns the run's state after the event.
     async fn act(&self, run: i64, event: Event) -> Result<RunState, EventError> {
-        let applied = apply_event_unlogged(&self.store, run, event).await?;
+        let applied = apply_event(&self.store, run, event).await?;
         // Before the released jobs start, so they can read it.
         crate::gate_records::record_decisions(&self.workspaces, run, &applied.transition);
         self.scheduler.perform(run, &applied);
-        write_gate_logs(&self.store, run, &applied.state, &applied.transition).await;
         Ok(applied.state)
     }
 
-    /// A job as the API shows it, with the run's graph the caller holds already (an
-    /// action's own result: no second read of the whole run while the scheduler starts
-    /// what the action released).
-    async fn job_view(&self, run: i64, job: &str, graph: &RunGraph) -> Result<JobView, ApiError> {
+    /// A job as the API shows it, with its node from the run's graph the caller holds
+    /// already (no second read of the whole run while the scheduler starts what the
+    /// action released).
+    async fn job_view(
+        &self,
+        run: i64,
+        job: &str,
+        node: Option<&RunNode>,
+    ) -> Result<JobView, ApiError> {
         let record = self.store.job(run, job).await?;
-        Ok(views::job(record, graph))
+        Ok(views::job(record, node))
     }
 }
 
@@ -231,11 +235,19 @@ impl Backend for StoreBackend {
         let summary = self.store.run_summary(run).await?;
         let graph = self.store.graph(run).await?;
         let jobs = self.store.jobs(run).await?;
+        let nodes: HashMap<&str, &RunNode> = graph
+            .nodes
+            .iter()
+            .map(|node| (node.id.as_str(), node))
+            .collect();
         Ok(RunDetail {
             run: views::run_summary(summary),
             jobs: jobs
                 .into_iter()
-                .map(|job| views::job(job, &graph))
+                .map(|job| {
+                    let node = nodes.get(job.job_id.as_str()).copied();
+                    views::job(job, node)
+                })
                 .collect(),
             edges: views::edges(&graph),
         })
@@ -295,29 +307,38 @@ impl Backend for StoreBackend {
         gate: &str,
         request: GateDecisionRequest,
     ) -> Result<JobView, ApiError> {
-        let node = self.store.gate_for_decision(run, gate).await?;
-        if !node.is_gate {
+        // One read of the run serves the checks and the decision itself.
+        let loaded = self.store.load_run(run).await?;
+        let Some(node) = loaded.state.node(gate).cloned() else {
+            return Err(StoreError::UnknownJob {
+                run,
+                job: gate.to_string(),
+            }
+            .into());
+        };
+        let NodeKind::Gate { policy, form, .. } = &node.kind else {
             return Err(ApiError::bad_request(format!(
                 "`{gate}` is a job, not a gate: only `hitl-gate-*` nodes can be approved or rejected"
             )));
-        }
+        };
+        let Some(now) = loaded.state.job(gate) else {
+            return Err(StoreError::Corrupt(format!("run {run} has no state for `{gate}`")).into());
+        };
         // A finished gate never waits again, so its decision is refused below (409,
         // with who decided it) whoever asks. A pending one is checked like a waiting
         // one: it may start waiting between this read and the decision.
-        if !node.status.is_terminal() {
-            gate_access::check(
-                actor,
-                node.policy.as_deref(),
-                node.deployed_by.as_deref(),
-                &node.approved_by,
-                &request,
-            )?;
-        }
-        let choice = if node.status.is_terminal() {
+        let choice = if now.status.is_terminal() {
             // Refused below as decided already: its values do not matter.
             GateChoice::default()
         } else {
-            choice_of(&node.form, &request)?
+            gate_access::check(
+                actor,
+                policy,
+                loaded.deployed_by.as_deref(),
+                &now.approved_by,
+                &request,
+            )?;
+            choice_of(form, &request)?
         };
         let event = Event::GateDecided {
             gate: gate.to_string(),
@@ -328,10 +349,18 @@ impl Backend for StoreBackend {
             choice,
         };
         let started = std::time::Instant::now();
-        match self.act(run, event).await {
-            Ok(state) => {
+        // Written with the starts it releases; by this server itself only when the
+        // scheduler cannot take it.
+        let read = (loaded.state, loaded.version);
+        let outcome = match self.scheduler.decide(run, read, event).await {
+            Decided::Written => Ok(()),
+            Decided::Failed(error) => Err(error),
+            Decided::NotTaken(event) => self.act(run, event).await.map(drop),
+        };
+        match outcome {
+            Ok(()) => {
                 self.metrics.decision(started.elapsed().as_secs_f64());
-                self.job_view(run, gate, state.graph()).await
+                self.job_view(run, gate, Some(&node)).await
             }
             Err(EventError::Refused(app::domain::TransitionError::AlreadyApproved { .. })) => {
                 Err(ApiError::conflict(
@@ -362,7 +391,7 @@ impl Backend for StoreBackend {
             by: actor.username.clone(),
         };
         let state = self.act(run, event).await?;
-        self.job_view(run, job, state.graph()).await
+        self.job_view(run, job, state.node(job)).await
     }
 
     async fn job_log(

@@ -4,7 +4,7 @@ use app::api::{
     ApiError, AuditEntry, Edge, GateView, JobKind, JobView, RunSummary, SavedPipeline, TokenView,
     UserView, WorkspaceFile,
 };
-use app::domain::{GateDecision, GateForm, NodeKind, Pipeline, RunGraph};
+use app::domain::{GateDecision, GateForm, NodeKind, Pipeline, RunGraph, RunNode};
 
 use crate::store::{
     EventRecord, JobRecord, PipelineRecord, RunSummary as RunSummaryRecord, StoreError,
@@ -44,8 +44,7 @@ pub fn saved_pipeline(record: PipelineRecord) -> Result<SavedPipeline, ApiError>
 }
 
 /// A job as the API shows it; `graph` gives its dependencies.
-pub fn job(record: JobRecord, graph: &RunGraph) -> JobView {
-    let node = graph.node(&record.job_id);
+pub fn job(record: JobRecord, node: Option<&RunNode>) -> JobView {
     let depends_on = node.map(|node| node.depends_on.clone()).unwrap_or_default();
     let gate = (record.kind == "gate").then(|| GateView {
         message: record.gate_message.clone().unwrap_or_default(),

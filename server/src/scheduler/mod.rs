@@ -1,10 +1,10 @@
 //! The scheduler: one task that starts ready jobs when a slot is free, hears their
 //! exits, and times out gates at their deadline.
 //!
-//! It is woken, never polled: a deploy, a decision or a cancel calls [`Scheduler::wake`]
-//! or [`Scheduler::perform`]; an exiting job reports through the same channel; a timer
-//! is set to the earliest gate deadline. Gates never take a slot: only tasks count
-//! against `max_jobs`.
+//! It is woken, never polled: a deploy or a cancel calls [`Scheduler::wake`] or
+//! [`Scheduler::perform`], a decision is handed over whole ([`Scheduler::decide`]); an
+//! exiting job reports through the same channel; a timer is set to the earliest gate
+//! deadline. Gates never take a slot: only tasks count against `max_jobs`.
 //!
 //! It keeps the state of each run it works on in memory ([`ActiveRuns`]) and applies its
 //! own events (starts, exits, gate timeouts) to it; everything one turn produces is
@@ -26,6 +26,7 @@ use crate::store::Store;
 use crate::workspace::Workspaces;
 
 mod active_runs;
+mod decisions;
 mod heartbeat;
 mod outage;
 mod recovery;
@@ -33,6 +34,7 @@ mod shutdown;
 mod turn;
 
 use active_runs::ActiveRuns;
+pub use decisions::Decided;
 use outage::Outage;
 use recovery::recover;
 use shutdown::Draining;
@@ -88,6 +90,13 @@ enum Command {
         run: i64,
         state: Box<RunState>,
         version: i64,
+    },
+    /// A person decided a gate: apply it in this turn and answer once it is written.
+    Decide {
+        run: i64,
+        read: Box<(RunState, i64)>,
+        event: Event,
+        reply: decisions::Reply,
     },
     /// A task's process ended.
     Exited {
@@ -334,6 +343,15 @@ impl Worker {
             } => {
                 self.metrics.woken();
                 self.take_changed(run, *state, version).await;
+            }
+            Command::Decide {
+                run,
+                read,
+                event,
+                reply,
+            } => {
+                self.metrics.woken();
+                self.decide(run, *read, event, reply);
             }
             Command::Exited { run, job, exit } => {
                 if let Some(task) = self.running.remove(&(run, job.clone())) {

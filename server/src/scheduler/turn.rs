@@ -1,20 +1,23 @@
 //! One turn of the scheduler: the events it applied in memory (exits, starts, gate
-//! timeouts) are written in one transaction, then their effects are carried out:
-//! processes spawned, timers armed, gate logs written.
+//! timeouts) are written in one transaction with the gate log lines they add, then
+//! their effects are carried out: processes spawned, timers armed.
 //!
 //! Every change is still a compare-and-set. When the transaction fails (another replica
 //! or a person changed one of the runs meanwhile, or the store failed), nothing of it
 //! was written: the states held for those runs are dropped and each event is applied
 //! again on its own, on the run as stored ([`apply_event`]), exactly as before.
 
-use app::domain::{Effect, Event, NodeKind, Transition};
+use std::collections::HashSet;
+
+use app::domain::{Effect, Event, NodeKind, Transition, TransitionError};
 use tokio::sync::{oneshot, watch};
 
+use super::decisions::{Decided, Reply};
 use super::{Command, RunningTask, Worker, report};
 use crate::clock::now_ms;
-use crate::engine::{EventError, apply_event, write_gate_logs};
+use crate::engine::{EventError, apply_event, gate_log_lines};
 use crate::executor::{TaskLaunch, run_task};
-use crate::store::StoreError;
+use crate::store::{GateLogLine, StoreError};
 
 /// The events applied this turn and not yet written.
 #[derive(Default)]
@@ -26,8 +29,12 @@ struct Pending {
     run: i64,
     event: Event,
     transition: Transition,
+    /// What it adds to its gates' logs.
+    log_lines: Vec<GateLogLine>,
     /// For a start: the process to spawn once the start is written.
     launch: Option<Launch>,
+    /// For a person's decision: who waits for the write.
+    reply: Option<Reply>,
 }
 
 struct Launch {
@@ -57,14 +64,28 @@ impl Worker {
                 }
             }
         }
+        match self.apply_held(run, event)? {
+            Ok(at) => Some(at),
+            Err(refused) => {
+                tracing::debug!(run, %refused, "event refused");
+                None
+            }
+        }
+    }
+
+    /// Applies an event to the state held for `run` (`None`: none is held) and queues
+    /// it for this turn's write, with the tasks it makes ready.
+    pub(super) fn apply_held(
+        &mut self,
+        run: i64,
+        event: Event,
+    ) -> Option<Result<usize, TransitionError>> {
         let state = self.runs.get_mut(run)?;
         let transition = match state.apply(event.clone(), now_ms()) {
             Ok(transition) => transition,
-            Err(refused) => {
-                tracing::debug!(run, %refused, "event refused");
-                return None;
-            }
+            Err(refused) => return Some(Err(refused)),
         };
+        let log_lines = gate_log_lines(run, state, &transition);
         for effect in &transition.effects {
             if let Effect::StartJob { job } = effect {
                 self.enqueue(run, job.clone());
@@ -74,9 +95,16 @@ impl Worker {
             run,
             event,
             transition,
+            log_lines,
             launch: None,
+            reply: None,
         });
-        Some(self.turn.pending.len() - 1)
+        Some(Ok(self.turn.pending.len() - 1))
+    }
+
+    /// The event at `at` in this turn is answered on `reply` once written.
+    pub(super) fn await_write(&mut self, at: usize, reply: Reply) {
+        self.turn.pending[at].reply = Some(reply);
     }
 
     /// Starts a queued task: the start is applied now, and takes a slot; its process is
@@ -136,7 +164,8 @@ impl Worker {
     }
 
     /// Writes the turn in one transaction and carries out what it says. While the store
-    /// does not answer the turn is kept as it is, to be written when it does.
+    /// does not answer the turn is kept, to be written when it does, except for people's
+    /// decisions (see [`Self::keep_for_later`]).
     pub(super) async fn finish_turn(&mut self) {
         if self.turn.pending.is_empty() || self.store_down() {
             return;
@@ -146,18 +175,28 @@ impl Worker {
             .iter()
             .map(|item| (item.run, &item.transition))
             .collect();
-        let written = self.store.apply_all(&batch).await;
+        let log_lines: Vec<GateLogLine> = pending
+            .iter()
+            .flat_map(|item| item.log_lines.iter().cloned())
+            .collect();
+        let written = self.store.apply_all(&batch, &log_lines).await;
         drop(batch);
         match written {
             Ok(versions) => {
+                let mut replies = Vec::new();
                 for (item, version) in pending.into_iter().zip(versions) {
                     self.runs.wrote(item.run, version);
+                    replies.extend(item.reply);
                     self.carry_out(item.run, item.transition, item.launch).await;
+                }
+                // After the spawns: the released jobs start before the answer goes out.
+                for reply in replies {
+                    let _ = reply.send(Decided::Written);
                 }
             }
             Err(error) if error.is_unavailable() => {
                 self.store_failed(&error);
-                self.turn.pending = pending;
+                self.keep_for_later(pending);
             }
             Err(error) => {
                 tracing::debug!(%error, "a turn's writes were refused: applying them one by one");
@@ -171,17 +210,50 @@ impl Worker {
         }
     }
 
+    /// A turn the store did not answer for, kept to be written when it does. A person's
+    /// decision is not kept (they wait for an answer): it goes back to its caller, and
+    /// what the turn applied after it to the same run is judged again later, on the
+    /// run as stored then.
+    fn keep_for_later(&mut self, pending: Vec<Pending>) {
+        let decided: HashSet<i64> = pending
+            .iter()
+            .filter(|item| item.reply.is_some())
+            .map(|item| item.run)
+            .collect();
+        for item in pending {
+            if !decided.contains(&item.run) {
+                self.turn.pending.push(item);
+                continue;
+            }
+            self.runs.forget(item.run);
+            match item.reply {
+                Some(reply) => {
+                    let _ = reply.send(Decided::NotTaken(item.event));
+                }
+                None => {
+                    let job = item.launch.map(|launch| launch.task.job_id);
+                    self.hold_retry(item.run, item.event, job, None);
+                }
+            }
+        }
+    }
+
     /// One event of a turn that could not be written, applied again on the run as
     /// stored now.
-    async fn retry(&mut self, item: Pending) {
+    async fn retry(&mut self, mut item: Pending) {
+        let reply = item.reply.take();
         if self.store_down() {
-            let job = item.launch.map(|launch| launch.task.job_id);
-            return self.hold_retry(item.run, item.event, job, None);
+            return self.give_back(item, reply, None);
         }
         let applied = match apply_event(&self.store, item.run, item.event.clone()).await {
             Err(EventError::Store(error)) if error.is_unavailable() => {
-                let job = item.launch.map(|launch| launch.task.job_id);
-                return self.hold_retry(item.run, item.event, job, Some(&error));
+                return self.give_back(item, reply, Some(&error));
+            }
+            Err(error) if reply.is_some() => {
+                if let Some(reply) = reply {
+                    let _ = reply.send(Decided::Failed(error));
+                }
+                return;
             }
             other => report(other),
         };
@@ -193,11 +265,31 @@ impl Worker {
                 }
                 self.carry_out(item.run, applied.transition, item.launch)
                     .await;
+                if let Some(reply) = reply {
+                    let _ = reply.send(Decided::Written);
+                }
             }
             None => {
                 if let Some(launch) = item.launch {
                     self.running.remove(&(item.run, launch.task.job_id));
                 }
+            }
+        }
+    }
+
+    /// A retried event the store could not take: a decision goes back to its caller,
+    /// anything else is held (see [`Self::hold_retry`]).
+    fn give_back(&mut self, item: Pending, reply: Option<Reply>, error: Option<&StoreError>) {
+        match reply {
+            Some(reply) => {
+                if let Some(error) = error {
+                    self.store_failed(error);
+                }
+                let _ = reply.send(Decided::NotTaken(item.event));
+            }
+            None => {
+                let job = item.launch.map(|launch| launch.task.job_id);
+                self.hold_retry(item.run, item.event, job, error);
             }
         }
     }
@@ -220,9 +312,6 @@ impl Worker {
     /// What a written transition asks for: processes, timers, kills, gate log lines.
     async fn carry_out(&mut self, run: i64, transition: Transition, launch: Option<Launch>) {
         crate::gate_records::record_decisions(&self.workspaces, run, &transition);
-        if let Some(state) = self.runs.get(run) {
-            write_gate_logs(&self.store, run, state, &transition).await;
-        }
         for effect in transition.effects {
             match effect {
                 Effect::StartJob { job } => self.enqueue(run, job),

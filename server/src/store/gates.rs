@@ -1,10 +1,8 @@
 //! Reading the gates that wait for a person, with what deciding them depends on: the
 //! gate's rules, who deployed its run, and the approvals given so far.
 
-use app::domain::{GateForm, JobStatus};
 use sqlx::FromRow;
 
-use super::records::gate_form;
 use super::{Store, StoreError};
 
 /// A gate waiting for a decision, with its run's pipeline name and deployer.
@@ -22,20 +20,6 @@ pub struct WaitingGate {
     pub deployed_by: Option<String>,
     /// The gate's options and inputs as JSON (`None`: a yes/no gate).
     pub gate_form: Option<String>,
-}
-
-/// A node as a decision on it needs it (see [`Store::gate_for_decision`]).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct GateForDecision {
-    pub is_gate: bool,
-    pub status: JobStatus,
-    /// The gate's rules as JSON (`None`: the defaults).
-    pub policy: Option<String>,
-    pub deployed_by: Option<String>,
-    /// Who approved it so far, oldest first.
-    pub approved_by: Vec<String>,
-    /// The options and inputs its approver fills in (empty: a yes/no gate).
-    pub form: GateForm,
 }
 
 /// One person's approval of a gate.
@@ -63,49 +47,6 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         Ok(gates)
-    }
-
-    /// What deciding a gate depends on, in one read: the node's kind and status, the
-    /// gate's rules, its run's deployer and who approved it so far, oldest first.
-    pub async fn gate_for_decision(
-        &self,
-        run: i64,
-        gate: &str,
-    ) -> Result<GateForDecision, StoreError> {
-        type Row = (
-            String,
-            String,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-        );
-        let rows: Vec<Row> = sqlx::query_as(
-            "select j.kind, j.status, j.gate_policy, r.deployed_by, a.username, j.gate_form \
-             from jobs j join runs r on r.id = j.run_id \
-             left join gate_approvals a on a.run_id = j.run_id and a.job_id = j.job_id \
-             where j.run_id = $1 and j.job_id = $2 \
-             order by a.at, a.username",
-        )
-        .bind(run)
-        .bind(gate)
-        .fetch_all(&self.pool)
-        .await?;
-        let Some((kind, status, policy, deployed_by, _, form)) = rows.first().cloned() else {
-            return Err(StoreError::UnknownJob {
-                run,
-                job: gate.to_string(),
-            });
-        };
-        Ok(GateForDecision {
-            is_gate: kind == "gate",
-            status: JobStatus::try_from(status)
-                .map_err(|err| StoreError::Corrupt(err.to_string()))?,
-            policy,
-            deployed_by,
-            approved_by: rows.into_iter().filter_map(|row| row.4).collect(),
-            form: gate_form(form.as_deref())?,
-        })
     }
 
     /// The approvals of the waiting gates of one run (or of every run), oldest first.

@@ -32,12 +32,14 @@ use sqlx::{AnyPool, ConnectOptions, Executor};
 
 pub use accounts::{AccountEvent, Member, NewUser, UserChange};
 pub use counts::StatusCounts;
-pub use gates::{ApprovalRecord, GateForDecision, WaitingGate};
+pub use gates::{ApprovalRecord, WaitingGate};
 pub use records::{
     EventRecord, JobProgressRecord, JobRecord, LogChunk, PipelineRecord, RunRecord, RunSummary,
     TokenRecord, UserRecord, gate_choice, gate_form,
 };
 pub use replicas::AbandonedJob;
+pub use runs::LoadedRun;
+pub use transitions::GateLogLine;
 
 /// The Postgres channel on which every change to a run is announced (payload: the run
 /// id and the server that changed it), so the scheduler of every replica looks at it at

@@ -16,6 +16,15 @@ const JOBS_PER_INSERT: usize = 50;
 /// The values of one row of that insert.
 const JOB_COLUMNS: usize = 10;
 
+/// A run read whole for the state machine (see [`Store::load_run`]).
+#[derive(Debug)]
+pub struct LoadedRun {
+    pub state: RunState,
+    /// The run's version at the moment of the read.
+    pub version: i64,
+    pub deployed_by: Option<String>,
+}
+
 /// Runs with their progress counts, read from the counters on the run row.
 const RUN_SUMMARY: &str = "select id, pipeline, status, created_at, finished_at, version, \
      pending_jobs + running_jobs + completed_jobs + failed_jobs + cancelled_jobs as total_jobs, \
@@ -299,42 +308,60 @@ impl Store {
 
     /// [`Store::load_state`] with the run's version at that moment.
     pub async fn load_versioned(&self, run: i64) -> Result<(RunState, i64), StoreError> {
-        let (graph, status, version) = self.snapshot(run).await?;
-        // One read for both: the jobs in their order (part 0), then the gates'
-        // approvals, oldest first (part 1).
+        let loaded = self.load_run(run).await?;
+        Ok((loaded.state, loaded.version))
+    }
+
+    /// The run as the state machine needs it, with its version and deployer, in one
+    /// read: the run's row (part 0), its jobs in their order (part 1), then its gates'
+    /// approvals, oldest first (part 2). A decision is judged and applied on this.
+    pub async fn load_run(&self, run: i64) -> Result<LoadedRun, StoreError> {
         type Row = (
             i64,
             i64,
             String,
-            String,
+            Option<String>,
             Option<i64>,
+            Option<String>,
             Option<String>,
             Option<String>,
         );
         let rows: Vec<Row> = sqlx::query_as(
-            "select cast(0 as bigint) as part, position as ord, job_id, status as value, \
-                 deadline_at, decision_option, decision_inputs \
+            "select cast(0 as bigint) as part, version as ord, status as value, \
+                 cast(null as text) as job_id, cast(null as bigint) as deadline_at, \
+                 graph as text_a, deployed_by as text_b, cast(null as text) as text_c \
+             from runs where id = $1 \
+             union all \
+             select 1, position, status, job_id, deadline_at, decision_option, \
+                 decision_inputs, null \
              from jobs where run_id = $1 \
              union all \
-             select cast(1 as bigint), at, job_id, username, null, null, null \
+             select 2, at, username, job_id, null, null, null, null \
              from gate_approvals where run_id = $1 \
-             order by 1, 2, 4",
+             order by 1, 2, 3",
         )
         .bind(run)
         .fetch_all(&self.pool)
         .await?;
+        let Some((0, version, status, _, _, graph, deployed_by, _)) = rows.first().cloned() else {
+            return Err(StoreError::UnknownRun(run));
+        };
+        let graph: RunGraph = serde_json::from_str(graph.as_deref().unwrap_or_default())
+            .map_err(|err| StoreError::Corrupt(format!("graph of run {run}: {err}")))?;
         let mut approvals: HashMap<&str, Vec<String>> = HashMap::new();
-        for (_, _, gate, person, ..) in rows.iter().filter(|row| row.0 == 1) {
+        for (_, _, person, gate, ..) in rows.iter().filter(|row| row.0 == 2) {
+            let gate = gate.as_deref().unwrap_or_default();
             approvals.entry(gate).or_default().push(person.clone());
         }
         let jobs = rows
             .iter()
-            .filter(|row| row.0 == 0)
-            .map(|(_, _, job, status, deadline_ms, option, inputs)| {
+            .filter(|row| row.0 == 1)
+            .map(|(_, _, status, job, deadline_ms, option, inputs, _)| {
                 let status = JobStatus::try_from(status.clone())
                     .map_err(|err| StoreError::Corrupt(err.to_string()))?;
+                let job = job.as_deref().unwrap_or_default();
                 Ok(JobState {
-                    approved_by: approvals.remove(job.as_str()).unwrap_or_default(),
+                    approved_by: approvals.remove(job).unwrap_or_default(),
                     status,
                     deadline_ms: *deadline_ms,
                     // Only a completed gate hands its choice on.
@@ -346,7 +373,11 @@ impl Store {
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
         let cancelled = RunStatus::parse(&status) == Some(RunStatus::Cancelled);
-        Ok((RunState::restore(graph, jobs, cancelled), version))
+        Ok(LoadedRun {
+            state: RunState::restore(graph, jobs, cancelled),
+            version,
+            deployed_by,
+        })
     }
 
     /// Runs still RUNNING with their versions: the scheduler's slow tick looks again

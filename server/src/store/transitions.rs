@@ -15,7 +15,12 @@
 //! statements, not their size, is what costs (each is a round trip to the database), so
 //! a batch is written as: one update of each run's row, one update per group of changes
 //! that write the same values (every start of a turn is one group, every clean exit
-//! another), and one insert of the history rows.
+//! another), one insert of the history rows, and one insert per gate whose log grows.
+//!
+//! A gate's log lines ("waiting for approval", "approved by ana") are written in the
+//! same transaction as the change they tell of: a decision is never stored without its
+//! line, and no second transaction queues on the run's row behind it while the jobs it
+//! released start.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -30,6 +35,14 @@ type Tx = sqlx::Transaction<'static, sqlx::Any>;
 /// Rows per multi-row statement: preparing one costs more than linearly in its number of
 /// values (see `JOBS_PER_INSERT` in `runs.rs`), so they are kept short.
 const ROWS_PER_STATEMENT: usize = 50;
+
+/// A line for a gate's log, written with the transition that it tells of.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GateLogLine {
+    pub run: i64,
+    pub job: String,
+    pub text: String,
+}
 
 /// What a batch does to one run's row: its counts move by `delta`, its waiting gates by
 /// `gates`; the last change's actor and time go to the run's own history row.
@@ -59,18 +72,35 @@ impl Store {
     /// Writes `transition` for `run` atomically, with one history event per change, and
     /// brings the run's status up to date. Returns the run's version after the write.
     pub async fn apply(&self, run: i64, transition: &Transition) -> Result<i64, StoreError> {
-        let versions = self.apply_all(&[(run, transition)]).await?;
+        let versions = self.apply_all(&[(run, transition)], &[]).await?;
         Ok(versions.first().copied().unwrap_or_default())
     }
 
-    /// Writes several transitions (of one run or several) in one transaction, in order:
-    /// all of them or, on the first conflict or error, none. Returns each transition's
-    /// run version after the write, in the order of `batch`.
-    pub async fn apply_all(&self, batch: &[(i64, &Transition)]) -> Result<Vec<i64>, StoreError> {
+    /// Writes several transitions (of one run or several) in one transaction, in order,
+    /// with the gate log lines they add: all of them or, on the first conflict or error,
+    /// none. Returns each transition's run version after the write, in the order of
+    /// `batch`.
+    pub async fn apply_all(
+        &self,
+        batch: &[(i64, &Transition)],
+        log_lines: &[GateLogLine],
+    ) -> Result<Vec<i64>, StoreError> {
+        // One chunk per log: the lines of a gate that changed twice in the batch, joined.
+        let mut logs: BTreeMap<(i64, &str), String> = BTreeMap::new();
+        for line in log_lines {
+            logs.entry((line.run, &line.job))
+                .or_default()
+                .push_str(&line.text);
+        }
         let mut tx = self.pool.begin().await?;
         let runs = move_counts(&mut tx, batch, &self.origin).await?;
-        self.write_changes(&mut tx, batch, &runs).await?;
+        let counted = self.write_changes(&mut tx, batch, &runs, &logs).await?;
         insert_history(&mut tx, batch).await?;
+        for ((run, job), text) in &logs {
+            let version = runs.get(run).map_or(0, |write| write.version);
+            let grown = counted.contains(&(*run, *job));
+            append_gate_log(&mut tx, *run, job, text, version, grown).await?;
+        }
         for (&run, write) in &runs {
             settle_run_status(&mut tx, run, write).await?;
         }
@@ -82,18 +112,27 @@ impl Store {
     }
 
     /// Every change as a compare-and-set, changes that write the same values together.
-    async fn write_changes(
+    /// The first change of a gate whose log grows adds the size of its new lines to the
+    /// gate's log; returns those gates.
+    async fn write_changes<'a>(
         &self,
         tx: &mut Tx,
-        batch: &[(i64, &Transition)],
+        batch: &[(i64, &'a Transition)],
         runs: &BTreeMap<i64, RunWrite>,
-    ) -> Result<(), StoreError> {
+        logs: &BTreeMap<(i64, &str), String>,
+    ) -> Result<HashSet<(i64, &'a str)>, StoreError> {
         let mut groups: Vec<(JobWrite, Vec<&str>)> = Vec::new();
         let mut gathered: HashSet<(i64, &str)> = HashSet::new();
+        let mut counted: HashSet<(i64, &str)> = HashSet::new();
         for (run, transition) in batch {
             let version = runs.get(run).map_or(0, |write| write.version);
             for change in &transition.changes {
-                let write = JobWrite::of(*run, change, transition.at_ms, version, &self.origin);
+                let mut write = JobWrite::of(*run, change, transition.at_ms, version, &self.origin);
+                if let Some(text) = logs.get(&(*run, change.job.as_str()))
+                    && counted.insert((*run, change.job.as_str()))
+                {
+                    write.log_added = text.len() as i64;
+                }
                 // A job changed twice in one batch: its first change goes first.
                 let seen = !gathered.insert((*run, change.job.as_str()));
                 if seen || change.approval.is_some() {
@@ -112,7 +151,8 @@ impl Store {
                 }
             }
         }
-        flush(tx, &mut groups).await
+        flush(tx, &mut groups).await?;
+        Ok(counted)
     }
 }
 
@@ -242,6 +282,11 @@ struct JobWrite {
     decision_inputs: Option<String>,
     owner: Option<String>,
     version: i64,
+    /// Bytes this write adds to the job's log (a gate's own lines).
+    log_added: i64,
+    /// For an approval: how many approvals the gate had before it. The write then
+    /// counts it, only if the gate still has that many (see [`record_approval`]).
+    approvals_before: Option<i64>,
 }
 
 impl JobWrite {
@@ -296,6 +341,11 @@ impl JobWrite {
             decision_inputs,
             owner,
             version,
+            log_added: 0,
+            approvals_before: change
+                .approval
+                .as_ref()
+                .map(|approval| i64::from(approval.count_before)),
         }
     }
 }
@@ -304,7 +354,7 @@ impl JobWrite {
 async fn flush(tx: &mut Tx, groups: &mut Vec<(JobWrite, Vec<&str>)>) -> Result<(), StoreError> {
     for (write, jobs) in groups.drain(..) {
         for jobs in jobs.chunks(ROWS_PER_STATEMENT) {
-            let first = 18;
+            let first = 21;
             let marks: Vec<String> = (0..jobs.len()).map(|n| format!("${}", first + n)).collect();
             let statement = format!(
                 "update jobs set status = $3, reason = $4, \
@@ -320,8 +370,11 @@ async fn flush(tx: &mut Tx, groups: &mut Vec<(JobWrite, Vec<&str>)>) -> Result<(
                      owner = coalesce($14, owner), \
                      version = $15, \
                      decision_option = coalesce($16, decision_option), \
-                     decision_inputs = coalesce($17, decision_inputs) \
-                 where run_id = $1 and status = $2 and job_id in ({})",
+                     decision_inputs = coalesce($17, decision_inputs), \
+                     log_bytes = log_bytes + $18, \
+                     approval_count = approval_count + $19 \
+                 where run_id = $1 and status = $2 and ($20 is null or approval_count = $20) \
+                     and job_id in ({})",
                 marks.join(", ")
             );
             let mut update = sqlx::query(sqlx::AssertSqlSafe(statement))
@@ -341,7 +394,10 @@ async fn flush(tx: &mut Tx, groups: &mut Vec<(JobWrite, Vec<&str>)>) -> Result<(
                 .bind(write.owner.clone())
                 .bind(write.version)
                 .bind(write.decision_option.clone())
-                .bind(write.decision_inputs.clone());
+                .bind(write.decision_inputs.clone())
+                .bind(write.log_added)
+                .bind(i64::from(write.approvals_before.is_some()))
+                .bind(write.approvals_before);
             for job in jobs {
                 update = update.bind(job.to_string());
             }
@@ -424,10 +480,11 @@ async fn insert_history(tx: &mut Tx, batch: &[(i64, &Transition)]) -> Result<(),
     Ok(())
 }
 
-/// Records one person's approval of a gate, if the gate still has the number of
-/// approvals the state machine counted (else [`StoreError::Conflict`]: the caller looks
-/// again and the state machine judges the approval on the new count). The primary key
-/// (run, gate, person) keeps one person from being counted twice.
+/// Records one person's approval of a gate. The gate's row counted it already, if the
+/// gate still had the number of approvals the state machine counted (else the write
+/// was a [`StoreError::Conflict`]: the caller looks again and the state machine judges
+/// the approval on the new count). The primary key (run, gate, person) keeps one person
+/// from being counted twice.
 async fn record_approval(
     tx: &mut Tx,
     run: i64,
@@ -435,23 +492,6 @@ async fn record_approval(
     approval: &Approval,
     at: i64,
 ) -> Result<(), StoreError> {
-    let conflict = || StoreError::Conflict {
-        run,
-        job: gate.to_string(),
-        expected: JobStatus::Running,
-    };
-    let counted = sqlx::query(
-        "update jobs set approval_count = approval_count + 1 \
-         where run_id = $1 and job_id = $2 and approval_count = $3",
-    )
-    .bind(run)
-    .bind(gate)
-    .bind(i64::from(approval.count_before))
-    .execute(&mut **tx)
-    .await?;
-    if counted.rows_affected() != 1 {
-        return Err(conflict());
-    }
     let inserted = sqlx::query(
         "insert into gate_approvals (run_id, job_id, username, at, comment, overriding) \
          values ($1, $2, $3, $4, $5, $6) on conflict do nothing",
@@ -465,7 +505,55 @@ async fn record_approval(
     .execute(&mut **tx)
     .await?;
     if inserted.rows_affected() != 1 {
-        return Err(conflict());
+        return Err(StoreError::Conflict {
+            run,
+            job: gate.to_string(),
+            expected: JobStatus::Running,
+        });
+    }
+    Ok(())
+}
+
+/// Adds `text` to a gate's log as one chunk, after the log's current end. `grown`: the
+/// gate's status write added its size to `log_bytes` already (the usual case: every
+/// gate line tells of a change of that gate in the same batch).
+async fn append_gate_log(
+    tx: &mut Tx,
+    run: i64,
+    job: &str,
+    text: &str,
+    version: i64,
+    grown: bool,
+) -> Result<(), StoreError> {
+    let added = text.len() as i64;
+    if !grown {
+        sqlx::query(
+            "update jobs set log_bytes = log_bytes + $3, version = $4 \
+             where run_id = $1 and job_id = $2",
+        )
+        .bind(run)
+        .bind(job)
+        .bind(added)
+        .bind(version)
+        .execute(&mut **tx)
+        .await?;
+    }
+    let inserted = sqlx::query(
+        "insert into job_logs (run_id, job_id, start_offset, end_offset, data) \
+         select run_id, job_id, log_bytes - $3, log_bytes, $4 from jobs \
+         where run_id = $1 and job_id = $2",
+    )
+    .bind(run)
+    .bind(job)
+    .bind(added)
+    .bind(text)
+    .execute(&mut **tx)
+    .await?;
+    if inserted.rows_affected() != 1 {
+        return Err(StoreError::UnknownJob {
+            run,
+            job: job.to_string(),
+        });
     }
     Ok(())
 }

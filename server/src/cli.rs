@@ -29,6 +29,8 @@ pub enum Command {
         /// The folder, e.g. `dist`.
         dir: std::path::PathBuf,
     },
+    #[command(flatten)]
+    Remote(crate::client::RemoteCommand),
 }
 
 #[derive(Clone, Debug, Subcommand)]
@@ -76,12 +78,26 @@ pub enum TokenCommand {
     },
 }
 
-/// Runs one command; an error is one line saying what to fix.
-pub async fn run(config: &Config, command: Command) -> Result<(), String> {
-    // A build step: it needs no store.
-    if let Command::Precompress { dir } = &command {
-        return crate::precompress::run(dir);
+/// Runs one command and returns its exit code; an error is printed as one line saying
+/// what to fix.
+pub async fn run(config: &Config, command: Command) -> i32 {
+    let result = match command {
+        Command::Remote(remote) => return crate::client::run(remote).await,
+        // A build step: it needs no store.
+        Command::Precompress { dir } => crate::precompress::run(&dir),
+        command => on_store(config, command).await,
+    };
+    match result {
+        Ok(()) => 0,
+        Err(message) => {
+            eprintln!("tollgate: {message}");
+            1
+        }
     }
+}
+
+/// A command that opens the store, acts on it and closes it.
+async fn on_store(config: &Config, command: Command) -> Result<(), String> {
     let store = Store::open(config.postgres_url()?, &config.data_dir)
         .await
         .map_err(|err| format!("cannot open the store: {err}"))?;
@@ -92,7 +108,8 @@ pub async fn run(config: &Config, command: Command) -> Result<(), String> {
             name,
             expires_in_days,
         }) => create_token(&store, &user, &name, expires_in_days).await,
-        Command::Precompress { .. } => Ok(()),
+        // Run without the store (see `run`).
+        Command::Precompress { .. } | Command::Remote(_) => Ok(()),
     };
     store.close().await;
     result

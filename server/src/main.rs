@@ -7,11 +7,7 @@ use tracing_subscriber::EnvFilter;
 async fn main() {
     let mut config = server::config::Config::parse();
     if let Some(command) = config.command.take() {
-        if let Err(message) = server::cli::run(&config, command).await {
-            eprintln!("tollgate: {message}");
-            std::process::exit(1);
-        }
-        return;
+        std::process::exit(server::cli::run(&config, command).await);
     }
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let logs = tracing_subscriber::fmt().with_env_filter(filter);

@@ -1,0 +1,73 @@
+//! `tollgate gates`, `tollgate approve` and `tollgate reject`: a running server's API
+//! from a shell or a script, with an API token (`TOLLGATE_URL`, `TOLLGATE_TOKEN`).
+//! Text for people by default, the server's JSON with `--json`, and exit codes a script
+//! can tell apart ([`Exit`]).
+
+mod connection;
+mod gates;
+
+pub use connection::{Connect, Failure};
+pub use gates::DecisionArgs;
+
+use app::domain::Decision;
+
+/// The commands that talk to a server instead of opening the store.
+#[derive(Clone, Debug, clap::Subcommand)]
+pub enum RemoteCommand {
+    /// Lists the gates waiting for a decision, oldest first, with whether you may decide.
+    Gates {
+        #[command(flatten)]
+        server: Connect,
+        /// Only the gates of this run.
+        #[arg(long)]
+        run: Option<i64>,
+    },
+    /// Approves a waiting gate: `tollgate approve 3 hitl-gate-evaluate --option ship
+    /// --input ticket=OPS-7 -m "report checked"`.
+    Approve {
+        #[command(flatten)]
+        server: Connect,
+        #[command(flatten)]
+        decision: DecisionArgs,
+    },
+    /// Rejects a waiting gate, which cancels everything behind it: `tollgate reject 3
+    /// hitl-gate-evaluate -m "accuracy dropped"`.
+    Reject {
+        #[command(flatten)]
+        server: Connect,
+        #[command(flatten)]
+        decision: DecisionArgs,
+    },
+}
+
+/// How a remote command ended, as its exit code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    Ok = 0,
+    /// The server answered no (not waiting, not allowed, bad values, unknown run).
+    Refused = 1,
+    /// The command line is wrong (as clap's own errors).
+    Usage = 2,
+    /// No answer from Tollgate: the server or its database cannot be reached.
+    Unreachable = 3,
+}
+
+/// Runs a remote command; prints its result or its failure and returns the exit code.
+pub async fn run(command: RemoteCommand) -> i32 {
+    let result = match &command {
+        RemoteCommand::Gates { server, run } => gates::list(server, *run).await,
+        RemoteCommand::Approve { server, decision } => {
+            gates::decide(server, decision, Decision::Approve).await
+        }
+        RemoteCommand::Reject { server, decision } => {
+            gates::decide(server, decision, Decision::Reject).await
+        }
+    };
+    match result {
+        Ok(()) => Exit::Ok as i32,
+        Err(failure) => {
+            eprintln!("tollgate: {}", failure.message());
+            failure.exit() as i32
+        }
+    }
+}

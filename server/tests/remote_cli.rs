@@ -1,0 +1,239 @@
+//! `tollgate gates`, `approve` and `reject` against a real server, with a real API
+//! token: what each prints, and the exit code a script gets (0 done, 1 refused,
+//! 2 usage, 3 unreachable).
+
+mod common;
+
+use std::process::Command;
+
+use common::process::ServerProcess;
+use common::runs::{deploy, wait_finished, wait_for_status};
+use common::temp_dir;
+use serde_json::{Value, json};
+
+const GATED: &str = "
+name: release
+jobs:
+  - id: evaluate
+    run: 'true'
+    gate:
+      message: Ship it?
+      options: [ship, rollback]
+      inputs:
+        - {name: threshold, type: number, required: true, min: 0, max: 1}
+        - {name: ticket, type: string}
+  - id: act
+    run: 'echo option=$TOLLGATE_GATE_EVALUATE_OPTION threshold=$TOLLGATE_GATE_EVALUATE_THRESHOLD'
+    depends_on: [evaluate]
+";
+
+const GATE: &str = "hitl-gate-evaluate";
+
+/// What one run of the command gave: its exit code, standard output and error.
+struct Ran {
+    code: i32,
+    out: String,
+    err: String,
+}
+
+/// Runs `tollgate <args>` against `url` with `token` (none: `TOLLGATE_TOKEN` unset).
+fn tollgate(url: &str, token: Option<&str>, args: &[&str]) -> Ran {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tollgate"));
+    command
+        .args(args)
+        .env("TOLLGATE_URL", url)
+        .env_remove("TOLLGATE_TOKEN")
+        .env_remove("DATABASE_URL");
+    if let Some(token) = token {
+        command.env("TOLLGATE_TOKEN", token);
+    }
+    let output = command.output().expect("run tollgate");
+    Ran {
+        code: output.status.code().unwrap_or(-1),
+        out: String::from_utf8_lossy(&output.stdout).into_owned(),
+        err: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// An API token of `user` (created with the operator and approver roles).
+async fn token_of(server: &ServerProcess, user: &str) -> String {
+    let (status, created) = server
+        .post_as(user, "/api/create_token", json!({"name": "cli"}))
+        .await;
+    assert_eq!(status, 200, "{created}");
+    created["token"].as_str().expect("secret").to_string()
+}
+
+#[tokio::test]
+async fn approvers_list_and_decide_gates_from_the_command_line() {
+    let server = ServerProcess::start(&temp_dir("remote-cli"), &[], None);
+    let url = server.base_url.as_str();
+    // Deployed by admin, decided by ana: the deployer may not decide their own run.
+    let token = token_of(&server, "ana").await;
+    let token = Some(token.as_str());
+    let id = deploy(&server, GATED).await;
+    wait_for_status(&server, id, GATE, "RUNNING").await;
+    let run = id.to_string();
+
+    let listed = tollgate(url, token, &["gates"]);
+    assert_eq!(listed.code, 0, "{}", listed.err);
+    let row = listed
+        .out
+        .lines()
+        .find(|line| line.starts_with(&format!("{id}\t{GATE}\trelease\t")))
+        .unwrap_or_else(|| panic!("a row for the gate: {}", listed.out));
+    assert!(row.ends_with("\t0/1\tmay decide"), "{row}");
+    assert!(
+        listed.out.contains(
+            "--option ship|rollback --input threshold=<number, required> --input ticket=<string>"
+        ),
+        "{}",
+        listed.out
+    );
+    let as_json = tollgate(url, token, &["gates", "--run", &run, "--json"]);
+    assert_eq!(as_json.code, 0, "{}", as_json.err);
+    let gates: Value = serde_json::from_str(&as_json.out).expect("JSON");
+    assert_eq!(gates[0]["gate"], GATE, "{gates}");
+    assert_eq!(gates[0]["form"]["options"], json!(["ship", "rollback"]));
+
+    // Refused by the server, naming the field: exit 1, nothing recorded.
+    for (value, said) in [
+        ("threshold=7", "threshold"),
+        ("threshold=high", "input `threshold` must be a number"),
+    ] {
+        let refused = tollgate(
+            url,
+            token,
+            &["approve", &run, GATE, "--option", "ship", "--input", value],
+        );
+        assert_eq!(refused.code, 1, "{value}: {}", refused.err);
+        assert!(refused.err.contains(said), "{value}: {}", refused.err);
+    }
+    // Wrong on the command line: exit 2 before anything is sent.
+    let malformed = tollgate(url, token, &["approve", &run, GATE, "--input", "threshold"]);
+    assert_eq!(malformed.code, 2, "{}", malformed.err);
+    assert!(malformed.err.contains("NAME=VALUE"), "{}", malformed.err);
+    let missing_gate = tollgate(url, token, &["approve", &run]);
+    assert_eq!(missing_gate.code, 2, "{}", missing_gate.err);
+    assert_eq!(
+        wait_for_status(&server, id, GATE, "RUNNING").await["run"]["status"],
+        "RUNNING"
+    );
+
+    let approved = tollgate(
+        url,
+        token,
+        &[
+            "approve",
+            &run,
+            GATE,
+            "--option",
+            "ship",
+            "--input",
+            "threshold=0.9",
+            "--input",
+            "ticket=OPS-7",
+            "-m",
+            "report checked",
+        ],
+    );
+    assert_eq!(approved.code, 0, "{}", approved.err);
+    assert_eq!(
+        approved.out.trim(),
+        format!("run {id}: {GATE} is COMPLETED (approved by ana)")
+    );
+    let done = wait_finished(&server, id).await;
+    assert_eq!(done["run"]["status"], "COMPLETED", "{done:#}");
+    let act = common::runs::log(&server, id, "act").await;
+    assert_eq!(act.trim(), "option=ship threshold=0.9");
+
+    // Decided already: refused, with who decided it.
+    let again = tollgate(url, token, &["reject", &run, GATE, "-m", "too late"]);
+    assert_eq!(again.code, 1, "{}", again.err);
+    assert!(again.err.contains("ana"), "{}", again.err);
+}
+
+#[tokio::test]
+async fn a_rejection_from_the_command_line_cancels_what_is_behind_the_gate() {
+    let server = ServerProcess::start(&temp_dir("remote-cli-reject"), &[], None);
+    let token = token_of(&server, "ana").await;
+    let id = deploy(&server, GATED).await;
+    wait_for_status(&server, id, GATE, "RUNNING").await;
+    let rejected = tollgate(
+        &server.base_url,
+        Some(&token),
+        &[
+            "reject",
+            &id.to_string(),
+            GATE,
+            "-m",
+            "accuracy dropped",
+            "--json",
+        ],
+    );
+    assert_eq!(rejected.code, 0, "{}", rejected.err);
+    let gate: Value = serde_json::from_str(&rejected.out).expect("JSON");
+    assert_eq!(gate["status"], "FAILED", "{gate}");
+    assert_eq!(gate["gate"]["comment"], "accuracy dropped");
+    let done = wait_finished(&server, id).await;
+    assert_eq!(done["run"]["status"], "FAILED", "{done:#}");
+    let act = done["jobs"]
+        .as_array()
+        .and_then(|jobs| jobs.iter().find(|job| job["id"] == "act"))
+        .expect("act");
+    assert_eq!(act["status"], "CANCELLED");
+}
+
+#[tokio::test]
+async fn a_script_can_tell_no_token_a_wrong_token_and_no_server_apart() {
+    let server = ServerProcess::start(&temp_dir("remote-cli-codes"), &[], None);
+    let url = server.base_url.as_str();
+
+    let no_token = tollgate(url, None, &["gates"]);
+    assert_eq!(no_token.code, 2, "{}", no_token.err);
+    assert!(no_token.err.contains("TOLLGATE_TOKEN"), "{}", no_token.err);
+
+    let wrong = tollgate(url, Some("tg_not-a-token"), &["gates"]);
+    assert_eq!(wrong.code, 1, "{}", wrong.err);
+
+    let tls = tollgate("https://tollgate.example", Some("tg_x"), &["gates"]);
+    assert_eq!(tls.code, 2, "{}", tls.err);
+    assert!(tls.err.contains("http://"), "{}", tls.err);
+
+    // A port nobody listens on: bound, then released.
+    let free = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = free.local_addr().expect("address").port();
+    drop(free);
+    let nobody = tollgate(
+        &format!("http://127.0.0.1:{port}"),
+        Some("tg_x"),
+        &["gates"],
+    );
+    assert_eq!(nobody.code, 3, "{}", nobody.err);
+    assert!(
+        nobody.err.contains("cannot reach Tollgate"),
+        "{}",
+        nobody.err
+    );
+
+    // Something else answers there: a web page, not Tollgate's API.
+    let other = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let other_url = format!("http://{}", other.local_addr().expect("address"));
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        if let Ok((mut peer, _)) = other.accept() {
+            let mut request = [0u8; 4096];
+            let _ = peer.read(&mut request);
+            let page = "<html>a login page</html>";
+            let _ = write!(
+                peer,
+                "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: {}\r\n\
+                 connection: close\r\n\r\n{page}",
+                page.len()
+            );
+        }
+    });
+    let page = tollgate(&other_url, Some("tg_x"), &["gates"]);
+    assert_eq!(page.code, 3, "{}", page.err);
+    assert!(page.err.contains("check TOLLGATE_URL"), "{}", page.err);
+}

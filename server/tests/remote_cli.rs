@@ -237,3 +237,67 @@ async fn a_script_can_tell_no_token_a_wrong_token_and_no_server_apart() {
     assert_eq!(page.code, 3, "{}", page.err);
     assert!(page.err.contains("check TOLLGATE_URL"), "{}", page.err);
 }
+
+#[tokio::test]
+async fn operators_deploy_list_and_cancel_runs_from_the_command_line() {
+    let dir = temp_dir("remote-cli-runs");
+    let server = ServerProcess::start(&dir, &[], None);
+    let url = server.base_url.as_str();
+    let token = token_of(&server, "ana").await;
+    let token = Some(token.as_str());
+    let file = dir.join("long.yaml");
+    let pipeline = "name: long\njobs:\n  - {id: wait, run: 'sleep 60'}\n  - {id: after, run: 'true', depends_on: [wait]}\n";
+    std::fs::write(&file, pipeline).expect("pipeline file");
+    let file = file.to_str().expect("a UTF-8 path");
+
+    let deployed = tollgate(url, token, &["deploy", file, "--json"]);
+    assert_eq!(deployed.code, 0, "{}", deployed.err);
+    let answer: Value = serde_json::from_str(&deployed.out).expect("JSON");
+    let id = answer["run_id"].as_i64().expect("run id");
+    wait_for_status(&server, id, "wait", "RUNNING").await;
+    let listed = tollgate(url, token, &["runs"]);
+    assert_eq!(listed.code, 0, "{}", listed.err);
+    assert!(
+        listed
+            .out
+            .contains(&format!("\n{id}\tlong\tRUNNING\t0/2\t0\n")),
+        "{}",
+        listed.out
+    );
+
+    let one_job = tollgate(url, token, &["cancel", &id.to_string(), "wait"]);
+    assert_eq!(one_job.code, 0, "{}", one_job.err);
+    assert_eq!(one_job.out.trim(), format!("run {id}: wait is CANCELLED"));
+    let done = wait_finished(&server, id).await;
+    assert_eq!(done["run"]["status"], "CANCELLED", "{done:#}");
+    let again = tollgate(url, token, &["cancel", &id.to_string()]);
+    assert_eq!(again.code, 1, "a finished run: {}", again.err);
+
+    // A saved pipeline by name, and the refusals a script must tell apart.
+    let (status, saved) = server
+        .post("/api/save_pipeline", json!({"spec": pipeline}))
+        .await;
+    assert_eq!(status, 200, "{saved}");
+    let by_name = tollgate(url, token, &["deploy", "long"]);
+    assert_eq!(by_name.code, 0, "{}", by_name.err);
+    assert!(
+        by_name.out.starts_with("run ") && by_name.out.contains(": long deployed, 2 jobs"),
+        "{}",
+        by_name.out
+    );
+    let unknown = tollgate(url, token, &["deploy", "no-such-pipeline"]);
+    assert_eq!(unknown.code, 1, "{}", unknown.err);
+    let broken = dir.join("broken.yaml");
+    std::fs::write(
+        &broken,
+        "name: broken\njobs:\n  - {id: a, run: 'true', depends_on: [b]}\n",
+    )
+    .expect("broken file");
+    let invalid = tollgate(url, token, &["deploy", broken.to_str().expect("path")]);
+    assert_eq!(invalid.code, 1, "{}", invalid.err);
+    assert!(
+        invalid.err.contains("\n  a: "),
+        "the job at fault: {}",
+        invalid.err
+    );
+}

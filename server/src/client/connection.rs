@@ -53,6 +53,15 @@ impl Failure {
 }
 
 impl Connect {
+    /// Prints an answer: the server's JSON with `--json`, else `text` for people.
+    pub fn show(&self, json: &Value, text: &str) {
+        if self.json {
+            println!("{json}");
+        } else {
+            println!("{}", text.trim_end());
+        }
+    }
+
     /// Calls `POST /api/<endpoint>` with `body`; the answer as `T` and as the JSON it was.
     pub async fn call<T: DeserializeOwned>(
         &self,
@@ -117,13 +126,25 @@ impl Connect {
     }
 }
 
-/// The server's message, with each refused field of a decision on its own line.
+/// The server's message, with each problem (a decision's field, a pipeline's job) on
+/// its own line.
 fn refusal(error: &ApiError) -> String {
     let mut message = error.to_string();
-    if let ApiError::InvalidInput { fields, .. } = error {
-        for field in fields {
-            message.push_str(&format!("\n  {}: {}", field.field, field.message));
+    match error {
+        ApiError::InvalidInput { fields, .. } => {
+            for field in fields {
+                message.push_str(&format!("\n  {}: {}", field.field, field.message));
+            }
         }
+        ApiError::InvalidPipeline { problems, .. } => {
+            for problem in problems {
+                match &problem.job {
+                    Some(job) => message.push_str(&format!("\n  {job}: {}", problem.message)),
+                    None => message.push_str(&format!("\n  {}", problem.message)),
+                }
+            }
+        }
+        _ => {}
     }
     message
 }

@@ -36,25 +36,26 @@ pub async fn list(server: &Connect, run: Option<i64>) -> Result<(), Failure> {
     let (gates, json): (Vec<PendingGate>, Value) = server
         .call("pending_gates", &json!({ "run_id": run }))
         .await?;
-    if server.json {
-        println!("{json}");
-        return Ok(());
-    }
+    server.show(&json, &gate_table(&gates));
+    Ok(())
+}
+
+/// One tab-separated row per gate, with the flags its form takes under it.
+fn gate_table(gates: &[PendingGate]) -> String {
     if gates.is_empty() {
-        println!("no gate is waiting");
-        return Ok(());
+        return "no gate is waiting".into();
     }
-    println!("RUN\tGATE\tPIPELINE\tWAITING\tTIMES OUT IN\tAPPROVALS\tYOU");
+    let mut table = "RUN\tGATE\tPIPELINE\tWAITING\tTIMES OUT IN\tAPPROVALS\tYOU\n".to_string();
     let now = now_ms();
-    for gate in &gates {
+    for gate in gates {
         let since = |at: i64| format_duration(u64::try_from((at - now).abs() / 1000).unwrap_or(0));
         let you = match (&gate.your_access.reason, gate.your_access.may_approve) {
             (_, true) => "may decide".to_string(),
             (Some(reason), false) => format!("may not: {reason}"),
             (None, false) => "may not decide".to_string(),
         };
-        println!(
-            "{}\t{}\t{}\t{}\t{}\t{}/{}\t{you}",
+        table.push_str(&format!(
+            "{}\t{}\t{}\t{}\t{}\t{}/{}\t{you}\n",
             gate.run_id,
             gate.gate,
             gate.pipeline,
@@ -62,12 +63,12 @@ pub async fn list(server: &Connect, run: Option<i64>) -> Result<(), Failure> {
             since(gate.deadline_at_ms),
             gate.approvals.len(),
             gate.approvals_required,
-        );
+        ));
         if let Some(form) = describe(&gate.form) {
-            println!("\t{form}");
+            table.push_str(&format!("\t{form}\n"));
         }
     }
-    Ok(())
+    table
 }
 
 /// `tollgate approve|reject RUN GATE ...`.
@@ -94,17 +95,14 @@ pub async fn decide(
         "inputs": inputs,
     });
     let (gate, json): (JobView, Value) = server.call("decide_gate", &body).await?;
-    if server.json {
-        println!("{json}");
-    } else {
-        let reason = gate.reason.map(|r| format!(" ({r})")).unwrap_or_default();
-        println!(
-            "run {}: {} is {}{reason}",
-            args.run,
-            gate.id,
-            gate.status.as_str()
-        );
-    }
+    let reason = gate.reason.map(|r| format!(" ({r})")).unwrap_or_default();
+    let said = format!(
+        "run {}: {} is {}{reason}",
+        args.run,
+        gate.id,
+        gate.status.as_str()
+    );
+    server.show(&json, &said);
     Ok(())
 }
 

@@ -1,10 +1,11 @@
-//! `tollgate gates`, `tollgate approve` and `tollgate reject`: a running server's API
-//! from a shell or a script, with an API token (`TOLLGATE_URL`, `TOLLGATE_TOKEN`).
+//! `tollgate deploy`, `runs`, `cancel`, `gates`, `approve` and `reject`: a running
+//! server's API from a shell or a script, with an API token (`TOLLGATE_URL`, `TOLLGATE_TOKEN`).
 //! Text for people by default, the server's JSON with `--json`, and exit codes a script
 //! can tell apart ([`Exit`]).
 
 mod connection;
 mod gates;
+mod runs;
 
 pub use connection::{Connect, Failure};
 pub use gates::DecisionArgs;
@@ -14,6 +15,29 @@ use app::domain::Decision;
 /// The commands that talk to a server instead of opening the store.
 #[derive(Clone, Debug, clap::Subcommand)]
 pub enum RemoteCommand {
+    /// Deploys a pipeline file (YAML or JSON), or the saved pipeline of that name.
+    Deploy {
+        #[command(flatten)]
+        server: Connect,
+        /// A file such as `pipelines/review.yaml`, or a saved pipeline's name.
+        #[arg(value_name = "FILE|NAME")]
+        pipeline: String,
+    },
+    /// Lists the newest runs with their status and progress.
+    Runs {
+        #[command(flatten)]
+        server: Connect,
+        /// How many runs (the server's default otherwise).
+        #[arg(long)]
+        limit: Option<u32>,
+    },
+    /// Cancels a run, or one job of it (and everything behind that job).
+    Cancel {
+        #[command(flatten)]
+        server: Connect,
+        run: i64,
+        job: Option<String>,
+    },
     /// Lists the gates waiting for a decision, oldest first, with whether you may decide.
     Gates {
         #[command(flatten)]
@@ -55,6 +79,11 @@ pub enum Exit {
 /// Runs a remote command; prints its result or its failure and returns the exit code.
 pub async fn run(command: RemoteCommand) -> i32 {
     let result = match &command {
+        RemoteCommand::Deploy { server, pipeline } => runs::deploy(server, pipeline).await,
+        RemoteCommand::Runs { server, limit } => runs::list(server, *limit).await,
+        RemoteCommand::Cancel { server, run, job } => {
+            runs::cancel(server, *run, job.as_deref()).await
+        }
         RemoteCommand::Gates { server, run } => gates::list(server, *run).await,
         RemoteCommand::Approve { server, decision } => {
             gates::decide(server, decision, Decision::Approve).await

@@ -301,3 +301,82 @@ async fn operators_deploy_list_and_cancel_runs_from_the_command_line() {
         invalid.err
     );
 }
+
+#[tokio::test]
+async fn a_run_its_logs_and_its_files_from_the_command_line() {
+    let dir = temp_dir("remote-cli-inspect");
+    let server = ServerProcess::start(&dir, &[], None);
+    let url = server.base_url.clone();
+    let token = token_of(&server, "ana").await;
+    let yaml = "
+name: files
+jobs:
+  - {id: first, run: 'echo checked > report.txt; echo started; until [ -e go ]; do sleep 0.05; done; echo done'}
+  - {id: second, run: 'true', depends_on: [first]}
+";
+    let id = deploy(&server, yaml).await;
+    wait_for_status(&server, id, "first", "RUNNING").await;
+    let run = id.to_string();
+
+    // Follows the log from a separate process while the job still runs.
+    let follower = {
+        let (url, token, run) = (url.clone(), token.clone(), run.clone());
+        let (sender, receiver) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = sender.send(tollgate(
+                &url,
+                Some(&token),
+                &["logs", &run, "first", "--follow"],
+            ));
+        });
+        receiver
+    };
+    let workspace = server.data_dir.join("workspaces").join(&run);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !common::runs::log(&server, id, "first")
+        .await
+        .contains("started")
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the job never printed"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    std::fs::write(workspace.join("go"), "").expect("go");
+    let followed = follower
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("--follow ends when the job does");
+    assert_eq!(followed.code, 0, "{}", followed.err);
+    assert_eq!(followed.out, "started\ndone\n");
+
+    let done = wait_finished(&server, id).await;
+    assert_eq!(done["run"]["status"], "COMPLETED", "{done:#}");
+    let shown = tollgate(&url, Some(&token), &["run", &run]);
+    assert_eq!(shown.code, 0, "{}", shown.err);
+    assert!(
+        shown
+            .out
+            .starts_with(&format!("run {id}  files  COMPLETED  2/2 jobs done\n")),
+        "{}",
+        shown.out
+    );
+    assert!(
+        shown.out.contains("  COMPLETED  second  after first"),
+        "{}",
+        shown.out
+    );
+    let files = tollgate(&url, Some(&token), &["files", &run]);
+    assert_eq!(files.code, 0, "{}", files.err);
+    assert!(
+        files.out.contains("8\tfirst\treport.txt\n"),
+        "{}",
+        files.out
+    );
+    let log = tollgate(&url, Some(&token), &["logs", &run, "second", "--json"]);
+    assert_eq!(log.code, 0, "{}", log.err);
+    let page: Value = serde_json::from_str(log.out.trim()).expect("one JSON page");
+    assert_eq!(page["finished"], true, "{page}");
+    let unknown = tollgate(&url, Some(&token), &["logs", &run, "nope"]);
+    assert_eq!(unknown.code, 1, "{}", unknown.err);
+}

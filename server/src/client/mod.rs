@@ -1,10 +1,11 @@
-//! `tollgate deploy`, `runs`, `cancel`, `gates`, `approve` and `reject`: a running
-//! server's API from a shell or a script, with an API token (`TOLLGATE_URL`, `TOLLGATE_TOKEN`).
+//! `tollgate deploy`, `runs`, `run`, `logs`, `files`, `cancel`, `gates`, `approve` and
+//! `reject`: a running server's API from a shell or a script, with an API token (`TOLLGATE_URL`, `TOLLGATE_TOKEN`).
 //! Text for people by default, the server's JSON with `--json`, and exit codes a script
 //! can tell apart ([`Exit`]).
 
 mod connection;
 mod gates;
+mod inspect;
 mod runs;
 
 pub use connection::{Connect, Failure};
@@ -30,6 +31,27 @@ pub enum RemoteCommand {
         /// How many runs (the server's default otherwise).
         #[arg(long)]
         limit: Option<u32>,
+    },
+    /// Shows a run: each job in dependency order with its status.
+    Run {
+        #[command(flatten)]
+        server: Connect,
+        run: i64,
+    },
+    /// Prints a job's log; `--follow` keeps printing until the job finishes.
+    Logs {
+        #[command(flatten)]
+        server: Connect,
+        run: i64,
+        job: String,
+        #[arg(short, long)]
+        follow: bool,
+    },
+    /// Lists the files in a run's workspace.
+    Files {
+        #[command(flatten)]
+        server: Connect,
+        run: i64,
     },
     /// Cancels a run, or one job of it (and everything behind that job).
     Cancel {
@@ -81,6 +103,14 @@ pub async fn run(command: RemoteCommand) -> i32 {
     let result = match &command {
         RemoteCommand::Deploy { server, pipeline } => runs::deploy(server, pipeline).await,
         RemoteCommand::Runs { server, limit } => runs::list(server, *limit).await,
+        RemoteCommand::Run { server, run } => inspect::show_run(server, *run).await,
+        RemoteCommand::Logs {
+            server,
+            run,
+            job,
+            follow,
+        } => inspect::logs(server, *run, job, *follow).await,
+        RemoteCommand::Files { server, run } => inspect::files(server, *run).await,
         RemoteCommand::Cancel { server, run, job } => {
             runs::cancel(server, *run, job.as_deref()).await
         }

@@ -196,9 +196,18 @@ async fn a_script_can_tell_no_token_a_wrong_token_and_no_server_apart() {
     let wrong = tollgate(url, Some("tg_not-a-token"), &["gates"]);
     assert_eq!(wrong.code, 1, "{}", wrong.err);
 
-    let tls = tollgate("https://tollgate.example", Some("tg_x"), &["gates"]);
-    assert_eq!(tls.code, 2, "{}", tls.err);
-    assert!(tls.err.contains("http://"), "{}", tls.err);
+    let scheme = tollgate("ftp://tollgate.example", Some("tg_x"), &["gates"]);
+    assert_eq!(scheme.code, 2, "{}", scheme.err);
+    assert!(scheme.err.contains("https://"), "{}", scheme.err);
+    // TLS is spoken: a plain-HTTP server does not pass for a TLS one.
+    let https = url.replacen("http://", "https://", 1);
+    let no_tls = tollgate(&https, Some("tg_x"), &["gates"]);
+    assert_eq!(no_tls.code, 3, "{}", no_tls.err);
+    assert!(
+        no_tls.err.contains("cannot reach Tollgate"),
+        "{}",
+        no_tls.err
+    );
 
     // A port nobody listens on: bound, then released.
     let free = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");

@@ -14,7 +14,8 @@ const TIMEOUT: Duration = Duration::from_secs(30);
 /// The server a remote command talks to.
 #[derive(Clone, Debug, clap::Args)]
 pub struct Connect {
-    /// The server's address, e.g. `http://tollgate.internal:3000`.
+    /// The server's address, e.g. `https://tollgate.example.com` (TLS certificates are
+    /// checked against the system's trusted roots).
     #[arg(long, env = "TOLLGATE_URL", default_value = "http://127.0.0.1:3000")]
     pub url: String,
     /// An API token (`tollgate token create --user NAME`); the environment keeps it out
@@ -69,11 +70,10 @@ impl Connect {
         body: &Value,
     ) -> Result<(T, Value), Failure> {
         let base = self.url.trim().trim_end_matches('/');
-        if !base.starts_with("http://") {
+        if !(base.starts_with("http://") || base.starts_with("https://")) {
             return Err(Failure::Usage(format!(
-                "TOLLGATE_URL must be an http:// address (got `{base}`); this build speaks \
-                 plain HTTP only: for a server behind TLS, reach it through a local port \
-                 forward or a trusted network"
+                "TOLLGATE_URL must be an http:// or https:// address (got `{base}`), e.g. \
+                 https://tollgate.example.com"
             )));
         }
         let Some(token) = self

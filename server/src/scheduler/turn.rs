@@ -187,7 +187,7 @@ impl Worker {
                 for (item, version) in pending.into_iter().zip(versions) {
                     self.runs.wrote(item.run, version);
                     replies.extend(item.reply);
-                    self.carry_out(item.run, item.transition, item.launch).await;
+                    self.carry_out(item.run, item.transition, item.launch);
                 }
                 // After the spawns: the released jobs start before the answer goes out.
                 for reply in replies {
@@ -263,8 +263,7 @@ impl Worker {
                     Some(version) => self.runs.insert(item.run, applied.state, version),
                     None => self.runs.insert_unversioned(item.run, applied.state),
                 }
-                self.carry_out(item.run, applied.transition, item.launch)
-                    .await;
+                self.carry_out(item.run, applied.transition, item.launch);
                 if let Some(reply) = reply {
                     let _ = reply.send(Decided::Written);
                 }
@@ -309,8 +308,8 @@ impl Worker {
         self.hold(run, event, error);
     }
 
-    /// What a written transition asks for: processes, timers, kills, gate log lines.
-    async fn carry_out(&mut self, run: i64, transition: Transition, launch: Option<Launch>) {
+    /// What a written transition asks for: its gate records, processes, timers, kills.
+    fn carry_out(&mut self, run: i64, transition: Transition, launch: Option<Launch>) {
         crate::gate_records::record_decisions(&self.workspaces, run, &transition);
         for effect in transition.effects {
             match effect {

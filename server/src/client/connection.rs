@@ -1,5 +1,6 @@
 //! Where the server is, how the command proves who it is, and what its answers mean.
 
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use app::api::ApiError;
@@ -88,11 +89,7 @@ impl Connect {
                     .into(),
             ));
         };
-        let client = reqwest::Client::builder()
-            .timeout(TIMEOUT)
-            .build()
-            .map_err(|err| Failure::Unreachable(format!("cannot make an HTTP client: {err}")))?;
-        let answer = client
+        let answer = client()?
             .post(format!("{base}/api/{endpoint}"))
             .bearer_auth(token)
             .json(body)
@@ -124,6 +121,20 @@ impl Connect {
         let value = T::deserialize(&json).map_err(|_| not_tollgate())?;
         Ok((value, json))
     }
+}
+
+/// The one HTTP client of the process: the system's trusted certificates are read once,
+/// not for every page `logs --follow` asks for.
+fn client() -> Result<&'static reqwest::Client, Failure> {
+    static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
+    if let Some(client) = CLIENT.get() {
+        return Ok(client);
+    }
+    let built = reqwest::Client::builder()
+        .timeout(TIMEOUT)
+        .build()
+        .map_err(|err| Failure::Unreachable(format!("cannot make an HTTP client: {err}")))?;
+    Ok(CLIENT.get_or_init(|| built))
 }
 
 /// The server's message, with each problem (a decision's field, a pipeline's job) on

@@ -31,7 +31,8 @@ pub(super) type Reply = oneshot::Sender<Decided>;
 impl Scheduler {
     /// Applies `event` (a gate decision) to `run` in the scheduler's next turn.
     /// `read` is the run and its version as the caller read them: the scheduler judges
-    /// the decision on it unless it holds a newer state of the run.
+    /// the decision on it unless it holds the run already (a conflict on the write
+    /// means it is judged again on the run as stored).
     pub async fn decide(&self, run: i64, read: (RunState, i64), event: Event) -> Decided {
         let (reply, answer) = oneshot::channel();
         let command = Command::Decide {

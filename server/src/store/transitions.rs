@@ -94,12 +94,10 @@ impl Store {
         }
         let mut tx = self.pool.begin().await?;
         let runs = move_counts(&mut tx, batch, &self.origin).await?;
-        let counted = self.write_changes(&mut tx, batch, &runs, &logs).await?;
+        self.write_changes(&mut tx, batch, &runs, &logs).await?;
         insert_history(&mut tx, batch).await?;
         for ((run, job), text) in &logs {
-            let version = runs.get(run).map_or(0, |write| write.version);
-            let grown = counted.contains(&(*run, *job));
-            append_gate_log(&mut tx, *run, job, text, version, grown).await?;
+            append_gate_log(&mut tx, *run, job, text).await?;
         }
         for (&run, write) in &runs {
             settle_run_status(&mut tx, run, write).await?;
@@ -113,14 +111,15 @@ impl Store {
 
     /// Every change as a compare-and-set, changes that write the same values together.
     /// The first change of a gate whose log grows adds the size of its new lines to the
-    /// gate's log; returns those gates.
-    async fn write_changes<'a>(
+    /// gate's `log_bytes` (every gate line tells of a change of its gate in the same
+    /// batch: [`crate::engine::gate_log_lines`] makes them from the changes).
+    async fn write_changes(
         &self,
         tx: &mut Tx,
-        batch: &[(i64, &'a Transition)],
+        batch: &[(i64, &Transition)],
         runs: &BTreeMap<i64, RunWrite>,
         logs: &BTreeMap<(i64, &str), String>,
-    ) -> Result<HashSet<(i64, &'a str)>, StoreError> {
+    ) -> Result<(), StoreError> {
         let mut groups: Vec<(JobWrite, Vec<&str>)> = Vec::new();
         let mut gathered: HashSet<(i64, &str)> = HashSet::new();
         let mut counted: HashSet<(i64, &str)> = HashSet::new();
@@ -151,8 +150,7 @@ impl Store {
                 }
             }
         }
-        flush(tx, &mut groups).await?;
-        Ok(counted)
+        flush(tx, &mut groups).await
     }
 }
 
@@ -514,30 +512,10 @@ async fn record_approval(
     Ok(())
 }
 
-/// Adds `text` to a gate's log as one chunk, after the log's current end. `grown`: the
-/// gate's status write added its size to `log_bytes` already (the usual case: every
-/// gate line tells of a change of that gate in the same batch).
-async fn append_gate_log(
-    tx: &mut Tx,
-    run: i64,
-    job: &str,
-    text: &str,
-    version: i64,
-    grown: bool,
-) -> Result<(), StoreError> {
+/// Adds `text` to a gate's log as one chunk, at the end the gate's status write has
+/// just moved `log_bytes` to.
+async fn append_gate_log(tx: &mut Tx, run: i64, job: &str, text: &str) -> Result<(), StoreError> {
     let added = text.len() as i64;
-    if !grown {
-        sqlx::query(
-            "update jobs set log_bytes = log_bytes + $3, version = $4 \
-             where run_id = $1 and job_id = $2",
-        )
-        .bind(run)
-        .bind(job)
-        .bind(added)
-        .bind(version)
-        .execute(&mut **tx)
-        .await?;
-    }
     let inserted = sqlx::query(
         "insert into job_logs (run_id, job_id, start_offset, end_offset, data) \
          select run_id, job_id, log_bytes - $3, log_bytes, $4 from jobs \

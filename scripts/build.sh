@@ -7,8 +7,19 @@ cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 profile=${1:-release}
 
+# One bundle per area of the UI (app/src/area.rs): the runs area from index.html into
+# dist/, then each other frontend/<area>.html into dist/bundles/<area>/ (after, since
+# Trunk empties its output folder, dist/ included).
 printf '\033[1;34m==>\033[0m %s\n' "building the web client (dist/)"
-TRUNK_SKIP_VERSION_CHECK=true trunk build --release --cargo-profile wasm-release
+export TRUNK_SKIP_VERSION_CHECK=true
+trunk build --release --cargo-profile wasm-release
+for page in frontend/*.html; do
+  area=$(basename "$page" .html)
+  [ "$area" = index ] && continue
+  printf '\033[1;34m==>\033[0m %s\n' "building the web client's $area bundle (dist/bundles/$area/)"
+  trunk build --release --cargo-profile wasm-release \
+    --dist "dist/bundles/$area" --public-url "/bundles/$area/" "$page"
+done
 
 printf '\033[1;34m==>\033[0m %s\n' "building the server ($profile)"
 if [ "$profile" = release ]; then

@@ -6,6 +6,10 @@
 //!
 //! Feature `csr` builds the browser side, `ssr` the server side; never both.
 
+// The run page's view is one deep type where the server build (without the browser's
+// `erase_components`) works out its layout.
+#![recursion_limit = "256"]
+
 #[cfg(all(feature = "csr", feature = "ssr"))]
 compile_error!(
     "features `csr` and `ssr` of `app` are both on: build per package \
@@ -14,10 +18,11 @@ compile_error!(
 
 pub mod api;
 mod app;
+pub mod area;
 pub mod constructor;
 pub mod domain;
 pub mod layout;
 pub mod pages;
 pub mod ui;
 
-pub use app::App;
+pub use app::{ApprovalsApp, ConstructorApp, ManageApp, RunsApp};

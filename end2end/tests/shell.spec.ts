@@ -3,7 +3,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { test, expect } from "./fixtures";
+import { ADMIN_PASSWORD, signIn, test, expect } from "./fixtures";
 import { freePort } from "./free-port";
 
 const root = resolve(__dirname, "..", "..");
@@ -136,4 +136,34 @@ test("the approvals inbox lists waiting gates across runs", async ({ page, reque
   await row.getByRole("link", { name: `Review hitl-gate-ask of run ${run_id}` }).click();
   await expect(page).toHaveURL(new RegExp(`/runs/${run_id}/gates/hitl-gate-ask$`));
   await expect(page.getByRole("region", { name: "Approval needed" })).toContainText("Sign the release notes");
+});
+
+test("each area of the UI downloads its own bundle, and the nav moves between them", async ({ page }) => {
+  // An admin, whose nav also has Users.
+  await signIn(page.request, "admin", ADMIN_PASSWORD);
+  // Which wasm bundles the browser fetched, by file name.
+  const bundles: string[] = [];
+  page.on("request", (request) => {
+    const name = new URL(request.url()).pathname.split("/").pop() ?? "";
+    if (name.endsWith(".wasm")) bundles.push(name.replace(/-[0-9a-f]+_bg\.wasm$/, ""));
+  });
+  await page.goto("/");
+  await expect(page.getByRole("heading", { name: "Runs" })).toBeVisible();
+  expect(bundles).toEqual(["frontend"]);
+
+  const nav = page.getByRole("navigation");
+  const heading = (name: string) => page.getByRole("heading", { name, exact: true });
+  for (const [link, shown, bundle] of [
+    ["Constructor", page.getByRole("application", { name: "Pipeline canvas" }), "constructor"],
+    ["Approvals", heading("Approvals"), "approvals"],
+    ["Pipelines", heading("Pipelines"), "manage"],
+    ["Users", heading("Users"), "manage"],
+    ["Runs", heading("Runs"), "frontend"],
+  ] as const) {
+    await nav.getByRole("link", { name: link }).click();
+    await expect(shown).toBeVisible();
+    expect(bundles.at(-1), `${link} is drawn by the ${bundle} bundle`).toBe(bundle);
+  }
+  // Pipelines to Users stays in one bundle: the router moved without a new download.
+  expect(bundles).toEqual(["frontend", "constructor", "approvals", "manage", "frontend"]);
 });

@@ -245,8 +245,62 @@ async fn status_poll(server: &ServerProcess) -> (f64, f64) {
     (median(full), median(since))
 }
 
+/// The wasm each area of the UI downloads, as the release server sends it: one row per
+/// area with the bundle's size raw, under gzip and under brotli (the encodings the
+/// server chooses by `Accept-Encoding`). Needs the built client in `dist/`
+/// (`scripts/build.sh release`). The sizes do not vary, so this runs once.
+async fn bundle_sizes() {
+    let dist = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../dist");
+    if !dist.join("index.html").is_file() {
+        println!("bundle sizes skipped: build the client first (scripts/build.sh release)");
+        return;
+    }
+    let dir = common::temp_dir("scale-bundle");
+    let dist_arg = dist.to_string_lossy().into_owned();
+    let server = ServerProcess::start(&dir, &["--dist", &dist_arg], None);
+    let client = reqwest::Client::new();
+    let get = |path: String, encoding: &'static str| {
+        let request = client
+            .get(format!("{}{path}", server.base_url))
+            .header("accept-encoding", encoding);
+        async move {
+            let response = request.send().await.expect("the server answers");
+            assert!(
+                response.status().is_success(),
+                "{path}: {}",
+                response.status()
+            );
+            response.bytes().await.expect("body")
+        }
+    };
+    println!("\n| page | wasm | raw | gzip | brotli |\n|---|---|---|---|---|");
+    for page in ["/", "/approvals", "/pipelines", "/constructor"] {
+        let html = String::from_utf8_lossy(&get(page.to_string(), "identity").await).into_owned();
+        let Some(wasm) = html
+            .split('"')
+            .find(|part| part.ends_with("_bg.wasm"))
+            .map(str::to_string)
+        else {
+            panic!("{page}: no wasm named in its page");
+        };
+        let kib = |bytes: usize| format!("{bytes} B ({:.1} KiB)", bytes as f64 / 1024.0);
+        let raw = get(wasm.clone(), "identity").await.len();
+        let gzip = get(wasm.clone(), "gzip").await.len();
+        let brotli = get(wasm.clone(), "br").await.len();
+        println!(
+            "| {page} | {wasm} | {} | {} | {} |",
+            kib(raw),
+            kib(gzip),
+            kib(brotli)
+        );
+    }
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// Whether a group of figures is measured: `TOLLGATE_BENCH_ONLY` (e.g. `approve,chain`)
-/// narrows a run to those groups (`throughput`, `chain`, `approve`, `poll`, `big`).
+/// narrows a run to those groups (`throughput`, `chain`, `approve`, `poll`, `big`,
+/// `bundle`).
 fn wanted(group: &str) -> bool {
     std::env::var("TOLLGATE_BENCH_ONLY").map_or(true, |only| {
         only.split(',').any(|name| name.trim() == group)
@@ -335,6 +389,13 @@ async fn main() {
     let backends =
         std::env::var("TOLLGATE_BENCH_BACKENDS").unwrap_or_else(|_| "sqlite,postgres".into());
     println!("{}", machine());
+    if wanted("bundle") {
+        bundle_sizes().await;
+    }
+    let per_backend = ["throughput", "chain", "approve", "poll", "big"];
+    if !per_backend.into_iter().any(wanted) {
+        return;
+    }
     for backend in backends.split(',').map(str::trim) {
         let mut figures = Figures::default();
         for n in 1..=rounds {

@@ -9,10 +9,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use leptos::prelude::provide_context;
+use tower::ServiceExt;
 use tower_http::services::{ServeDir, ServeFile};
 
 use app::api::ApiError;
 use app::api::backend::{Caller, SharedBackend};
+use app::area::Area;
 
 use crate::downloads;
 use crate::metrics::Metrics;
@@ -72,32 +74,51 @@ pub fn router(state: AppState, dist: &Path) -> Router {
 /// The web client's files. Each is sent as the `.br` or `.gz` beside it (written by
 /// `tollgate precompress` at build time) when the browser accepts that encoding, else
 /// as is. Trunk's hashed names (`frontend-<hash>_bg.wasm`) never change content, so
-/// browsers keep them for a year; everything else, `index.html` and the deep-link
-/// fallback above all, is revalidated on each load so a new build is seen at once.
+/// browsers keep them for a year; everything else, the pages above all, is revalidated
+/// on each load so a new build is seen at once. Any other path is a page: it gets the
+/// `index.html` of the bundle that draws it ([`Area`]), so `/runs/42` opens the runs
+/// area and `/constructor` the manage area.
 fn client(dist: &Path) -> Router {
-    let index = ServeFile::new(dist.join("index.html"))
-        .precompressed_br()
-        .precompressed_gzip();
-    // Set here, not from the path below: under a hashed-looking path that no longer
-    // exists (an old build's), the fallback sends `index.html`, never to be kept.
-    let index = tower::ServiceBuilder::new()
-        .map_response(|mut response: Response<ServeFileBody>| {
-            response
-                .headers_mut()
-                .insert(header::CACHE_CONTROL, HeaderValue::from_static(NO_CACHE));
-            response
-        })
-        .service(index);
+    let root = dist.to_path_buf();
+    let pages = tower::service_fn(move |request: Request<Body>| {
+        let root = root.clone();
+        async move { Ok::<_, std::convert::Infallible>(area_page(&root, request).await) }
+    });
     let files = ServeDir::new(dist)
         .precompressed_br()
         .precompressed_gzip()
-        .fallback(index);
+        .fallback(pages);
     Router::new()
         .fallback_service(files)
         .layer(axum::middleware::from_fn(client_headers))
 }
 
-type ServeFileBody = tower_http::services::fs::ServeFileSystemResponseBody;
+/// The `index.html` of the area that draws the page at the request's path, never kept
+/// by the browser: under a hashed-looking path that no longer exists (an old build's),
+/// this page is what comes back.
+async fn area_page(dist: &Path, request: Request<Body>) -> Response {
+    let area = Area::of_path(request.uri().path());
+    let index = dist.join(area.folder()).join("index.html");
+    if !index.is_file() {
+        let message = format!(
+            "The web client's {:?} bundle is not built ({} is missing): run scripts/build.sh.",
+            area,
+            index.display()
+        );
+        return (StatusCode::NOT_FOUND, message).into_response();
+    }
+    let page = ServeFile::new(index)
+        .precompressed_br()
+        .precompressed_gzip();
+    let mut response = match page.oneshot(request).await {
+        Ok(response) => response.map(Body::new),
+        Err(never) => match never {},
+    };
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static(NO_CACHE));
+    response
+}
 
 const NO_CACHE: &str = "no-cache";
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";

@@ -52,11 +52,14 @@ pub async fn start(config: Config) -> Result<(), String> {
     for path in &config.pipelines {
         load_pipeline_file(&store, path, config.max_jobs_per_run.get()).await?;
     }
-    if !config.dist.join("index.html").is_file() {
-        tracing::warn!(
-            dist = %config.dist.display(),
-            "the web client is not built: run `./run.sh` (or `trunk build`) so the UI can be served"
-        );
+    for area in app::area::Area::ALL {
+        let index = config.dist.join(area.folder()).join("index.html");
+        if !index.is_file() {
+            tracing::warn!(
+                page = %index.display(),
+                "the web client's {area:?} bundle is not built: run `./run.sh` (or `scripts/build.sh`) so its pages can be served"
+            );
+        }
     }
 
     let workspaces = Workspaces::new(&config.data_dir);

@@ -172,19 +172,46 @@ async fn parse_pipeline_reads_yaml_for_a_signed_in_person_only() {
 }
 
 #[tokio::test]
-async fn deep_links_get_the_client_page() {
+async fn each_address_gets_the_page_of_the_bundle_that_draws_it() {
     let dist = temp_dir("dist");
-    std::fs::write(dist.join("index.html"), "<html>tollgate client</html>").expect("write");
+    let page = |area: &str| format!("<html>tollgate {area}</html>");
+    std::fs::write(dist.join("index.html"), page("runs")).expect("write");
+    for area in ["approvals", "manage", "constructor"] {
+        let folder = dist.join("bundles").join(area);
+        std::fs::create_dir_all(&folder).expect("mkdir");
+        std::fs::write(folder.join("index.html"), page(area)).expect("write");
+        std::fs::write(folder.join(format!("{area}-0123456789abcdef.js")), area).expect("write");
+    }
     let dist_arg = dist.to_str().expect("utf-8 path");
     let server = ServerProcess::start(&temp_dir("deep"), &["--dist", dist_arg], None);
-    for path in ["/", "/runs/42", "/pipelines"] {
+    for (path, area) in [
+        ("/", "runs"),
+        ("/runs/42", "runs"),
+        ("/runs/42/gates/hitl-gate-train", "runs"),
+        ("/approvals", "approvals"),
+        ("/pipelines", "manage"),
+        ("/users", "manage"),
+        ("/constructor", "constructor"),
+        // The runs bundle's "not found" page answers what no bundle draws.
+        ("/no/such/page", "runs"),
+    ] {
         let (status, body) = server.get(path).await;
-        assert_eq!(
-            (status, body.as_str()),
-            (200, "<html>tollgate client</html>"),
-            "{path}"
-        );
+        assert_eq!((status, body), (200, page(area)), "{path}");
     }
+    // A bundle's own files are served from its folder.
+    let (status, body) = server
+        .get("/bundles/constructor/constructor-0123456789abcdef.js")
+        .await;
+    assert_eq!((status, body.as_str()), (200, "constructor"));
+
+    // A bundle left unbuilt says so, and how to build it.
+    std::fs::remove_file(dist.join("bundles/constructor/index.html")).expect("remove");
+    let (status, body) = server.get("/constructor").await;
+    assert_eq!(status, 404);
+    assert!(
+        body.contains("Constructor bundle is not built") && body.contains("scripts/build.sh"),
+        "{body}"
+    );
 }
 
 /// GETs `path` without signing in (the client's files are public), sending
@@ -239,6 +266,9 @@ async fn the_client_is_sent_precompressed_and_hashed_files_are_kept() {
         .collect();
     std::fs::write(dist.join("index.html"), &index).expect("write");
     std::fs::write(dist.join(wasm_name), &wasm).expect("write");
+    // Another area's bundle, in its folder.
+    std::fs::create_dir_all(dist.join("bundles/approvals")).expect("mkdir");
+    std::fs::write(dist.join("bundles/approvals/index.html"), &index).expect("write");
     let dist_arg = dist.to_str().expect("utf-8 path");
     // The build step, as scripts/build.sh runs it.
     let output = tollgate(&temp_dir("precompress"), &["precompress", dist_arg])
@@ -249,6 +279,7 @@ async fn the_client_is_sent_precompressed_and_hashed_files_are_kept() {
         "index.html.gz",
         "index.html.br",
         "frontend-0123456789abcdef_bg.wasm.br",
+        "bundles/approvals/index.html.br",
     ] {
         assert!(dist.join(variant).is_file(), "{variant} written");
     }
@@ -290,12 +321,13 @@ async fn the_client_is_sent_precompressed_and_hashed_files_are_kept() {
         );
     }
 
-    // The page, a deep link and an old build's hashed name (which falls back to the page)
-    // are revalidated on every load.
+    // The page, deep links (into the runs area and another) and an old build's hashed
+    // name (which falls back to the page) are revalidated on every load.
     for path in [
         "/",
         "/index.html",
         "/runs/42",
+        "/approvals",
         "/frontend-fedcba9876543210.js",
     ] {
         for (accept, encoding) in [

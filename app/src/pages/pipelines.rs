@@ -2,16 +2,16 @@
 
 use leptos::prelude::*;
 
-use leptos_router::hooks::use_navigate;
-
-use crate::api::{PipelineSummary, deploy_pipeline, get_pipeline, list_pipelines};
-use crate::ui::{ErrorMessage, format_time, list_view};
+use crate::api::{
+    ApiError, Deployed, PipelineSummary, deploy_pipeline, get_pipeline, list_pipelines,
+};
+use crate::ui::{Call, ErrorMessage, format_time, latest, list_view, open_page};
 
 #[component]
 pub fn PipelinesPage() -> impl IntoView {
-    let pipelines = LocalResource::new(list_pipelines);
+    let pipelines = latest(list_pipelines);
     let (selected, set_selected) = signal(None::<String>);
-    let detail = LocalResource::new(move || {
+    let detail = latest(move || {
         let name = selected.get();
         async move {
             match name {
@@ -25,12 +25,10 @@ pub fn PipelinesPage() -> impl IntoView {
             <header class="page-header">
                 <h1>"Pipelines"</h1>
             </header>
-            <Transition fallback=|| view! { <p class="muted">"Loading pipelines…"</p> }>
-                {move || {
-                    pipelines
-                        .get()
-                        .map(|result| {
-                            list_view(
+            {move || {
+                    match pipelines.get() {
+                        None => view! { <p class="muted">"Loading pipelines…"</p> }.into_any(),
+                        Some(result) => list_view(
                                 result,
                                 || {
                                     view! {
@@ -51,12 +49,10 @@ pub fn PipelinesPage() -> impl IntoView {
                                     }
                                         .into_any()
                                 },
-                            )
-                        })
-                }}
-            </Transition>
-            <Transition fallback=|| ()>
-                {move || {
+                            ),
+                    }
+            }}
+            {move || {
                     detail
                         .get()
                         .flatten()
@@ -70,8 +66,7 @@ pub fn PipelinesPage() -> impl IntoView {
                                 .into_any(),
                             Err(error) => view! { <ErrorMessage error/> }.into_any(),
                         })
-                }}
-            </Transition>
+            }}
         </section>
     }
 }
@@ -133,14 +128,10 @@ fn PipelinesTable(
 /// Starts a new run of a saved pipeline and opens its run page.
 #[component]
 fn DeployButton(name: String) -> impl IntoView {
-    let navigate = use_navigate();
-    let deploy = Action::new_local(move |name: &String| {
-        let name = name.clone();
-        async move { deploy_pipeline(None, Some(name), None).await }
-    });
+    let deploy = Call::<Result<Deployed, ApiError>>::new();
     Effect::new(move |_| {
-        if let Some(Ok(deployed)) = deploy.value().get() {
-            navigate(&format!("/runs/{}", deployed.run_id), Default::default());
+        if let Some(Ok(deployed)) = deploy.answer() {
+            open_page(&format!("/runs/{}", deployed.run_id));
         }
     });
     let label = format!("Deploy {name}");
@@ -148,17 +139,16 @@ fn DeployButton(name: String) -> impl IntoView {
         <button
             class="button primary"
             aria-label=label
-            disabled=move || deploy.pending().get()
+            disabled=move || deploy.pending()
             on:click=move |_| {
-                deploy.dispatch(name.clone());
+                deploy.start(deploy_pipeline(None, Some(name.clone()), None));
             }
         >
             "Deploy"
         </button>
         {move || {
             deploy
-                .value()
-                .get()
+                .answer()
                 .and_then(Result::err)
                 .map(|error| view! { <ErrorMessage error/> })
         }}

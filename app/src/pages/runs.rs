@@ -4,12 +4,14 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::api::{RunSummary, list_runs};
-use crate::ui::{StatusBadge, format_elapsed, format_time, list_view, use_interval};
+use crate::ui::{
+    StatusBadge, area_rel, format_elapsed, format_time, latest, list_view, use_interval,
+};
 
 #[component]
 pub fn RunsPage() -> impl IntoView {
     let tick = use_interval(2000);
-    let runs = LocalResource::new(move || {
+    let runs = latest(move || {
         tick.track();
         list_runs(None)
     });
@@ -18,10 +20,10 @@ pub fn RunsPage() -> impl IntoView {
             <header class="page-header">
                 <h1>"Runs"</h1>
             </header>
-            <Transition fallback=|| view! { <p class="muted">"Loading runs…"</p> }>
-                {move || {
-                    runs.get()
-                        .map(|result| {
+            {move || {
+                    match runs.get() {
+                        None => view! { <p class="muted">"Loading runs…"</p> }.into_any(),
+                        Some(result) => {
                             list_view(
                                 result,
                                 || {
@@ -30,7 +32,7 @@ pub fn RunsPage() -> impl IntoView {
                                             <p>"No runs yet."</p>
                                             <p class="muted">
                                                 "Deploy a pipeline from the "
-                                                <A href="/pipelines">"Pipelines"</A>
+                                                <A href="/pipelines" attr:rel=area_rel("/pipelines")>"Pipelines"</A>
                                                 " page to start one."
                                             </p>
                                         </div>
@@ -39,9 +41,9 @@ pub fn RunsPage() -> impl IntoView {
                                 },
                                 |list| view! { <RunsTable runs=list/> }.into_any(),
                             )
-                        })
-                }}
-            </Transition>
+                        }
+                    }
+            }}
         </section>
     }
 }

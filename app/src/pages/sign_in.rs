@@ -3,30 +3,31 @@
 use leptos::prelude::*;
 
 use crate::api::login;
-use crate::ui::{ErrorMessage, Session, SessionState};
+use crate::ui::{Call, ErrorMessage, Session, SessionState};
 
 #[component]
 pub fn SignInPage() -> impl IntoView {
     let session = Session::current();
     let username = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
-    let submit = Action::new_local(move |_: &()| {
+    let submit = Call::new();
+    let sign_in = move || {
         let (name, secret) = (username.get_untracked(), password.get_untracked());
-        async move {
+        submit.start(async move {
             let result = login(name, secret).await;
             if let Ok(actor) = &result {
                 password.set(String::new());
                 session.0.set(SessionState::SignedIn(actor.clone()));
             }
             result
-        }
-    });
+        });
+    };
     view! {
         <section class="sign-in">
             <h1>"Sign in to Tollgate"</h1>
             <form on:submit=move |event| {
                 event.prevent_default();
-                submit.dispatch(());
+                sign_in();
             }>
                 <label>
                     <span>"Username"</span>
@@ -50,14 +51,13 @@ pub fn SignInPage() -> impl IntoView {
                         on:input=move |event| password.set(event_target_value(&event))
                     />
                 </label>
-                <button class="button primary" type="submit" disabled=move || submit.pending().get()>
+                <button class="button primary" type="submit" disabled=move || submit.pending()>
                     "Sign in"
                 </button>
             </form>
             {move || {
                 submit
-                    .value()
-                    .get()
+                    .answer()
                     .and_then(Result::err)
                     .map(|error| view! { <ErrorMessage error/> })
             }}

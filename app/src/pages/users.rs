@@ -2,22 +2,23 @@
 //! the tokens scripts use (each secret shown once).
 
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 
 use crate::api::{
     NewToken, TokenView, UserView, create_token, create_user, list_tokens, list_users,
     revoke_token, update_user,
 };
 use crate::domain::Role;
-use crate::ui::{ErrorMessage, format_time, list_view};
+use crate::ui::{Call, ErrorMessage, format_time, latest, list_view};
 
 #[component]
 pub fn UsersPage() -> impl IntoView {
     let version = RwSignal::new(0u32);
-    let users = LocalResource::new(move || {
+    let users = latest(move || {
         version.track();
         list_users()
     });
-    let tokens = LocalResource::new(move || {
+    let tokens = latest(move || {
         version.track();
         list_tokens(Some(true))
     });
@@ -27,30 +28,24 @@ pub fn UsersPage() -> impl IntoView {
             <header class="page-header">
                 <h1>"Users"</h1>
             </header>
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || {
-                    users.get().map(|result| {
-                        list_view(
-                            result,
-                            || view! { <p class="muted">"No users."</p> }.into_any(),
-                            move |list| view! { <UsersTable users=list on_change=changed/> }.into_any(),
-                        )
-                    })
-                }}
-            </Transition>
+            {move || match users.get() {
+                None => view! { <p class="muted">"Loading…"</p> }.into_any(),
+                Some(result) => list_view(
+                    result,
+                    || view! { <p class="muted">"No users."</p> }.into_any(),
+                    move |list| view! { <UsersTable users=list on_change=changed/> }.into_any(),
+                ),
+            }}
             <AddUser on_change=changed/>
             <h2>"API tokens"</h2>
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || {
-                    tokens.get().map(|result| {
-                        list_view(
-                            result,
-                            || view! { <p class="muted">"No tokens yet."</p> }.into_any(),
-                            move |list| view! { <TokensTable tokens=list on_change=changed/> }.into_any(),
-                        )
-                    })
-                }}
-            </Transition>
+            {move || match tokens.get() {
+                None => view! { <p class="muted">"Loading…"</p> }.into_any(),
+                Some(result) => list_view(
+                    result,
+                    || view! { <p class="muted">"No tokens yet."</p> }.into_any(),
+                    move |list| view! { <TokensTable tokens=list on_change=changed/> }.into_any(),
+                ),
+            }}
             <AddToken on_change=changed/>
         </section>
     }
@@ -79,15 +74,14 @@ fn UsersTable(
     on_change: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let error = RwSignal::new(None);
-    let toggle = Action::new_local(move |(name, disable): &(String, bool)| {
-        let (name, disable) = (name.clone(), *disable);
-        async move {
+    let toggle = move |name: String, disable: bool| {
+        spawn_local(async move {
             match update_user(name, None, None, None, Some(disable)).await {
                 Ok(_) => on_change(),
                 Err(e) => error.set(Some(e)),
             }
-        }
-    });
+        });
+    };
     let rows = users
         .into_iter()
         .map(|user| {
@@ -101,7 +95,7 @@ fn UsersTable(
                     <td>{user.groups.join(", ")}</td>
                     <td>{if disabled { "disabled" } else { "active" }}</td>
                     <td>
-                        <button class="button" on:click=move |_| { toggle.dispatch((name.clone(), !disabled)); }>
+                        <button class="button" on:click=move |_| toggle(name.clone(), !disabled)>
                             {if disabled { "Enable" } else { "Disable" }}
                         </button>
                     </td>
@@ -125,13 +119,14 @@ fn AddUser(on_change: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView
     let password = RwSignal::new(String::new());
     let roles = RwSignal::new("approver".to_string());
     let groups = RwSignal::new(String::new());
-    let add = Action::new_local(move |_: &()| {
+    let add = Call::new();
+    let submit = move || {
         let name = username.get_untracked();
         let display = Some(display.get_untracked()).filter(|d| !d.trim().is_empty());
         let secret = password.get_untracked();
         let role_list = Role::parse_list(&roles.get_untracked());
         let group_list = parts(&groups.get_untracked());
-        async move {
+        add.start(async move {
             let role_list = role_list.map_err(crate::api::ApiError::bad_request)?;
             let user =
                 create_user(name, secret, display, Some(role_list), Some(group_list)).await?;
@@ -139,12 +134,12 @@ fn AddUser(on_change: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView
             password.set(String::new());
             on_change();
             Ok::<UserView, crate::api::ApiError>(user)
-        }
-    });
+        });
+    };
     view! {
         <form class="inline-form" aria-label="Add user" on:submit=move |event| {
             event.prevent_default();
-            add.dispatch(());
+            submit();
         }>
             <h2>"Add user"</h2>
             <Field label="Username" value=username kind="text"/>
@@ -153,7 +148,7 @@ fn AddUser(on_change: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView
             <Field label="Roles (viewer, operator, approver, admin)" value=roles kind="text"/>
             <Field label="Groups (comma-separated)" value=groups kind="text"/>
             <button class="button primary" type="submit">"Add user"</button>
-            {move || add.value().get().map(|result| match result {
+            {move || add.answer().map(|result| match result {
                 Ok(user) => view! { <p role="status">{format!("Added {}.", user.username)}</p> }.into_any(),
                 Err(error) => view! { <ErrorMessage error/> }.into_any(),
             })}
@@ -181,15 +176,14 @@ fn TokensTable(
     on_change: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let error = RwSignal::new(None);
-    let revoke = Action::new_local(move |id: &i64| {
-        let id = *id;
-        async move {
+    let revoke = move |id: i64| {
+        spawn_local(async move {
             match revoke_token(id).await {
                 Ok(_) => on_change(),
                 Err(e) => error.set(Some(e)),
             }
-        }
-    });
+        });
+    };
     let when = |ms: Option<i64>| ms.map(format_time).unwrap_or_else(|| "—".into());
     let rows = tokens
         .into_iter()
@@ -205,7 +199,7 @@ fn TokensTable(
                     <td>{when(token.last_used_at_ms)}</td>
                     <td>
                         {if live {
-                            view! { <button class="button reject" on:click=move |_| { revoke.dispatch(id); }>"Revoke"</button> }.into_any()
+                            view! { <button class="button reject" on:click=move |_| revoke(id)>"Revoke"</button> }.into_any()
                         } else {
                             view! { <span class="muted">"revoked"</span> }.into_any()
                         }}
@@ -228,28 +222,29 @@ fn AddToken(on_change: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
     let name = RwSignal::new(String::new());
     let owner = RwSignal::new(String::new());
     let days = RwSignal::new("90".to_string());
-    let create = Action::new_local(move |_: &()| {
+    let create = Call::new();
+    let submit = move || {
         let token_name = name.get_untracked();
         let for_user = Some(owner.get_untracked()).filter(|o| !o.trim().is_empty());
         let expiry = days.get_untracked().trim().parse::<u32>().ok();
-        async move {
+        create.start(async move {
             let created = create_token(token_name, expiry, for_user).await?;
             name.set(String::new());
             on_change();
             Ok::<NewToken, crate::api::ApiError>(created)
-        }
-    });
+        });
+    };
     view! {
         <form class="inline-form" aria-label="Create token" on:submit=move |event| {
             event.prevent_default();
-            create.dispatch(());
+            submit();
         }>
             <h2>"Create token"</h2>
             <Field label="Token name" value=name kind="text"/>
             <Field label="For user (blank: you)" value=owner kind="text"/>
             <Field label="Expires in days (blank: never)" value=days kind="text"/>
             <button class="button primary" type="submit">"Create token"</button>
-            {move || create.value().get().map(|result| match result {
+            {move || create.answer().map(|result| match result {
                 Ok(created) => view! {
                     <p role="status">
                         "Token " <strong>{created.view.name.clone()}</strong>

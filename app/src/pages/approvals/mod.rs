@@ -13,8 +13,8 @@ use crate::api::{PendingGate, pending_gates};
 use crate::domain::FieldProblem;
 use crate::domain::{Decision, format_duration};
 use crate::ui::{
-    CommentField, ErrorMessage, FormValues, GateFormFields, confirm, is_typing, now_ms,
-    use_interval,
+    CommentField, ErrorMessage, FormValues, GateFormFields, area_rel, confirm, is_typing, latest,
+    now_ms, use_interval,
 };
 use batch::{BatchOutcome, Target, decide_all};
 
@@ -36,8 +36,11 @@ const AGES: [(i64, &str); 4] = [
 #[component]
 pub fn ApprovalsPage() -> impl IntoView {
     let tick = use_interval(2000);
-    let gates = LocalResource::new(move || {
+    // Bumped after a batch, to show its effect before the next tick.
+    let decided = RwSignal::new(0u32);
+    let gates = latest(move || {
         tick.track();
+        decided.track();
         pending_gates(None)
     });
     let pipeline = RwSignal::new(String::new());
@@ -102,7 +105,7 @@ pub fn ApprovalsPage() -> impl IntoView {
             }
             outcome.set(Some(result));
             busy.set(false);
-            gates.refetch();
+            decided.update(|count| *count += 1);
         });
     };
     let decide_selected = move |decision: Decision| {
@@ -226,15 +229,15 @@ pub fn ApprovalsPage() -> impl IntoView {
             </div>
             <p class="help muted">"Keys: j and k move, a approves, r rejects (each asks first)."</p>
             {move || outcome.get().map(|result| view! { <BatchResult result/> })}
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || {
-                    gates.get().map(|result| match result {
-                        Err(error) => view! { <ErrorMessage error/> }.into_any(),
-                        Ok(list) if list.is_empty() => view! {
+            {move || {
+                    match gates.get() {
+                        None => view! { <p class="muted">"Loading…"</p> }.into_any(),
+                        Some(Err(error)) => view! { <ErrorMessage error/> }.into_any(),
+                        Some(Ok(list)) if list.is_empty() => view! {
                             <div class="empty"><p>"Nothing is waiting for a decision."</p></div>
                         }
                         .into_any(),
-                        Ok(_) => view! {
+                        Some(Ok(_)) => view! {
                             <GatesTable
                                 shown
                                 selected
@@ -248,9 +251,8 @@ pub fn ApprovalsPage() -> impl IntoView {
                             />
                         }
                         .into_any(),
-                    })
-                }}
-            </Transition>
+                    }
+            }}
         </section>
     }
 }
@@ -361,7 +363,7 @@ fn GatesTable(
                         <td>{approvals}</td>
                         <td class="muted">{you}</td>
                         <td>
-                            <A href=href attr:aria-label=format!("Review {} of run {}", gate.gate, gate.run_id)>
+                            <A href=href attr:rel=area_rel("/runs/") attr:aria-label=format!("Review {} of run {}", gate.gate, gate.run_id)>
                                 "Review"
                             </A>
                         </td>

@@ -2,9 +2,9 @@
 //! with the injected `hitl-gate-*` nodes.
 
 use leptos::prelude::*;
-
-use crate::ui::ArrowMarker;
 use leptos::task::spawn_local;
+
+use crate::ui::{ArrowMarker, Call};
 
 use super::Editor;
 use crate::api::parse_pipeline;
@@ -30,9 +30,9 @@ pub fn Preview() -> impl IntoView {
         }
     };
     // The server reads the text: the client has no YAML parser (see `parse_pipeline`).
-    let import = Action::new_local(move |text: &String| {
-        let text = text.clone();
-        async move {
+    let importing = Call::<()>::new();
+    let import = move |text: String| {
+        importing.start(async move {
             match parse_pipeline(text).await {
                 Ok(pipeline) => {
                     let busy = editor.draft.with_untracked(|d| !d.nodes.is_empty());
@@ -51,8 +51,8 @@ pub fn Preview() -> impl IntoView {
                 }
                 Err(error) => import_error.set(Some(error.to_string())),
             }
-        }
-    });
+        });
+    };
     let on_file = move |event: leptos::ev::Event| {
         use wasm_bindgen::JsCast;
         let file = event
@@ -64,9 +64,7 @@ pub fn Preview() -> impl IntoView {
             spawn_local(async move {
                 let text = wasm_bindgen_futures::JsFuture::from(file.text()).await;
                 match text.ok().and_then(|t| t.as_string()) {
-                    Some(text) => {
-                        import.dispatch(text);
-                    }
+                    Some(text) => import(text),
                     None => import_error.set(Some("the file could not be read as text".into())),
                 }
             });
@@ -141,10 +139,8 @@ pub fn Preview() -> impl IntoView {
                 <div class="import-actions">
                     <button
                         class="button"
-                        disabled=move || import.pending().get()
-                        on:click=move |_| {
-                            import.dispatch(import_text.get_untracked());
-                        }
+                        disabled=move || importing.pending()
+                        on:click=move |_| import(import_text.get_untracked())
                     >
                         "Import"
                     </button>

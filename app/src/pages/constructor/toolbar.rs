@@ -2,6 +2,7 @@
 //! draft stands.
 
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 use leptos_router::components::A;
 
 use super::{Editor, SaveState};
@@ -10,7 +11,7 @@ use crate::api::{
     save_pipeline,
 };
 use crate::constructor::{Draft, Layout};
-use crate::ui::{ErrorMessage, confirm};
+use crate::ui::{Call, ErrorMessage, area_rel, confirm, latest};
 
 #[component]
 pub fn Toolbar() -> impl IntoView {
@@ -31,18 +32,19 @@ pub fn Toolbar() -> impl IntoView {
         editor.selected.set(vec![added]);
     };
 
-    let save = Action::new_local(move |_: &()| {
+    let save = move || {
         let check = editor.check.get_untracked();
         let layout = serde_json::to_value(editor.draft.with_untracked(Draft::layout)).ok();
-        async move {
+        spawn_local(async move {
             let result = save_pipeline(PipelineSource::Spec(check.pipeline.clone()), layout).await;
             saved.set(Some(result.map(|p| p.name)));
-        }
-    });
+        });
+    };
 
-    let deploy = Action::new_local(move |_: &()| {
+    let deploying = Call::<()>::new();
+    let deploy = move || {
         let pipeline = editor.check.get_untracked().pipeline;
-        async move {
+        deploying.start(async move {
             let earlier = list_runs(Some(1000))
                 .await
                 .map(|runs| runs.iter().filter(|r| r.pipeline == pipeline.name).count())
@@ -58,8 +60,8 @@ pub fn Toolbar() -> impl IntoView {
             deployed.set(Some(
                 deploy_pipeline(Some(PipelineSource::Spec(pipeline)), None, None).await,
             ));
-        }
-    });
+        });
+    };
 
     let blocked = move || {
         let check = editor.check.get();
@@ -126,12 +128,12 @@ pub fn Toolbar() -> impl IntoView {
             <button class="button" on:click=add>"Add job"</button>
             <button class="button" disabled=move || !editor.can_undo.get() on:click=move |_| editor.undo()>"Undo"</button>
             <button class="button" disabled=move || !editor.can_redo.get() on:click=move |_| editor.redo()>"Redo"</button>
-            <button class="button" on:click=move |_| { save.dispatch(()); }>"Save"</button>
+            <button class="button" on:click=move |_| save()>"Save"</button>
             <button class="button" on:click=move |_| choosing.update(|open| *open = !*open)>"Load"</button>
             <button
                 class="button primary"
-                disabled=move || blocked().is_some() || deploy.pending().get()
-                on:click=move |_| { deploy.dispatch(()); }
+                disabled=move || blocked().is_some() || deploying.pending()
+                on:click=move |_| deploy()
             >
                 "Deploy"
             </button>
@@ -149,7 +151,7 @@ pub fn Toolbar() -> impl IntoView {
             Some(Ok(run)) => Some(view! {
                 <p class="outcome" role="status">
                     {format!("Deployed run #{}. ", run.run_id)}
-                    <A href=format!("/runs/{}", run.run_id)>"Open the run"</A>
+                    <A href=format!("/runs/{}", run.run_id) attr:rel=area_rel("/runs/")>"Open the run"</A>
                 </p>
             }.into_any()),
             Some(Err(error)) => Some(view! { <ErrorMessage error/> }.into_any()),
@@ -162,10 +164,9 @@ pub fn Toolbar() -> impl IntoView {
 #[component]
 fn LoadList(choosing: RwSignal<bool>) -> impl IntoView {
     let editor = expect_context::<Editor>();
-    let pipelines = LocalResource::new(list_pipelines);
-    let load = Action::new_local(move |name: &String| {
-        let name = name.clone();
-        async move {
+    let pipelines = latest(list_pipelines);
+    let load = move |name: String| {
+        spawn_local(async move {
             if let Ok(saved) = get_pipeline(name).await {
                 let layout: Layout = serde_json::from_value(saved.layout).unwrap_or_default();
                 let busy = editor.draft.with_untracked(|d| !d.nodes.is_empty());
@@ -174,8 +175,8 @@ fn LoadList(choosing: RwSignal<bool>) -> impl IntoView {
                 }
                 choosing.set(false);
             }
-        }
-    });
+        });
+    };
     view! {
         <ul class="load-list" aria-label="Saved pipelines">
             {move || pipelines.get().map(|result| match result {
@@ -186,7 +187,7 @@ fn LoadList(choosing: RwSignal<bool>) -> impl IntoView {
                         let name = p.name.clone();
                         view! {
                             <li>
-                                <button class="link" on:click=move |_| { load.dispatch(name.clone()); }>
+                                <button class="link" on:click=move |_| load(name.clone())>
                                     {format!("Load {}", p.name)}
                                 </button>
                             </li>

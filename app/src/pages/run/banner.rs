@@ -10,7 +10,9 @@ use crate::api::{
     ApiError, JobView, PendingGate, WorkspaceFile, decide_gate, list_files, pending_gates,
 };
 use crate::domain::{Decision, FieldProblem, GateDecision, GateForm, format_duration};
-use crate::ui::{CommentField, DatabaseHealth, ErrorMessage, FormValues, GateFormFields, now_ms};
+use crate::ui::{
+    Call, CommentField, DatabaseHealth, ErrorMessage, FormValues, GateFormFields, now_ms,
+};
 
 /// What happened to the last decision made from this banner.
 #[derive(Clone, Debug)]
@@ -97,42 +99,38 @@ pub fn ApprovalBanner() -> impl IntoView {
         }
     });
 
-    let decide = Action::new_local(
-        move |(gate, decision, comment, overriding, form): &(
-            String,
-            Decision,
-            String,
-            bool,
-            GateForm,
-        )| {
-            let (gate, decision, comment) = (gate.clone(), *decision, comment.clone());
-            let overriding = overriding.then_some(true);
-            // A rejection sends no choice: the server refuses one.
-            let (option, inputs) = match decision {
-                Decision::Approve => {
-                    let (option, inputs) = values.with_untracked(|v| v.to_request(form));
-                    (option, (!inputs.is_empty()).then_some(inputs))
-                }
-                Decision::Reject => (None, None),
-            };
-            async move {
-                let comment = (!comment.trim().is_empty()).then_some(comment);
-                let result = decide_gate(
-                    run_id, gate, decision, None, comment, overriding, option, inputs,
-                )
-                .await;
-                if result.is_ok() {
-                    draft.set(String::new());
-                }
-                outcome.set(Some(match result {
-                    Ok(view) => Outcome::Decided(decided(&view)),
-                    Err(error) => Outcome::Refused(error),
-                }));
-                load();
-                context.refresh();
+    let decide = Call::new();
+    let send = move |gate: String,
+                     decision: Decision,
+                     comment: String,
+                     overriding: bool,
+                     form: GateForm| {
+        let overriding = overriding.then_some(true);
+        // A rejection sends no choice: the server refuses one.
+        let (option, inputs) = match decision {
+            Decision::Approve => {
+                let (option, inputs) = values.with_untracked(|v| v.to_request(&form));
+                (option, (!inputs.is_empty()).then_some(inputs))
             }
-        },
-    );
+            Decision::Reject => (None, None),
+        };
+        decide.start(async move {
+            let comment = (!comment.trim().is_empty()).then_some(comment);
+            let result = decide_gate(
+                run_id, gate, decision, None, comment, overriding, option, inputs,
+            )
+            .await;
+            if result.is_ok() {
+                draft.set(String::new());
+            }
+            outcome.set(Some(match result {
+                Ok(view) => Outcome::Decided(decided(&view)),
+                Err(error) => Outcome::Refused(error),
+            }));
+            load();
+            context.refresh();
+        });
+    };
 
     view! {
         {move || {
@@ -151,10 +149,8 @@ pub fn ApprovalBanner() -> impl IntoView {
                             gate
                             waiting
                             source_files
-                            pending=decide.pending()
-                            on_decide=move |gate, decision, comment, overriding, form| {
-                                decide.dispatch((gate, decision, comment, overriding, form));
-                            }
+                            pending=Signal::derive(move || decide.pending())
+                            on_decide=send
                             preview
                             comment=draft
                             values
@@ -182,7 +178,7 @@ fn GateCard(
     gate: PendingGate,
     waiting: usize,
     source_files: Vec<WorkspaceFile>,
-    pending: Memo<bool>,
+    pending: Signal<bool>,
     on_decide: impl Fn(String, Decision, String, bool, GateForm) + Clone + Send + Sync + 'static,
     preview: RwSignal<Option<PreviewTarget>>,
     comment: RwSignal<String>,

@@ -4,9 +4,9 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
 use super::RunContext;
-use crate::api::{cancel_run, deploy_pipeline};
+use crate::api::{ApiError, Deployed, cancel_run, deploy_pipeline};
 use crate::domain::JobStatus;
-use crate::ui::{ErrorMessage, StatusBadge, format_elapsed};
+use crate::ui::{Call, ErrorMessage, StatusBadge, format_elapsed};
 
 #[component]
 pub fn RunHeader(pipeline: String) -> impl IntoView {
@@ -14,14 +14,10 @@ pub fn RunHeader(pipeline: String) -> impl IntoView {
     let run_id = context.run_id;
     let navigate = use_navigate();
 
-    let cancel = Action::new_local(move |_: &()| async move {
-        let result = cancel_run(run_id, None).await;
-        context.refresh();
-        result
-    });
-    let again = Action::new_local(move |_: &()| deploy_pipeline(None, None, Some(run_id)));
+    let cancel = Call::new();
+    let again = Call::<Result<Deployed, ApiError>>::new();
     Effect::new(move |_| {
-        if let Some(Ok(deployed)) = again.value().get() {
+        if let Some(Ok(deployed)) = again.answer() {
             navigate(&format!("/runs/{}", deployed.run_id), Default::default());
         }
     });
@@ -59,19 +55,21 @@ pub fn RunHeader(pipeline: String) -> impl IntoView {
             <div class="run-actions">
                 <button
                     class="button danger"
-                    disabled=move || context.finished() || cancel.pending().get()
+                    disabled=move || context.finished() || cancel.pending()
                     on:click=move |_| {
-                        cancel.dispatch(());
+                        cancel.start(async move {
+                            let result = cancel_run(run_id, None).await;
+                            context.refresh();
+                            result
+                        });
                     }
                 >
                     "Cancel run"
                 </button>
                 <button
                     class="button"
-                    disabled=move || again.pending().get()
-                    on:click=move |_| {
-                        again.dispatch(());
-                    }
+                    disabled=move || again.pending()
+                    on:click=move |_| again.start(deploy_pipeline(None, None, Some(run_id)))
                 >
                     "Deploy again"
                 </button>
@@ -104,8 +102,8 @@ pub fn RunHeader(pipeline: String) -> impl IntoView {
                         .collect_view()}
                 </span>
             </div>
-            {move || cancel.value().get().and_then(Result::err).map(|error| view! { <ErrorMessage error/> })}
-            {move || again.value().get().and_then(Result::err).map(|error| view! { <ErrorMessage error/> })}
+            {move || cancel.answer().and_then(Result::err).map(|error| view! { <ErrorMessage error/> })}
+            {move || again.answer().and_then(Result::err).map(|error| view! { <ErrorMessage error/> })}
         </header>
     }
 }

@@ -22,7 +22,7 @@ use leptos_router::hooks::use_params_map;
 
 use crate::api::{JobProgress, RunDetail, RunSummary, get_run, run_statuses};
 use crate::domain::{NodeKind, RunGraph, RunNode};
-use crate::ui::{DatabaseHealth, ErrorMessage, use_interval};
+use crate::ui::{DatabaseHealth, ErrorMessage, latest, use_interval};
 use job_states::JobStates;
 
 /// What the parts of the run page share.
@@ -99,7 +99,7 @@ pub fn RunPage() -> impl IntoView {
 
 #[component]
 fn RunView(run_id: i64) -> impl IntoView {
-    let detail = LocalResource::new(move || get_run(run_id));
+    let detail = latest(move || get_run(run_id));
     let linked_gate = use_params_map().with_untracked(|params| params.get("gate"));
     let context = RunContext {
         run_id,
@@ -118,12 +118,10 @@ fn RunView(run_id: i64) -> impl IntoView {
         }
     });
     view! {
-        <Transition fallback=|| view! { <p class="muted page">"Loading the run…"</p> }>
             {move || {
-                detail
-                    .get()
-                    .map(|result| match result {
-                        Ok(detail) => {
+                match detail.get() {
+                        None => view! { <p class="muted page">"Loading the run…"</p> }.into_any(),
+                        Some(Ok(detail)) => {
                             // Before the views below, which read the jobs' signals.
                             context.jobs.load(&detail);
                             context.run.set(Some(detail.run.clone()));
@@ -142,16 +140,15 @@ fn RunView(run_id: i64) -> impl IntoView {
                             }
                                 .into_any()
                         }
-                        Err(error) => view! {
+                        Some(Err(error)) => view! {
                             <section class="page">
                                 <h1>"Run not found"</h1>
                                 <ErrorMessage error/>
                             </section>
                         }
                             .into_any(),
-                    })
+                }
             }}
-        </Transition>
     }
 }
 

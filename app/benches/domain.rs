@@ -33,6 +33,7 @@ fn wide_pipeline(width: usize, depth: usize) -> Pipeline {
                 env: Default::default(),
                 timeout: None,
                 gate,
+                when: None,
             });
         }
     }
@@ -43,6 +44,7 @@ fn wide_pipeline(width: usize, depth: usize) -> Pipeline {
         env: Default::default(),
         timeout: None,
         gate: None,
+        when: None,
     });
     Pipeline {
         name: "bench".into(),
@@ -76,6 +78,7 @@ fn random_pipeline(count: usize) -> Pipeline {
                 env: Default::default(),
                 timeout: None,
                 gate: None,
+                when: None,
             }
         })
         .collect();

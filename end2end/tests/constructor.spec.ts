@@ -246,3 +246,25 @@ test("the sidebar edits a gate's options, inputs and timeout policy", async ({ p
   await expect(yaml).not.toContainText("threshold");
   await expect(page.getByRole("button", { name: "Deploy" })).toBeEnabled();
 });
+
+test("the sidebar sets the option a job runs for, and a wrong one is marked", async ({ page }) => {
+  await freshCanvas(page);
+  await page.getByLabel("Pipeline name").fill("branching");
+  await addJob(page, "evaluate", "echo evaluated");
+  const sidebar = page.getByRole("complementary", { name: "Job settings" });
+  await sidebar.getByLabel("Gate Message").fill("Ship or hold?");
+  await sidebar.getByLabel("Gate Options").fill("ship, hold");
+  await addJob(page, "ship", "echo shipping");
+  await connect(page, "evaluate", "ship");
+  await node(page, "ship").click();
+  await sidebar.getByLabel("Gate", { exact: true }).fill("hitl-gate-evaluate");
+  await sidebar.getByLabel("chose option").fill("shipp");
+  await expect(sidebar).toContainText(
+    "job `ship` has `when.option: shipp`, which gate `hitl-gate-evaluate` does not offer: use one of ship, hold",
+  );
+  await expect(page.getByRole("button", { name: "Deploy" })).toBeDisabled();
+  await sidebar.getByLabel("chose option").fill("ship");
+  const yaml = page.getByRole("region", { name: "Preview" }).getByLabel("Pipeline YAML");
+  await expect(yaml).toContainText("    when:\n      gate: hitl-gate-evaluate\n      option: ship");
+  await expect(page.getByRole("button", { name: "Deploy" })).toBeEnabled();
+});

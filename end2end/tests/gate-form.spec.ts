@@ -71,3 +71,39 @@ test("the banner says what a timeout will do before anyone decides", async ({ pa
     "If nobody decides in time, the gate goes on with option ship and the defaults.",
   );
 });
+
+test("a choice in the banner takes its branch; the other is drawn as skipped", async ({ page, request }) => {
+  const id = await deploy(
+    request,
+    `name: branches
+jobs:
+  - id: evaluate
+    run: echo evaluated
+    gate: {message: Ship or roll back?, options: [ship, rollback]}
+  - id: ship
+    run: echo shipping
+    depends_on: [evaluate]
+    when: {gate: hitl-gate-evaluate, option: ship}
+  - id: rollback
+    run: echo rolling back
+    depends_on: [evaluate]
+    when: {gate: hitl-gate-evaluate, option: rollback}
+`,
+  );
+  await page.goto(`/runs/${id}`);
+  const banner = page.getByRole("region", { name: "Approval needed" });
+  await banner.getByRole("group", { name: "Option" }).getByRole("radio", { name: "rollback" }).check();
+  await banner.getByRole("button", { name: "Approve" }).click();
+  await expect(page.locator('[data-job="rollback"]')).toHaveClass(/status-completed/, { timeout: 15_000 });
+  const ship = page.locator('[data-job="ship"]');
+  await expect(ship).toHaveClass(/status-skipped/);
+  await expect(ship).toContainText("SKIPPED");
+  await expect(page.locator(".run-header")).toContainText("COMPLETED");
+  await expect(page.locator(".run-header")).toContainText("4/4 done");
+  await expect(page.locator(".run-header")).toContainText("1 skipped");
+  // Its reason is the first thing its log panel says.
+  await ship.click();
+  await expect(page.getByRole("complementary", { name: "Job log" })).toContainText(
+    "skipped: hitl-gate-evaluate chose rollback; this job runs for ship",
+  );
+});

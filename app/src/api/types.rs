@@ -16,6 +16,16 @@ pub struct RunSummary {
     pub completed_jobs: u32,
     /// Gates waiting for a decision right now.
     pub waiting_gates: u32,
+    /// Jobs and gates whose branch was not taken (`when`): done, without running.
+    #[serde(default)]
+    pub skipped_jobs: u32,
+}
+
+impl RunSummary {
+    /// How many jobs are done: completed, or skipped as a branch not taken.
+    pub fn done_jobs(&self) -> u32 {
+        self.completed_jobs + self.skipped_jobs
+    }
 }
 
 /// A saved pipeline as the pipelines list shows it.

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::{Deserialize, Serialize};
 
 use super::gate_form_draft::DraftGateForm;
-use crate::domain::{DEFAULT_GATE_TIMEOUT_SECS, GateSpec, JobSpec, Pipeline};
+use crate::domain::{DEFAULT_GATE_TIMEOUT_SECS, GateSpec, JobSpec, Pipeline, When};
 
 /// Positions snap to this many pixels.
 pub const GRID: f64 = 20.0;
@@ -48,6 +48,12 @@ pub struct DraftNode {
     /// The gate's options, inputs and timeout policy, as typed.
     #[serde(default, skip_serializing_if = "DraftGateForm::is_empty")]
     pub gate_form: DraftGateForm,
+    /// `when`: the gate before the job whose choice it runs for; blank for always.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub when_gate: String,
+    /// `when`: the option of that gate the job runs for.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub when_option: String,
     pub x: f64,
     pub y: f64,
 }
@@ -63,7 +69,7 @@ pub struct DraftEdge {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FieldProblem {
     pub node: u32,
-    /// `timeout`, `gate_timeout`, `gate_approvals`, `gate_form` or `env`.
+    /// `timeout`, `gate_timeout`, `gate_approvals`, `gate_form`, `when` or `env`.
     pub field: &'static str,
     pub message: String,
 }
@@ -100,6 +106,8 @@ impl DraftNode {
             gate_approvals: String::new(),
             gate_allow_self: false,
             gate_form: DraftGateForm::default(),
+            when_gate: String::new(),
+            when_option: String::new(),
             x,
             y,
         }
@@ -245,6 +253,23 @@ impl Draft {
                     inputs: form.inputs,
                     on_timeout: form.on_timeout,
                 });
+                let when = match (node.when_gate.trim(), node.when_option.trim()) {
+                    ("", "") => None,
+                    (gate, option) if !gate.is_empty() && !option.is_empty() => Some(When {
+                        gate: gate.to_string(),
+                        option: option.to_string(),
+                    }),
+                    _ => {
+                        problems.push(FieldProblem {
+                            node: node.key,
+                            field: "when",
+                            message:
+                                "give both the gate and its option the job runs for, or neither"
+                                    .to_string(),
+                        });
+                        None
+                    }
+                };
                 JobSpec {
                     id: node.id.clone(),
                     run: node.run.clone(),
@@ -252,6 +277,7 @@ impl Draft {
                     env,
                     timeout,
                     gate,
+                    when,
                 }
             })
             .collect();
@@ -322,6 +348,16 @@ impl Draft {
                     .gate
                     .as_ref()
                     .map(|gate| DraftGateForm::of(&gate.form()))
+                    .unwrap_or_default(),
+                when_gate: job
+                    .when
+                    .as_ref()
+                    .map(|w| w.gate.clone())
+                    .unwrap_or_default(),
+                when_option: job
+                    .when
+                    .as_ref()
+                    .map(|w| w.option.clone())
                     .unwrap_or_default(),
                 x,
                 y,

@@ -42,6 +42,7 @@ pub fn expand(pipeline: &Pipeline) -> Result<RunGraph, ValidationErrors> {
                 run: job.run.clone(),
                 env: job.env.clone(),
                 timeout: job.timeout,
+                when: job.when.clone(),
             },
         });
         if let Some(gate) = job.active_gate() {

@@ -21,7 +21,7 @@ pub use gate_form::{
     parse_number, value_text,
 };
 pub use pipeline::{
-    DEFAULT_GATE_TIMEOUT_SECS, GateSpec, JobSpec, MAX_SPEC_BYTES, ParseError, Pipeline,
+    DEFAULT_GATE_TIMEOUT_SECS, GateSpec, JobSpec, MAX_SPEC_BYTES, ParseError, Pipeline, When,
 };
 pub use run_graph::{NodeKind, RunGraph, RunNode, Topology};
 pub use state_machine::{

@@ -50,6 +50,20 @@ pub struct JobSpec {
     /// A human-in-the-loop gate placed right after this job.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gate: Option<GateSpec>,
+    /// Runs the job only when a gate before it was approved with this option; for any
+    /// other choice it is SKIPPED (not failed), so a gate can branch a pipeline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub when: Option<When>,
+}
+
+/// The branch a job belongs to: `when: {gate: hitl-gate-review, option: rollback}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct When {
+    /// An injected gate upstream of the job (`hitl-gate-<job>`).
+    pub gate: String,
+    /// One of that gate's `options`.
+    pub option: String,
 }
 
 /// The gate of a job: what the reviewer is asked, how long they have, and who may
@@ -340,6 +354,7 @@ jobs:
             env: BTreeMap::new(),
             timeout: None,
             gate: None,
+            when: None,
         };
         let small = Pipeline {
             name: "p".into(),

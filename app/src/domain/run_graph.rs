@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::access::GatePolicy;
 use super::gate_form::GateForm;
+use super::pipeline::When;
 
 /// The expanded graph of one run.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,6 +41,9 @@ pub enum NodeKind {
         env: BTreeMap<String, String>,
         /// Seconds before the process is killed.
         timeout: Option<u64>,
+        /// Runs only for this choice of a gate before it, else is skipped.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        when: Option<When>,
     },
     /// Waits for a person; never starts a process.
     Gate {
@@ -169,7 +173,12 @@ impl RunGraph {
             .iter()
             .filter_map(|node| match &node.kind {
                 NodeKind::Gate { .. } => None,
-                NodeKind::Task { run, env, timeout } => Some(JobSpec {
+                NodeKind::Task {
+                    run,
+                    env,
+                    timeout,
+                    when,
+                } => Some(JobSpec {
                     id: node.id.clone(),
                     run: run.clone(),
                     depends_on: node.depends_on.iter().map(|d| source_of(d)).collect(),
@@ -194,6 +203,7 @@ impl RunGraph {
                         }),
                         _ => None,
                     }),
+                    when: when.clone(),
                 }),
             })
             .collect();

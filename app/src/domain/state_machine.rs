@@ -4,9 +4,10 @@
 //! It does no I/O and reads no clock. The scheduler in `server` loads a [`RunState`],
 //! feeds it one [`Event`], writes the returned [`Transition`]'s changes in one database
 //! transaction (each one a compare-and-set on the `from` status) and then performs its
-//! effects. Every rule lives here: a job is ready when all of its dependencies completed;
-//! a failure cancels everything downstream and nothing else; a gate waits without a
-//! process and can be decided once.
+//! effects. Every rule lives here: a job is ready when all of its dependencies completed
+//! (or were skipped, not all of them); a job with `when` runs only for its gate's
+//! option and is skipped otherwise; a failure cancels everything downstream and nothing
+//! else; a gate waits without a process and can be decided once.
 
 use serde::{Deserialize, Serialize};
 
@@ -335,12 +336,50 @@ impl RunState {
     }
 
     fn is_ready(&self, at: usize) -> bool {
-        self.jobs[at].status == JobStatus::Pending
-            && self
-                .topology
-                .dependencies(at)
+        self.readiness(at) == Readiness::Run
+    }
+
+    /// What a node's dependencies allow it now. It runs once each is done (completed or
+    /// skipped) and its `when` holds; it is skipped when every dependency was skipped
+    /// (its branch was not taken) or its gate chose another option.
+    fn readiness(&self, at: usize) -> Readiness {
+        if self.jobs[at].status != JobStatus::Pending {
+            return Readiness::Waiting;
+        }
+        let dependencies = self.topology.dependencies(at);
+        let statuses = || dependencies.iter().map(|&d| self.jobs[d].status);
+        if !statuses().all(JobStatus::is_done) {
+            return Readiness::Waiting;
+        }
+        if !dependencies.is_empty() && statuses().all(|s| s == JobStatus::Skipped) {
+            let names: Vec<String> = dependencies
                 .iter()
-                .all(|&dependency| self.jobs[dependency].status == JobStatus::Completed)
+                .map(|&d| self.graph.nodes[d].id.clone())
+                .collect();
+            return Readiness::Skip(format!("skipped: {} skipped before it", join_names(&names)));
+        }
+        let NodeKind::Task {
+            when: Some(when), ..
+        } = &self.graph.nodes[at].kind
+        else {
+            return Readiness::Run;
+        };
+        let chosen = self
+            .topology
+            .position(&when.gate)
+            .and_then(|gate| self.jobs[gate].choice.as_ref())
+            .and_then(|choice| choice.option.as_deref());
+        match chosen {
+            Some(option) if option == when.option => Readiness::Run,
+            Some(option) => Readiness::Skip(format!(
+                "skipped: {} chose {option}; this job runs for {}",
+                when.gate, when.option
+            )),
+            None => Readiness::Skip(format!(
+                "skipped: {} chose no option; this job runs for {}",
+                when.gate, when.option
+            )),
+        }
     }
 
     fn deployed(&mut self, step: &mut Transition) {
@@ -351,12 +390,20 @@ impl RunState {
     }
 
     /// Moves the ready ones among `candidates` on: a task is announced with
-    /// [`Effect::StartJob`], a gate starts waiting at once.
+    /// [`Effect::StartJob`], a gate starts waiting at once, and a node whose branch was
+    /// not taken is skipped, which may release (or skip) the nodes after it in turn.
     fn release(&mut self, candidates: Vec<usize>, step: &mut Transition) {
         let now = step.at_ms;
-        for at in candidates {
-            if !self.is_ready(at) {
-                continue;
+        let mut queue = std::collections::VecDeque::from(candidates);
+        while let Some(at) = queue.pop_front() {
+            match self.readiness(at) {
+                Readiness::Waiting => continue,
+                Readiness::Skip(reason) => {
+                    self.set(at, JobStatus::Skipped, Some(reason), None, None, step);
+                    queue.extend(self.topology.dependents(at));
+                    continue;
+                }
+                Readiness::Run => {}
             }
             let id = self.graph.nodes[at].id.clone();
             match &self.graph.nodes[at].kind {
@@ -399,7 +446,7 @@ impl RunState {
             .topology
             .dependencies(at)
             .iter()
-            .find(|&&d| self.jobs[d].status != JobStatus::Completed)
+            .find(|&&d| !self.jobs[d].status.is_done())
         {
             return Err(TransitionError::DependencyNotDone {
                 job: job.into(),
@@ -685,6 +732,16 @@ impl RunState {
         }
         step.changes.push(change);
     }
+}
+
+/// Whether a pending node may go on.
+#[derive(Debug, PartialEq, Eq)]
+enum Readiness {
+    /// A dependency has not finished yet (or the node is not pending).
+    Waiting,
+    Run,
+    /// Its branch was not taken; why, in words.
+    Skip(String),
 }
 
 /// "ana", "ana and bob", "ana, bob and cy".

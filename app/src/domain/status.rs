@@ -22,15 +22,20 @@ pub enum JobStatus {
     /// Cancelled by a person or because something upstream failed. Final; never ran
     /// (or was killed).
     Cancelled,
+    /// Not run because its branch was not taken: a gate before it chose another option
+    /// than its `when`, or everything it depends on was skipped. Final; counts as done
+    /// for the run (a run whose jobs all completed or were skipped completed).
+    Skipped,
 }
 
 impl JobStatus {
-    pub const ALL: [JobStatus; 5] = [
+    pub const ALL: [JobStatus; 6] = [
         JobStatus::Pending,
         JobStatus::Running,
         JobStatus::Completed,
         JobStatus::Failed,
         JobStatus::Cancelled,
+        JobStatus::Skipped,
     ];
 
     /// The name stored in the database and sent over the API.
@@ -41,6 +46,7 @@ impl JobStatus {
             JobStatus::Completed => "COMPLETED",
             JobStatus::Failed => "FAILED",
             JobStatus::Cancelled => "CANCELLED",
+            JobStatus::Skipped => "SKIPPED",
         }
     }
 
@@ -48,12 +54,17 @@ impl JobStatus {
         JobStatus::ALL.into_iter().find(|s| s.as_str() == text)
     }
 
-    /// Completed, failed and cancelled never change again.
+    /// Completed, failed, cancelled and skipped never change again.
     pub fn is_terminal(self) -> bool {
         matches!(
             self,
-            JobStatus::Completed | JobStatus::Failed | JobStatus::Cancelled
+            JobStatus::Completed | JobStatus::Failed | JobStatus::Cancelled | JobStatus::Skipped
         )
+    }
+
+    /// What lets the jobs after it go on: completed, or skipped (a branch not taken).
+    pub fn is_done(self) -> bool {
+        matches!(self, JobStatus::Completed | JobStatus::Skipped)
     }
 }
 
@@ -69,7 +80,7 @@ impl std::fmt::Display for JobStatus {
 pub enum RunStatus {
     /// Something is pending or running (a waiting gate counts as running).
     Running,
-    /// Every job and gate completed.
+    /// Every job and gate completed (or was skipped: a branch not taken).
     Completed,
     /// Something failed and nothing can run any more.
     Failed,
@@ -103,7 +114,7 @@ impl RunStatus {
     }
 
     /// The one rule for a run's status, from its jobs' statuses: cancelled when a person
-    /// cancelled it; completed when every job completed; running while anything is
+    /// cancelled it; completed when every job completed or was skipped; running while anything is
     /// pending or running; then failed if anything failed; otherwise cancelled.
     pub fn derive(jobs: impl IntoIterator<Item = JobStatus>, cancelled: bool) -> RunStatus {
         RunStatus::of_counts(&StatusCounts::of(jobs), cancelled)
@@ -113,7 +124,7 @@ impl RunStatus {
     pub fn of_counts(counts: &StatusCounts, cancelled: bool) -> RunStatus {
         if cancelled {
             RunStatus::Cancelled
-        } else if counts.completed == counts.total() {
+        } else if counts.completed + counts.skipped == counts.total() {
             RunStatus::Completed
         } else if counts.pending + counts.running > 0 {
             RunStatus::Running
@@ -140,6 +151,7 @@ pub struct StatusCounts {
     pub completed: i64,
     pub failed: i64,
     pub cancelled: i64,
+    pub skipped: i64,
 }
 
 impl StatusCounts {
@@ -152,7 +164,7 @@ impl StatusCounts {
     }
 
     pub fn total(&self) -> i64 {
-        self.pending + self.running + self.completed + self.failed + self.cancelled
+        self.pending + self.running + self.completed + self.failed + self.cancelled + self.skipped
     }
 
     /// One node went from `from` to `to`.
@@ -168,6 +180,7 @@ impl StatusCounts {
             JobStatus::Completed => &mut self.completed,
             JobStatus::Failed => &mut self.failed,
             JobStatus::Cancelled => &mut self.cancelled,
+            JobStatus::Skipped => &mut self.skipped,
         }
     }
 }

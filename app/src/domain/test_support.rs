@@ -11,6 +11,7 @@ pub fn job(id: &str, depends_on: &[&str]) -> JobSpec {
         env: Default::default(),
         timeout: None,
         gate: None,
+        when: None,
     }
 }
 

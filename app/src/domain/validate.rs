@@ -168,6 +168,35 @@ pub enum ValidationError {
         prefix: String,
     },
     #[error(
+        "job `{job}` has `when.gate: {gate}`, which is not a gate of this pipeline: name the gate `hitl-gate-<job>` of a job with a gate message{}",
+        if gates.is_empty() { String::new() } else { format!(" ({})", gates.join(", ")) }
+    )]
+    WhenUnknownGate {
+        job: String,
+        gate: String,
+        /// The pipeline's gates.
+        gates: Vec<String>,
+    },
+    #[error(
+        "job `{job}` has `when.gate: {gate}` but does not come after that gate: add `{source_job}` (or a job after it) to its `depends_on`"
+    )]
+    WhenNotAfterGate {
+        job: String,
+        gate: String,
+        source_job: String,
+    },
+    #[error(
+        "job `{job}` has `when.option: {option}`, which gate `{gate}` does not offer: {}",
+        if options.is_empty() { format!("give job `{}`'s gate `options`, or remove `when`", gate.trim_start_matches(GATE_PREFIX)) } else { format!("use one of {}", options.join(", ")) }
+    )]
+    WhenUnknownOption {
+        job: String,
+        gate: String,
+        option: String,
+        /// The gate's options.
+        options: Vec<String>,
+    },
+    #[error(
         "the pipeline has {} jobs with its gates ({} jobs and {} gates, each gate a node of the run); the limit is {} per run (TOLLGATE_MAX_JOBS_PER_RUN): split it into several pipelines",
         thousands(jobs + gates), thousands(*jobs), thousands(*gates), thousands(*limit)
     )]
@@ -208,7 +237,10 @@ impl ValidationError {
             | TooManyApprovers { job, .. }
             | GateForm { job, .. }
             | GateFormWithoutMessage { job }
-            | GateChoiceNamesCollide { job, .. } => Some(job),
+            | GateChoiceNamesCollide { job, .. }
+            | WhenUnknownGate { job, .. }
+            | WhenNotAfterGate { job, .. }
+            | WhenUnknownOption { job, .. } => Some(job),
         }
     }
 }
@@ -216,7 +248,7 @@ impl ValidationError {
 impl ValidationError {
     /// The job field the error is about, for an editor to mark: `id`, `run`,
     /// `depends_on`, `timeout`, `gate_message`, `gate_timeout`, `gate_approvers`,
-    /// `gate_approvals`, `gate_form`, `env`, or `name` (the pipeline's).
+    /// `gate_approvals`, `gate_form`, `env`, `when`, or `name` (the pipeline's).
     pub fn field(&self) -> Option<&'static str> {
         use ValidationError::*;
         Some(match self {
@@ -242,6 +274,7 @@ impl ValidationError {
             GateForm { .. } | GateFormWithoutMessage { .. } | GateChoiceNamesCollide { .. } => {
                 "gate_form"
             }
+            WhenUnknownGate { .. } | WhenNotAfterGate { .. } | WhenUnknownOption { .. } => "when",
         })
     }
 }
@@ -357,6 +390,7 @@ pub fn validate(pipeline: &Pipeline) -> Result<(), ValidationErrors> {
         check_job(job, &counts, &mut errors);
     }
     errors.extend(colliding_choice_names(pipeline));
+    errors.extend(branches::check(pipeline));
     errors.extend(find_cycles(pipeline));
 
     if errors.is_empty() {
@@ -626,6 +660,7 @@ fn cycle_through(next: &[Vec<usize>], group: &[usize], start: usize) -> Vec<usiz
     vec![start, start]
 }
 
+mod branches;
 mod strong;
 
 #[cfg(test)]

@@ -58,6 +58,13 @@ fn write_job(out: &mut String, job: &JobSpec) {
         out.push_str("    gate:\n");
         write_gate(out, gate);
     }
+    if let Some(when) = &job.when {
+        out.push_str("    when:\n      gate: ");
+        scalar(out, &when.gate, 6);
+        out.push_str("\n      option: ");
+        scalar(out, &when.option, 6);
+        out.push('\n');
+    }
 }
 
 /// A gate's fields, six spaces in; the fields a default gate has are left out, as the

@@ -16,6 +16,7 @@ fn pipeline_of(edges: &[(usize, usize)], count: usize) -> RunGraph {
             env: Default::default(),
             timeout: None,
             gate: None,
+            when: None,
         })
         .collect();
     expand(&Pipeline {

@@ -67,6 +67,7 @@ fn RunsTable(runs: Vec<RunSummary>) -> impl IntoView {
                     .into_iter()
                     .map(|run| {
                         let waiting = run.waiting_gates;
+                        let done = format!("{}/{}", run.done_jobs(), run.total_jobs);
                         view! {
                             <tr>
                                 <td>
@@ -86,7 +87,7 @@ fn RunsTable(runs: Vec<RunSummary>) -> impl IntoView {
                                             }
                                         })}
                                 </td>
-                                <td>{format!("{}/{}", run.completed_jobs, run.total_jobs)}</td>
+                                <td>{done}</td>
                                 <td>{format_time(run.created_at_ms)}</td>
                                 <td>{format_elapsed(run.created_at_ms, run.finished_at_ms)}</td>
                             </tr>

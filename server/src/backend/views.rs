@@ -26,6 +26,7 @@ pub fn run_summary(summary: RunSummaryRecord) -> RunSummary {
         total_jobs: count(summary.total_jobs),
         completed_jobs: count(summary.completed_jobs),
         waiting_gates: count(summary.waiting_gates),
+        skipped_jobs: count(summary.skipped_jobs),
     }
 }
 

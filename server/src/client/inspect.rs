@@ -21,7 +21,7 @@ pub async fn show_run(server: &Connect, run: i64) -> Result<(), Failure> {
         summary.id,
         summary.pipeline,
         summary.status.as_str(),
-        summary.completed_jobs,
+        summary.done_jobs(),
         summary.total_jobs
     );
     let width = detail

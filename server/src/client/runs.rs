@@ -53,7 +53,7 @@ fn run_table(runs: &[RunSummary]) -> String {
             run.id,
             run.pipeline,
             run.status.as_str(),
-            run.completed_jobs,
+            run.done_jobs(),
             run.total_jobs,
             run.waiting_gates
         ));

@@ -119,6 +119,7 @@ impl Worker {
                 run: command,
                 env,
                 timeout,
+                ..
             },
             choices,
         )) = self.runs.get(run).and_then(|state| {

@@ -18,7 +18,8 @@ impl Store {
             sqlx::query_as("select status, count(*) from runs group by status order by status")
                 .fetch_all(&self.pool)
                 .await?;
-        let (pending, running, completed, failed, cancelled, gates_waiting): (
+        let (pending, running, completed, failed, cancelled, gates_waiting, skipped): (
+            i64,
             i64,
             i64,
             i64,
@@ -29,7 +30,8 @@ impl Store {
             // Postgres sums bigints as numeric: cast back for the `Any` driver.
             "select cast(coalesce(sum(pending_jobs), 0) as bigint), cast(coalesce(sum(running_jobs), 0) as bigint), \
                  cast(coalesce(sum(completed_jobs), 0) as bigint), cast(coalesce(sum(failed_jobs), 0) as bigint), \
-                 cast(coalesce(sum(cancelled_jobs), 0) as bigint), cast(coalesce(sum(waiting_gates), 0) as bigint) from runs",
+                 cast(coalesce(sum(cancelled_jobs), 0) as bigint), cast(coalesce(sum(waiting_gates), 0) as bigint), \
+                 cast(coalesce(sum(skipped_jobs), 0) as bigint) from runs",
         )
         .fetch_one(&self.pool)
         .await?;
@@ -39,6 +41,7 @@ impl Store {
             ("FAILED", failed),
             ("PENDING", pending),
             ("RUNNING", running),
+            ("SKIPPED", skipped),
         ]
         .into_iter()
         .filter(|(_, count)| *count > 0)

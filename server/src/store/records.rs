@@ -36,6 +36,7 @@ pub struct RunSummary {
     pub total_jobs: i64,
     pub completed_jobs: i64,
     pub waiting_gates: i64,
+    pub skipped_jobs: i64,
 }
 
 /// What the run page polls of a job: only what changes while a run goes on.

@@ -27,8 +27,8 @@ pub struct LoadedRun {
 
 /// Runs with their progress counts, read from the counters on the run row.
 const RUN_SUMMARY: &str = "select id, pipeline, status, created_at, finished_at, version, \
-     pending_jobs + running_jobs + completed_jobs + failed_jobs + cancelled_jobs as total_jobs, \
-     completed_jobs, waiting_gates from runs";
+     pending_jobs + running_jobs + completed_jobs + failed_jobs + cancelled_jobs + skipped_jobs \
+     as total_jobs, completed_jobs, waiting_gates, skipped_jobs from runs";
 
 /// The columns of [`JobRecord`], as a literal so queries stay `&'static str`.
 macro_rules! job_columns {

@@ -186,15 +186,15 @@ async fn move_counts(
             actor,
             at,
         } = moved;
-        let row: Option<(String, i64, i64, i64, i64, i64, i64)> = sqlx::query_as(
+        let row: Option<CountedRun> = sqlx::query_as(
             "update runs set version = version + 1, \
                  pending_jobs = pending_jobs + $2, running_jobs = running_jobs + $3, \
                  completed_jobs = completed_jobs + $4, failed_jobs = failed_jobs + $5, \
                  cancelled_jobs = cancelled_jobs + $6, waiting_gates = waiting_gates + $7, \
-                 changed_by = $8 \
+                 changed_by = $8, skipped_jobs = skipped_jobs + $9 \
              where id = $1 \
              returning status, version, pending_jobs, running_jobs, completed_jobs, \
-                 failed_jobs, cancelled_jobs",
+                 failed_jobs, cancelled_jobs, skipped_jobs",
         )
         .bind(run)
         .bind(delta.pending)
@@ -204,16 +204,19 @@ async fn move_counts(
         .bind(delta.cancelled)
         .bind(gates)
         .bind(origin)
+        .bind(delta.skipped)
         .fetch_optional(&mut **tx)
         .await?;
-        let (was, version, pending, running, completed, failed, cancelled_jobs) =
-            row.ok_or(StoreError::UnknownRun(run))?;
+        let row = row.ok_or(StoreError::UnknownRun(run))?;
+        let was = row.status;
+        let version = row.version;
         let counts = StatusCounts {
-            pending,
-            running,
-            completed,
-            failed,
-            cancelled: cancelled_jobs,
+            pending: row.pending_jobs,
+            running: row.running_jobs,
+            completed: row.completed_jobs,
+            failed: row.failed_jobs,
+            cancelled: row.cancelled_jobs,
+            skipped: row.skipped_jobs,
         };
         let write = RunWrite {
             cancelled: cancelled || was == RunStatus::Cancelled.as_str(),
@@ -534,4 +537,17 @@ async fn append_gate_log(tx: &mut Tx, run: i64, job: &str, text: &str) -> Result
         });
     }
     Ok(())
+}
+
+/// A run row's status and counters after the flush's update.
+#[derive(sqlx::FromRow)]
+struct CountedRun {
+    status: String,
+    version: i64,
+    pending_jobs: i64,
+    running_jobs: i64,
+    completed_jobs: i64,
+    failed_jobs: i64,
+    cancelled_jobs: i64,
+    skipped_jobs: i64,
 }

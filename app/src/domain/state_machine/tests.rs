@@ -983,3 +983,169 @@ fn a_timeout_with_a_default_goes_on_and_says_nobody_decided() {
         Some("ship")
     );
 }
+
+/// The run's kept counts give the same status as counting every node again.
+fn counts_agree(run: &RunState) {
+    let recount = RunStatus::derive(
+        run.graph.nodes.iter().map(|node| status(run, &node.id)),
+        false,
+    );
+    assert_eq!(run.run_status(), recount);
+}
+
+/// `review` offers ship/rollback; `ship` and `rollback` run for their option;
+/// `announce` comes after `ship` only; `notify` joins both branches; `audit` (gated)
+/// runs for rollback, so its gate is skipped with it.
+fn branches() -> RunState {
+    let mut review = gated("review", &[], 300);
+    if let Some(gate) = review.gate.as_mut() {
+        gate.options = vec!["ship".into(), "rollback".into()];
+    }
+    let when = |option: &str| {
+        Some(crate::domain::When {
+            gate: "hitl-gate-review".into(),
+            option: option.into(),
+        })
+    };
+    run_of(vec![
+        review,
+        JobSpec {
+            when: when("ship"),
+            ..job("ship", &["review"])
+        },
+        JobSpec {
+            when: when("rollback"),
+            ..job("rollback", &["review"])
+        },
+        job("announce", &["ship"]),
+        job("notify", &["ship", "rollback"]),
+        JobSpec {
+            when: when("rollback"),
+            ..gated("audit", &["review"], 300)
+        },
+    ])
+}
+
+fn choose(run: &mut RunState, option: &str) -> Transition {
+    apply(
+        run,
+        Event::GateDecided {
+            gate: "hitl-gate-review".into(),
+            decision: Decision::Approve,
+            by: "ana".into(),
+            comment: None,
+            overriding: false,
+            choice: GateChoice {
+                option: Some(option.into()),
+                inputs: Default::default(),
+            },
+        },
+    )
+}
+
+#[test]
+fn a_choice_runs_its_branch_and_skips_the_others() {
+    let mut run = branches();
+    succeed(&mut run, "review");
+    let step = choose(&mut run, "ship");
+    counts_agree(&run);
+    assert_eq!(started_jobs(&step), ["ship"]);
+    assert_eq!(status(&run, "rollback"), JobStatus::Skipped);
+    assert_eq!(
+        change(&step, "rollback").reason.as_deref(),
+        Some("skipped: hitl-gate-review chose ship; this job runs for rollback")
+    );
+    // A gated job that is skipped takes its gate with it.
+    assert_eq!(status(&run, "audit"), JobStatus::Skipped);
+    assert_eq!(status(&run, "hitl-gate-audit"), JobStatus::Skipped);
+    assert_eq!(
+        change(&step, "hitl-gate-audit").reason.as_deref(),
+        Some("skipped: audit skipped before it")
+    );
+    assert_eq!(status(&run, "notify"), JobStatus::Pending, "waits for ship");
+
+    // The join runs once the branch taken is done: a skipped dependency counts as done.
+    let step = succeed(&mut run, "ship");
+    assert_eq!(started_jobs(&step), ["announce", "notify"]);
+    succeed(&mut run, "announce");
+    succeed(&mut run, "notify");
+    counts_agree(&run);
+    assert_eq!(
+        run.run_status(),
+        RunStatus::Completed,
+        "skipped is not failed"
+    );
+}
+
+#[test]
+fn skips_travel_down_a_branch_not_taken() {
+    let mut run = branches();
+    succeed(&mut run, "review");
+    let step = choose(&mut run, "rollback");
+    counts_agree(&run);
+    assert_eq!(started_jobs(&step), ["rollback", "audit"]);
+    assert_eq!(status(&run, "ship"), JobStatus::Skipped);
+    assert_eq!(
+        change(&step, "announce").reason.as_deref(),
+        Some("skipped: ship skipped before it")
+    );
+    assert_eq!(
+        status(&run, "notify"),
+        JobStatus::Pending,
+        "waits for rollback"
+    );
+}
+
+#[test]
+fn a_timeouts_default_option_picks_the_branch() {
+    let mut run = branches();
+    if let Some(NodeKind::Gate { form, .. }) = run
+        .graph
+        .nodes
+        .iter_mut()
+        .find(|node| node.id == "hitl-gate-review")
+        .map(|node| &mut node.kind)
+    {
+        form.on_timeout = crate::domain::OnTimeout::Option("rollback".into());
+    }
+    succeed(&mut run, "review");
+    let deadline = run.next_deadline().expect("armed");
+    let step = run
+        .apply(
+            Event::GateTimedOut {
+                gate: "hitl-gate-review".into(),
+            },
+            deadline,
+        )
+        .expect("timed out");
+    assert_eq!(started_jobs(&step), ["rollback", "audit"]);
+    assert_eq!(status(&run, "ship"), JobStatus::Skipped);
+}
+
+#[test]
+fn a_rejected_branch_gate_cancels_rather_than_skips() {
+    let mut run = branches();
+    succeed(&mut run, "review");
+    decide(&mut run, "hitl-gate-review", Decision::Reject, "ana");
+    counts_agree(&run);
+    for id in ["ship", "rollback", "announce", "notify", "audit"] {
+        assert_eq!(status(&run, id), JobStatus::Cancelled, "{id}");
+    }
+    assert_eq!(run.run_status(), RunStatus::Failed);
+}
+
+#[test]
+fn a_restored_run_knows_its_skipped_jobs() {
+    let mut run = branches();
+    succeed(&mut run, "review");
+    choose(&mut run, "ship");
+    let jobs: Vec<JobState> = run
+        .graph
+        .nodes
+        .iter()
+        .map(|node| run.job(&node.id).cloned().expect("state"))
+        .collect();
+    let restored = RunState::restore(run.graph.clone(), jobs, false);
+    assert_eq!(restored.ready_tasks(), ["ship"]);
+    assert_eq!(restored.run_status(), RunStatus::Running);
+}

@@ -478,3 +478,61 @@ fn gates_whose_choices_would_share_variable_names_are_refused() {
         "jobs `train_a` and `train-a` would both pass their gate's choice as `TOLLGATE_GATE_TRAIN_A_*`: rename one of them"
     );
 }
+
+/// `job` after `depends_on`, running only for `option` of `gate`.
+fn branch(id: &str, depends_on: &[&str], gate: &str, option: &str) -> crate::domain::JobSpec {
+    crate::domain::JobSpec {
+        when: Some(crate::domain::When {
+            gate: gate.into(),
+            option: option.into(),
+        }),
+        ..job(id, depends_on)
+    }
+}
+
+#[test]
+fn a_branch_names_a_gate_before_it_and_one_of_its_options() {
+    let review = || with_options("review", "Ship or roll back?", &["ship", "rollback"]);
+    let valid = pipeline(vec![
+        review(),
+        branch("ship", &["review"], "hitl-gate-review", "ship"),
+        job("tag", &["ship"]),
+        // Two steps after the gate is still after it.
+        branch("announce", &["tag"], "hitl-gate-review", "ship"),
+    ]);
+    assert_eq!(validate(&valid), Ok(()));
+
+    for (jobs, message) in [
+        (
+            vec![
+                review(),
+                branch("ship", &["review"], "hitl-gate-reviw", "ship"),
+            ],
+            "job `ship` has `when.gate: hitl-gate-reviw`, which is not a gate of this pipeline: name the gate `hitl-gate-<job>` of a job with a gate message (hitl-gate-review)",
+        ),
+        (
+            vec![review(), branch("ship", &[], "hitl-gate-review", "ship")],
+            "job `ship` has `when.gate: hitl-gate-review` but does not come after that gate: add `review` (or a job after it) to its `depends_on`",
+        ),
+        (
+            vec![
+                review(),
+                branch("ship", &["review"], "hitl-gate-review", "deploy"),
+            ],
+            "job `ship` has `when.option: deploy`, which gate `hitl-gate-review` does not offer: use one of ship, rollback",
+        ),
+        (
+            vec![
+                gated("look", &[], "Look", None),
+                branch("ship", &["look"], "hitl-gate-look", "ship"),
+            ],
+            "job `ship` has `when.option: ship`, which gate `hitl-gate-look` does not offer: give job `look`'s gate `options`, or remove `when`",
+        ),
+    ] {
+        let errors = validate(&pipeline(jobs)).expect_err(message);
+        assert_eq!(errors.0.len(), 1, "{errors}");
+        assert_eq!(errors.0[0].to_string(), message);
+        assert_eq!(errors.0[0].job(), Some("ship"));
+        assert_eq!(errors.0[0].field(), Some("when"));
+    }
+}

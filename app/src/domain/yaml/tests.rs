@@ -10,6 +10,7 @@ fn job(id: &str, run: &str) -> JobSpec {
         env: BTreeMap::new(),
         timeout: None,
         gate: None,
+        when: None,
     }
 }
 
@@ -202,4 +203,23 @@ fn a_gate_form_reads_back_as_written() {
         yaml.contains("        - name: threshold\n          type: number\n          default: 0.9\n          min: 0\n          max: 1.5\n"),
         "{yaml}"
     );
+}
+
+#[test]
+fn a_branch_is_written_and_reads_back() {
+    let mut ship = job("ship", "echo ship");
+    ship.depends_on = vec!["review".into()];
+    ship.when = Some(crate::domain::When {
+        gate: "hitl-gate-review".into(),
+        option: "ship: now".into(),
+    });
+    let pipeline = Pipeline {
+        name: "p".into(),
+        jobs: vec![ship],
+    };
+    assert_eq!(
+        to_yaml(&pipeline),
+        "name: p\njobs:\n  - id: ship\n    run: echo ship\n    depends_on:\n      - review\n    when:\n      gate: hitl-gate-review\n      option: \"ship: now\"\n"
+    );
+    reads_back(&pipeline);
 }

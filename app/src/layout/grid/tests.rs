@@ -16,6 +16,7 @@ fn chains(chains: usize, length: usize) -> GraphLayout {
             env: Default::default(),
             timeout: None,
             gate: None,
+            when: None,
         })
         .collect();
     let graph = expand(&Pipeline {

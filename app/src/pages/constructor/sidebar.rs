@@ -132,6 +132,19 @@ fn NodeFields(key: u32) -> impl IntoView {
                 <input type="text" inputmode="numeric" prop:value=read(|n| n.timeout.clone()) on:input=write(|n, v| n.timeout = v)/>
             </label>
             <FieldErrors key field="timeout"/>
+            <fieldset class="branch-fields">
+                <legend>"Runs only when"</legend>
+                <label>
+                    "Gate"
+                    <input type="text" placeholder="hitl-gate-<job> before this one" prop:value=read(|n| n.when_gate.clone()) on:input=write(|n, v| n.when_gate = v)/>
+                </label>
+                <label>
+                    "chose option"
+                    <input type="text" prop:value=read(|n| n.when_option.clone()) on:input=write(|n, v| n.when_option = v)/>
+                </label>
+                <p class="help muted">"Blank: always runs. Otherwise the job runs only for that option of the gate, and is skipped (not failed) for any other."</p>
+                <FieldErrors key field="when"/>
+            </fieldset>
             <fieldset class="hitl-fields">
                 <legend>"Human-in-the-Loop"</legend>
                 <label>

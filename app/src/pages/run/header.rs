@@ -30,7 +30,7 @@ pub fn RunHeader(pipeline: String) -> impl IntoView {
             if run.total_jobs == 0 {
                 0.0
             } else {
-                f64::from(run.completed_jobs) * 100.0 / f64::from(run.total_jobs)
+                f64::from(run.done_jobs()) * 100.0 / f64::from(run.total_jobs)
             }
         })
     };
@@ -88,7 +88,7 @@ pub fn RunHeader(pipeline: String) -> impl IntoView {
                 <span class="counts">
                     {move || {
                         summary()
-                            .map(|run| format!("{}/{} completed", run.completed_jobs, run.total_jobs))
+                            .map(|run| format!("{}/{} done", run.done_jobs(), run.total_jobs))
                     }}
                     {JobStatus::ALL
                         .into_iter()

@@ -174,6 +174,7 @@ fn graph_shape(detail: &RunDetail) -> RunGraph {
                         run: String::new(),
                         env: Default::default(),
                         timeout: None,
+                        when: None,
                     },
                 },
             })

@@ -41,6 +41,7 @@ fn detail(jobs: Vec<JobView>) -> RunDetail {
             total_jobs: jobs.len() as u32,
             completed_jobs: 0,
             waiting_gates: 0,
+            skipped_jobs: 0,
         },
         jobs,
         edges: Vec::new(),

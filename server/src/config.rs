@@ -70,6 +70,21 @@ pub struct Config {
     #[arg(long, env = "TOLLGATE_PUBLIC_URL")]
     pub public_url: Option<String>,
 
+    /// Webhook endpoints told when a gate waits, is decided or times out and when a run
+    /// finishes (JSON POSTs, retried until they answer 2xx). Repeat the flag, or give
+    /// several comma-separated in `TOLLGATE_NOTIFY_URLS`.
+    #[arg(
+        long = "notify-url",
+        env = "TOLLGATE_NOTIFY_URLS",
+        value_delimiter = ','
+    )]
+    pub notify_urls: Vec<String>,
+
+    /// The key each webhook body is signed with: `X-Tollgate-Signature: sha256=<hex of
+    /// HMAC-SHA256(key, body)>`. Without it notifications are sent unsigned.
+    #[arg(long, env = "TOLLGATE_NOTIFY_SECRET", hide_env_values = true)]
+    pub notify_secret: Option<String>,
+
     /// The first `admin` password, used only when the store has no user yet (else a
     /// random one is written to `<data dir>/initial-admin-password`).
     #[arg(long, env = "TOLLGATE_ADMIN_PASSWORD", hide_env_values = true)]
@@ -158,6 +173,28 @@ impl Config {
         let default_port = if scheme == "https" { ":443" } else { ":80" };
         let authority = authority.strip_suffix(default_port).unwrap_or(&authority);
         Ok(Some(format!("{scheme}://{authority}")))
+    }
+
+    /// `--notify-url`s, checked: each an `http://` or `https://` address.
+    pub fn notify_endpoints(&self) -> Result<Vec<String>, String> {
+        self.notify_urls
+            .iter()
+            .map(|url| url.trim())
+            .filter(|url| !url.is_empty())
+            .map(|url| {
+                let host = url
+                    .strip_prefix("https://")
+                    .or_else(|| url.strip_prefix("http://"));
+                match host {
+                    Some(rest) if !rest.is_empty() && !rest.contains(' ') && url.len() <= 2048 => {
+                        Ok(url.to_string())
+                    }
+                    _ => Err(format!(
+                        "--notify-url `{url}` is not a web address: give one like https://hooks.example.com/tollgate"
+                    )),
+                }
+            })
+            .collect()
     }
 
     /// The sign-in settings, checked.

@@ -10,7 +10,7 @@ use app::domain::{
 };
 
 use crate::clock::now_ms;
-use crate::store::{GateLogLine, Store, StoreError};
+use crate::store::{GateLogLine, Records, Store, StoreError};
 
 /// How often an event is re-applied when the run changed between reading and writing.
 const ATTEMPTS: usize = 5;
@@ -46,8 +46,8 @@ pub async fn apply_event(store: &Store, run: i64, event: Event) -> Result<Applie
     for _ in 0..ATTEMPTS {
         let (mut state, read_at) = store.load_versioned(run).await?;
         let transition = state.apply(event.clone(), now_ms())?;
-        let lines = gate_log_lines(run, &state, &transition);
-        match store.apply_all(&[(run, &transition)], &lines).await {
+        let written = records(run, &state, &transition);
+        match store.apply_all(&[(run, &transition)], &written).await {
             Ok(versions) => {
                 let written_at = versions.first().copied().unwrap_or_default();
                 return Ok(Applied {
@@ -63,6 +63,15 @@ pub async fn apply_event(store: &Store, run: i64, event: Event) -> Result<Applie
     Err(last_conflict
         .unwrap_or(StoreError::Corrupt("no attempt was made".into()))
         .into())
+}
+
+/// What `transition` writes besides its status changes: gate log lines and webhook
+/// notices.
+pub fn records(run: i64, state: &RunState, transition: &Transition) -> Records {
+    Records {
+        log_lines: gate_log_lines(run, state, transition),
+        notices: crate::notices::of(run, state, transition),
+    }
 }
 
 /// A gate's log tells its story: when it started waiting, until when, and the outcome.

@@ -18,6 +18,7 @@ pub mod job_env;
 pub mod job_tmp;
 pub mod leftovers;
 pub mod metrics;
+pub mod notices;
 pub mod output_lines;
 pub mod precompress;
 pub mod retention;
@@ -27,6 +28,7 @@ pub mod single_instance;
 pub mod startup;
 pub mod store;
 pub mod wakeups;
+pub mod webhooks;
 pub mod workspace;
 
 pub use startup::start;

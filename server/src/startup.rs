@@ -19,6 +19,7 @@ use crate::workspace::Workspaces;
 pub async fn start(config: Config) -> Result<(), String> {
     let postgres = config.postgres_url()?;
     let auth_settings = config.auth_settings()?;
+    let endpoints = config.notify_endpoints()?;
     std::fs::create_dir_all(&config.data_dir).map_err(|err| {
         format!(
             "cannot create the data directory {}: {err}; set TOLLGATE_DATA_DIR to a writable folder",
@@ -65,7 +66,7 @@ pub async fn start(config: Config) -> Result<(), String> {
     let workspaces = Workspaces::new(&config.data_dir);
     let metrics = Metrics::default();
     let replica = Settings::new_replica_id();
-    let store = store.with_origin(&replica);
+    let store = store.with_origin(&replica).with_endpoints(&endpoints);
     let settings = Settings {
         max_jobs: config.max_jobs(),
         lease: std::time::Duration::from_secs(config.lease_secs.max(1)),
@@ -89,6 +90,7 @@ pub async fn start(config: Config) -> Result<(), String> {
             "listening beyond loopback without --public-url: any Host header is accepted; set TOLLGATE_PUBLIC_URL to the address people use"
         );
     }
+    let auth_settings_origin = auth_settings.public_origin.clone();
     let auth = crate::auth::Authenticator::new(store.clone(), auth_settings);
     let state = AppState {
         auth: auth.clone(),
@@ -119,6 +121,14 @@ pub async fn start(config: Config) -> Result<(), String> {
         max_jobs = config.max_jobs(),
         "Tollgate is listening on http://{address}"
     );
+    let public_url = auth_settings_origin.unwrap_or_else(|| format!("http://{address}"));
+    crate::webhooks::Webhooks::new(store.clone(), config.notify_secret.as_deref(), public_url)?
+        .spawn();
+    if !endpoints.is_empty() && config.notify_secret.is_none() {
+        tracing::warn!(
+            "webhook notifications are sent unsigned: set TOLLGATE_NOTIFY_SECRET so endpoints can check they come from Tollgate"
+        );
+    }
     let app =
         router(state, &config.dist).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let (stop, stopping) = tokio::sync::watch::channel(false);

@@ -10,7 +10,7 @@ use app::domain::{
     TransitionError, expand,
 };
 use common::TestDb;
-use server::store::{Store, StoreError};
+use server::store::{Records, Store, StoreError};
 
 const T0: i64 = 1_700_000_000_000;
 
@@ -41,9 +41,9 @@ async fn step(store: &Store, run: i64, event: Event, now: i64) -> Result<(), Sto
     let transition = state
         .apply(event, now)
         .map_err(|err| StoreError::Corrupt(err.to_string()))?;
-    let lines = server::engine::gate_log_lines(run, &state, &transition);
+    let written = server::engine::records(run, &state, &transition);
     store
-        .apply_all(&[(run, &transition)], &lines)
+        .apply_all(&[(run, &transition)], &written)
         .await
         .map(|_| ())
 }
@@ -873,7 +873,10 @@ async fn a_batch_is_written_whole_or_not_at_all(db: &TestDb) {
         (first, &starts[1]),
         (second, &starts[2]),
     ];
-    store.apply_all(&batch, &[]).await.expect("batch");
+    store
+        .apply_all(&batch, &Records::default())
+        .await
+        .expect("batch");
     for (run, job) in [(first, "a"), (first, "b"), (second, "a")] {
         assert_eq!(status(store, run, job).await, JobStatus::Running);
     }
@@ -893,7 +896,7 @@ async fn a_batch_is_written_whole_or_not_at_all(db: &TestDb) {
     let batch: Vec<(i64, &app::domain::Transition)> =
         vec![(first, &exits[0]), (first, &exits[1]), (second, &stale)];
     let events_before = store.events(first).await.expect("events").len();
-    let refused = store.apply_all(&batch, &[]).await;
+    let refused = store.apply_all(&batch, &Records::default()).await;
     assert!(
         matches!(&refused, Err(StoreError::Conflict { job, .. }) if job == "a"),
         "{refused:?}"
@@ -910,7 +913,10 @@ async fn a_batch_is_written_whole_or_not_at_all(db: &TestDb) {
     );
 
     let batch: Vec<(i64, &app::domain::Transition)> = vec![(first, &exits[0]), (first, &exits[1])];
-    store.apply_all(&batch, &[]).await.expect("exits");
+    store
+        .apply_all(&batch, &Records::default())
+        .await
+        .expect("exits");
     let summary = store.run_summary(first).await.expect("summary");
     assert_eq!((summary.completed_jobs, summary.total_jobs), (2, 2));
     assert_eq!(summary.run.status, RunStatus::Completed);
@@ -1602,9 +1608,9 @@ async fn gate_log_lines_are_written_with_their_change(db: &TestDb) {
     let reject = stale
         .apply(decision(Decision::Reject, "bob"), T0 + 5)
         .expect("judged on the stale state");
-    let lines = server::engine::gate_log_lines(run, &stale, &reject);
-    assert_eq!(lines.len(), 1, "{lines:?}");
-    let refused = store.apply_all(&[(run, &reject)], &lines).await;
+    let written = server::engine::records(run, &stale, &reject);
+    assert_eq!(written.log_lines.len(), 1, "{written:?}");
+    let refused = store.apply_all(&[(run, &reject)], &written).await;
     assert!(
         matches!(refused, Err(StoreError::Conflict { .. })),
         "{refused:?}"

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use super::{ApiError, AuditEntry, NewToken, TokenView, UserView};
+use super::{ApiError, AuditEntry, NewToken, NotificationView, TokenView, UserView};
 use crate::domain::Actor;
 
 /// `POST /api/login` `{"username": "ana", "password": "..."}`: opens a session (an
@@ -154,6 +154,15 @@ pub async fn list_tokens(all: Option<bool>) -> Result<Vec<TokenView>, ApiError> 
 pub async fn revoke_token(id: i64) -> Result<TokenView, ApiError> {
     use super::backend::{actor, backend, reply};
     reply(async { backend()?.revoke_token(&actor()?, id).await }.await)
+}
+
+/// `POST /api/notifications` `{}`: the newest 200 webhook notifications, newest first,
+/// each with its attempts and whether it was delivered, is retried or was given up
+/// (admins).
+#[server(prefix = "/api", endpoint = "notifications", input = server_fn::codec::Json)]
+pub async fn notifications() -> Result<Vec<NotificationView>, ApiError> {
+    use super::backend::{actor, backend, reply};
+    reply(async { backend()?.notifications(&actor()?).await }.await)
 }
 
 /// `POST /api/audit_trail` `{"run_id": 1}`: who did what to a run, oldest first;

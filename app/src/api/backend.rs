@@ -13,9 +13,9 @@ use leptos::prelude::use_context;
 use leptos_axum::ResponseOptions;
 
 use super::{
-    ApiError, AuditEntry, Deployed, JobView, LogPage, NewToken, PendingGate, PipelineSummary,
-    RunDetail, RunProgress, RunSummary, SavedPipeline, TokenView, UserUpdate, UserView,
-    WorkspaceFile,
+    ApiError, AuditEntry, Deployed, JobView, LogPage, NewToken, NotificationView, PendingGate,
+    PipelineSummary, RunDetail, RunProgress, RunSummary, SavedPipeline, TokenView, UserUpdate,
+    UserView, WorkspaceFile,
 };
 use crate::domain::{Actor, Decision, Pipeline};
 
@@ -154,6 +154,8 @@ pub trait Backend: Send + Sync + 'static {
         actor: &Actor,
         run: Option<i64>,
     ) -> Result<Vec<AuditEntry>, ApiError>;
+    /// The newest webhook notifications and how they went (admins).
+    async fn notifications(&self, actor: &Actor) -> Result<Vec<NotificationView>, ApiError>;
 }
 
 /// The backend as the server provides it in context.

@@ -16,8 +16,8 @@ mod runs;
 mod types;
 
 pub use accounts::{
-    audit_trail, create_token, create_user, list_tokens, list_users, login, logout, revoke_token,
-    set_password, update_user, whoami,
+    audit_trail, create_token, create_user, list_tokens, list_users, login, logout, notifications,
+    revoke_token, set_password, update_user, whoami,
 };
 pub use drafts::{load_draft, save_draft};
 pub use error::{ApiError, DATABASE_UNAVAILABLE, Problem};
@@ -27,8 +27,9 @@ pub use pipelines::{get_pipeline, list_pipelines, parse_pipeline, save_pipeline}
 pub use runs::{cancel_job, cancel_run, deploy_pipeline, get_run, list_runs, run_statuses};
 pub use types::{
     ApprovalView, AuditEntry, DecisionAccess, Deployed, Edge, GateView, JobKind, JobProgress,
-    JobView, LogPage, NewToken, PendingGate, PipelineSource, PipelineSummary, RunDetail,
-    RunProgress, RunSummary, SavedPipeline, TokenView, UserUpdate, UserView, WorkspaceFile,
+    JobView, LogPage, NewToken, NotificationView, PendingGate, PipelineSource, PipelineSummary,
+    RunDetail, RunProgress, RunSummary, SavedPipeline, TokenView, UserUpdate, UserView,
+    WorkspaceFile,
 };
 
 /// The longest comment kept with a decision.

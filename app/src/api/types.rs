@@ -245,6 +245,26 @@ pub struct AuditEntry {
     pub detail: Option<String>,
 }
 
+/// A webhook notification and how its delivery went, for admins.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotificationView {
+    pub id: i64,
+    /// `7/hitl-gate-review/waiting`: the `X-Tollgate-Delivery` header.
+    pub event_id: String,
+    pub endpoint: String,
+    pub run_id: i64,
+    /// `gate_waiting`, `gate_decided`, `gate_timed_out` or `run_finished`.
+    pub kind: String,
+    pub created_at_ms: i64,
+    pub attempts: u32,
+    /// `delivered`, `retrying` (tried again at `next_attempt_at_ms`) or `given_up`.
+    pub state: String,
+    pub next_attempt_at_ms: Option<i64>,
+    pub delivered_at_ms: Option<i64>,
+    /// What the last failed attempt got back.
+    pub last_error: Option<String>,
+}
+
 /// What a deploy created.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Deployed {

@@ -3,6 +3,7 @@
 mod approvals;
 mod constructor;
 mod not_found;
+mod notifications;
 mod pipelines;
 mod run;
 mod runs;
@@ -12,6 +13,7 @@ mod users;
 pub use approvals::ApprovalsPage;
 pub use constructor::ConstructorPage;
 pub use not_found::NotFoundPage;
+pub use notifications::NotificationsPanel;
 pub use pipelines::PipelinesPage;
 pub use run::RunPage;
 pub use runs::RunsPage;

@@ -47,6 +47,7 @@ pub fn UsersPage() -> impl IntoView {
                 ),
             }}
             <AddToken on_change=changed/>
+            <super::NotificationsPanel/>
         </section>
     }
 }

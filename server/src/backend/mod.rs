@@ -13,9 +13,9 @@ use std::net::IpAddr;
 
 use app::api::backend::{Backend, GateDecisionRequest};
 use app::api::{
-    ApiError, AuditEntry, Deployed, JobProgress, JobView, LogPage, NewToken, PendingGate,
-    PipelineSummary, RunDetail, RunProgress, RunSummary, SavedPipeline, TokenView, UserUpdate,
-    UserView, WorkspaceFile,
+    ApiError, AuditEntry, Deployed, JobProgress, JobView, LogPage, NewToken, NotificationView,
+    PendingGate, PipelineSummary, RunDetail, RunProgress, RunSummary, SavedPipeline, TokenView,
+    UserUpdate, UserView, WorkspaceFile,
 };
 use app::constructor::Draft;
 use app::domain::{
@@ -533,6 +533,12 @@ impl Backend for StoreBackend {
             }
         };
         Ok(events.into_iter().map(views::audit_entry).collect())
+    }
+
+    async fn notifications(&self, actor: &Actor) -> Result<Vec<NotificationView>, ApiError> {
+        require(actor, Action::Administer)?;
+        let records = self.store.recent_notifications(200).await?;
+        Ok(records.into_iter().map(views::notification).collect())
     }
 }
 

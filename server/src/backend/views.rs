@@ -1,14 +1,14 @@
 //! Store records turned into what the API answers with.
 
 use app::api::{
-    ApiError, AuditEntry, Edge, GateView, JobKind, JobView, RunSummary, SavedPipeline, TokenView,
-    UserView, WorkspaceFile,
+    ApiError, AuditEntry, Edge, GateView, JobKind, JobView, NotificationView, RunSummary,
+    SavedPipeline, TokenView, UserView, WorkspaceFile,
 };
 use app::domain::{GateDecision, GateForm, NodeKind, Pipeline, RunGraph, RunNode};
 
 use crate::store::{
-    EventRecord, JobRecord, PipelineRecord, RunSummary as RunSummaryRecord, StoreError,
-    TokenRecord, UserRecord,
+    EventRecord, JobRecord, NotificationRecord, PipelineRecord, RunSummary as RunSummaryRecord,
+    StoreError, TokenRecord, UserRecord,
 };
 use crate::workspace::FileInfo;
 
@@ -27,6 +27,29 @@ pub fn run_summary(summary: RunSummaryRecord) -> RunSummary {
         completed_jobs: count(summary.completed_jobs),
         waiting_gates: count(summary.waiting_gates),
         skipped_jobs: count(summary.skipped_jobs),
+    }
+}
+
+pub fn notification(record: NotificationRecord) -> NotificationView {
+    let state = if record.delivered_at.is_some() {
+        "delivered"
+    } else if record.gave_up_at.is_some() {
+        "given_up"
+    } else {
+        "retrying"
+    };
+    NotificationView {
+        id: record.id,
+        event_id: record.event_id,
+        endpoint: record.endpoint,
+        run_id: record.run_id,
+        kind: record.kind,
+        created_at_ms: record.created_at,
+        attempts: u32::try_from(record.attempts).unwrap_or(u32::MAX),
+        state: state.to_string(),
+        next_attempt_at_ms: (state == "retrying").then_some(record.next_attempt_at),
+        delivered_at_ms: record.delivered_at,
+        last_error: record.last_error,
     }
 }
 

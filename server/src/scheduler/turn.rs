@@ -15,9 +15,9 @@ use tokio::sync::{oneshot, watch};
 use super::decisions::{Decided, Reply};
 use super::{Command, RunningTask, Worker, report};
 use crate::clock::now_ms;
-use crate::engine::{EventError, apply_event, gate_log_lines};
+use crate::engine::{EventError, apply_event, records};
 use crate::executor::{TaskLaunch, run_task};
-use crate::store::{GateLogLine, StoreError};
+use crate::store::{Records, StoreError};
 
 /// The events applied this turn and not yet written.
 #[derive(Default)]
@@ -29,8 +29,8 @@ struct Pending {
     run: i64,
     event: Event,
     transition: Transition,
-    /// What it adds to its gates' logs.
-    log_lines: Vec<GateLogLine>,
+    /// What it adds to its gates' logs, and the notices it queues.
+    records: Records,
     /// For a start: the process to spawn once the start is written.
     launch: Option<Launch>,
     /// For a person's decision: who waits for the write.
@@ -85,7 +85,7 @@ impl Worker {
             Ok(transition) => transition,
             Err(refused) => return Some(Err(refused)),
         };
-        let log_lines = gate_log_lines(run, state, &transition);
+        let written = records(run, state, &transition);
         for effect in &transition.effects {
             if let Effect::StartJob { job } = effect {
                 self.enqueue(run, job.clone());
@@ -95,7 +95,7 @@ impl Worker {
             run,
             event,
             transition,
-            log_lines,
+            records: written,
             launch: None,
             reply: None,
         });
@@ -176,11 +176,11 @@ impl Worker {
             .iter()
             .map(|item| (item.run, &item.transition))
             .collect();
-        let log_lines: Vec<GateLogLine> = pending
-            .iter()
-            .flat_map(|item| item.log_lines.iter().cloned())
-            .collect();
-        let written = self.store.apply_all(&batch, &log_lines).await;
+        let mut records = Records::default();
+        for item in &pending {
+            records.extend(item.records.clone());
+        }
+        let written = self.store.apply_all(&batch, &records).await;
         drop(batch);
         match written {
             Ok(versions) => {

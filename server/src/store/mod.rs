@@ -14,6 +14,7 @@ mod counts;
 mod drafts;
 mod gates;
 mod logs;
+mod notifications;
 mod pipelines;
 mod records;
 mod replicas;
@@ -33,13 +34,14 @@ use sqlx::{AnyPool, ConnectOptions, Executor};
 pub use accounts::{AccountEvent, Member, NewUser, UserChange};
 pub use counts::StatusCounts;
 pub use gates::{ApprovalRecord, WaitingGate};
+pub use notifications::{Delivery, Notice, NotificationRecord};
 pub use records::{
     EventRecord, JobProgressRecord, JobRecord, LogChunk, PipelineRecord, RunRecord, RunSummary,
     TokenRecord, UserRecord, gate_choice, gate_form,
 };
 pub use replicas::AbandonedJob;
 pub use runs::LoadedRun;
-pub use transitions::GateLogLine;
+pub use transitions::{GateLogLine, Records};
 
 /// The Postgres channel on which every change to a run is announced (payload: the run
 /// id and the server that changed it), so the scheduler of every replica looks at it at
@@ -124,6 +126,8 @@ pub struct Store {
     origin: Arc<str>,
     /// The newest migration this build carries, for the readiness check.
     schema_version: i64,
+    /// The webhook endpoints every notice is queued for (`--notify-url`).
+    endpoints: Arc<[String]>,
 }
 
 impl Store {
@@ -185,7 +189,14 @@ impl Store {
             backend,
             origin: Arc::from(""),
             schema_version,
+            endpoints: Arc::from(Vec::new()),
         })
+    }
+
+    /// The same store, queueing every notice for these webhook endpoints.
+    pub fn with_endpoints(mut self, endpoints: &[String]) -> Store {
+        self.endpoints = Arc::from(endpoints.to_vec());
+        self
     }
 
     /// The same store, announcing its changes as coming from server `origin`.

@@ -30,7 +30,7 @@ use app::domain::{
 
 use super::{Store, StoreError};
 
-type Tx = sqlx::Transaction<'static, sqlx::Any>;
+pub(super) type Tx = sqlx::Transaction<'static, sqlx::Any>;
 
 /// Rows per multi-row statement: preparing one costs more than linearly in its number of
 /// values (see `JOBS_PER_INSERT` in `runs.rs`), so they are kept short.
@@ -42,6 +42,22 @@ pub struct GateLogLine {
     pub run: i64,
     pub job: String,
     pub text: String,
+}
+
+/// What transitions write besides their status changes, in the same transaction:
+/// gate log lines and webhook notices (`crate::engine::records` makes both).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Records {
+    pub log_lines: Vec<GateLogLine>,
+    pub notices: Vec<super::Notice>,
+}
+
+impl Records {
+    /// Adds another transition's records (a scheduler turn writes several).
+    pub fn extend(&mut self, other: Records) {
+        self.log_lines.extend(other.log_lines);
+        self.notices.extend(other.notices);
+    }
 }
 
 /// What a batch does to one run's row: its counts move by `delta`, its waiting gates by
@@ -72,22 +88,24 @@ impl Store {
     /// Writes `transition` for `run` atomically, with one history event per change, and
     /// brings the run's status up to date. Returns the run's version after the write.
     pub async fn apply(&self, run: i64, transition: &Transition) -> Result<i64, StoreError> {
-        let versions = self.apply_all(&[(run, transition)], &[]).await?;
+        let versions = self
+            .apply_all(&[(run, transition)], &Records::default())
+            .await?;
         Ok(versions.first().copied().unwrap_or_default())
     }
 
     /// Writes several transitions (of one run or several) in one transaction, in order,
-    /// with the gate log lines they add: all of them or, on the first conflict or error,
-    /// none. Returns each transition's run version after the write, in the order of
-    /// `batch`.
+    /// with the gate log lines and notices they add: all of them or, on the first
+    /// conflict or error, none. Returns each transition's run version after the write,
+    /// in the order of `batch`.
     pub async fn apply_all(
         &self,
         batch: &[(i64, &Transition)],
-        log_lines: &[GateLogLine],
+        records: &Records,
     ) -> Result<Vec<i64>, StoreError> {
         // One chunk per log: the lines of a gate that changed twice in the batch, joined.
         let mut logs: BTreeMap<(i64, &str), String> = BTreeMap::new();
-        for line in log_lines {
+        for line in &records.log_lines {
             logs.entry((line.run, &line.job))
                 .or_default()
                 .push_str(&line.text);
@@ -101,6 +119,10 @@ impl Store {
         }
         for (&run, write) in &runs {
             settle_run_status(&mut tx, run, write).await?;
+        }
+        if !self.endpoints.is_empty() && !records.notices.is_empty() {
+            let at = batch.last().map_or(0, |(_, t)| t.at_ms);
+            super::notifications::queue(&mut tx, &records.notices, &self.endpoints, at).await?;
         }
         tx.commit().await?;
         Ok(batch

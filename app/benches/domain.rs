@@ -48,6 +48,7 @@ fn wide_pipeline(width: usize, depth: usize) -> Pipeline {
     });
     Pipeline {
         name: "bench".into(),
+        notify: Vec::new(),
         jobs,
     }
 }
@@ -84,6 +85,7 @@ fn random_pipeline(count: usize) -> Pipeline {
         .collect();
     Pipeline {
         name: "random".into(),
+        notify: Vec::new(),
         jobs,
     }
 }

@@ -182,16 +182,12 @@ impl Config {
             .map(|url| url.trim())
             .filter(|url| !url.is_empty())
             .map(|url| {
-                let host = url
-                    .strip_prefix("https://")
-                    .or_else(|| url.strip_prefix("http://"));
-                match host {
-                    Some(rest) if !rest.is_empty() && !rest.contains(' ') && url.len() <= 2048 => {
-                        Ok(url.to_string())
-                    }
-                    _ => Err(format!(
+                if app::domain::is_webhook_url(url) {
+                    Ok(url.to_string())
+                } else {
+                    Err(format!(
                         "--notify-url `{url}` is not a web address: give one like https://hooks.example.com/tollgate"
-                    )),
+                    ))
                 }
             })
             .collect()

@@ -81,7 +81,7 @@ pub fn of(run: i64, state: &RunState, transition: &Transition) -> Vec<Notice> {
                 "path": format!("/runs/{run}/gates/{gate}"),
             }),
         );
-        notices.push(notice(run, kind, body));
+        notices.push(notice(run, kind, body, &state.graph().notify));
     }
     if let Some(status) = transition.run_status.filter(|status| status.is_finished()) {
         let body = json!({
@@ -94,17 +94,18 @@ pub fn of(run: i64, state: &RunState, transition: &Transition) -> Vec<Notice> {
             "at": at,
             "path": format!("/runs/{run}"),
         });
-        notices.push(notice(run, "run_finished", body));
+        notices.push(notice(run, "run_finished", body, &state.graph().notify));
     }
     notices
 }
 
-fn notice(run: i64, kind: &'static str, body: Value) -> Notice {
+fn notice(run: i64, kind: &'static str, body: Value, endpoints: &[String]) -> Notice {
     Notice {
         run,
         event_id: body["id"].as_str().unwrap_or_default().to_string(),
         kind,
         body,
+        endpoints: endpoints.to_vec(),
     }
 }
 

@@ -163,7 +163,7 @@ const GATE: &str = "hitl-gate-prep";
 // 1. Nothing but the probes, sign-in and the static client answers anonymously.
 
 /// Every API endpoint but `login`, by its `endpoint = "..."` attribute.
-const SIGNED_IN_ENDPOINTS: [&str; 26] = [
+const SIGNED_IN_ENDPOINTS: [&str; 27] = [
     "audit_trail",
     "cancel_job",
     "cancel_run",
@@ -181,6 +181,7 @@ const SIGNED_IN_ENDPOINTS: [&str; 26] = [
     "list_users",
     "load_draft",
     "logout",
+    "notifications",
     "parse_pipeline",
     "pending_gates",
     "revoke_token",
@@ -678,7 +679,7 @@ async fn tokens_act_as_their_user_and_can_be_revoked() {
         "deploying, cancelling and editing pipelines needs the operator role, which vic does not have; ask an admin"
     );
     assert_eq!(runs(&server).await, Vec::<Value>::new());
-    for admin_only in ["/api/list_users", "/api/audit_trail"] {
+    for admin_only in ["/api/list_users", "/api/audit_trail", "/api/notifications"] {
         let (status, body) = post_with(&server, admin_only, json!({}), &with_token).await;
         assert_eq!(status, 403, "{admin_only}: {body}");
     }

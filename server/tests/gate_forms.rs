@@ -263,3 +263,42 @@ jobs:
         "{gate_log}"
     );
 }
+
+#[tokio::test]
+async fn each_timeout_policy_does_what_it_says() {
+    let server = ServerProcess::start(&temp_dir("gate-timeout-policies"), &[], None);
+    for (policy, run_status, gate_status, reason, release) in [
+        (
+            "fail",
+            "FAILED",
+            "FAILED",
+            "timed out after 1s",
+            "CANCELLED",
+        ),
+        (
+            "approve",
+            "COMPLETED",
+            "COMPLETED",
+            "timed out after 1s; default applied: approved",
+            "COMPLETED",
+        ),
+    ] {
+        let spec = format!(
+            "name: policy-{policy}\njobs:\n  - id: report\n    run: echo report\n    gate: {{message: Stop it?, timeout: 1, on_timeout: {policy}}}\n  - id: release\n    run: echo released\n    depends_on: [report]\n"
+        );
+        let run = deploy(&server, &spec).await;
+        let finished = wait_finished(&server, run).await;
+        assert_eq!(finished["run"]["status"], run_status, "{policy}");
+        assert_eq!(
+            status_of(&finished, "hitl-gate-report"),
+            gate_status,
+            "{policy}"
+        );
+        assert_eq!(status_of(&finished, "release"), release, "{policy}");
+        let gate = common::runs::job(&finished, "hitl-gate-report");
+        assert_eq!(gate["reason"], reason, "{policy}");
+        // Nobody decided, whatever the policy did.
+        assert_eq!(gate["gate"]["decision"], "timed_out", "{policy}");
+        assert_eq!(gate["gate"]["decided_by"], Value::Null, "{policy}");
+    }
+}

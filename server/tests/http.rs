@@ -392,6 +392,13 @@ fn start_up_errors_are_one_clear_line() {
         "tollgate: DATABASE_URL must be a postgres:// URL (got a `mysql` URL); unset it to use the embedded SQLite file in the data directory"
     );
 
+    let (code, stderr) = failed_start(&["--notify-url", "hooks.example.com/x"], None);
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        stderr,
+        "tollgate: --notify-url `hooks.example.com/x` is not a web address: give one like https://hooks.example.com/tollgate"
+    );
+
     let (code, stderr) = failed_start(&[], Some("postgres://postgres@127.0.0.1:1/nothing"));
     assert_eq!(code, Some(1));
     assert!(

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use common::process::ServerProcess;
-use common::runs::{deploy, wait_finished, wait_for_status};
+use common::runs::{deploy, problems, wait_finished, wait_for_status};
 use common::temp_dir;
 use serde_json::{Value, json};
 
@@ -226,4 +226,38 @@ async fn a_notification_queued_before_a_kill_is_delivered_after_the_restart() {
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(hook.raw_bodies().len(), 1, "delivered once");
     drop(server);
+}
+
+#[tokio::test]
+async fn a_pipeline_tells_its_own_endpoints_and_a_bad_one_is_refused() {
+    let hook = receiver(listener().await, 0).await;
+    // No server-wide endpoint, no secret: the pipeline's `notify` alone.
+    let server = ServerProcess::start(&temp_dir("webhooks-pipeline"), &[], None);
+    let spec = format!(
+        "name: told\nnotify: [{}]\njobs:\n  - {{id: a, run: 'true'}}\n",
+        hook.url
+    );
+    let run = deploy(&server, &spec).await;
+    wait_finished(&server, run).await;
+    let arrived = hook.wait_for(1).await;
+    assert_eq!(arrived[0].1["event"], "run_finished");
+    assert_eq!(arrived[0].1["pipeline"], "told");
+    assert!(
+        arrived[0].0.get("x-tollgate-signature").is_none(),
+        "unsigned without a secret"
+    );
+
+    let (status, body) = server
+        .post(
+            "/api/deploy_pipeline",
+            json!({"spec": "name: bad\nnotify: [hooks.example.com]\njobs:\n  - {id: a, run: 'true'}\n"}),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(
+        problems(&body),
+        [
+            "`notify` has `hooks.example.com`, which is not a web address: give one like https://hooks.example.com/tollgate (http or https, at most 2,048 characters)"
+        ]
+    );
 }

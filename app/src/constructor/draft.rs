@@ -14,6 +14,9 @@ pub const GRID: f64 = 20.0;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Draft {
     pub name: String,
+    /// The pipeline's webhook endpoints, one per line as typed.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub notify: String,
     pub nodes: Vec<DraftNode>,
     pub edges: Vec<DraftEdge>,
     /// The next node key to hand out; keys never repeat within a draft.
@@ -84,6 +87,7 @@ impl Default for Draft {
     fn default() -> Draft {
         Draft {
             name: "new-pipeline".to_string(),
+            notify: String::new(),
             nodes: Vec::new(),
             edges: Vec::new(),
             next_key: 1,
@@ -284,6 +288,13 @@ impl Draft {
         (
             Pipeline {
                 name: self.name.clone(),
+                notify: self
+                    .notify
+                    .lines()
+                    .map(str::trim)
+                    .filter(|url| !url.is_empty())
+                    .map(str::to_string)
+                    .collect(),
                 jobs,
             },
             problems,
@@ -295,6 +306,7 @@ impl Draft {
     pub fn from_pipeline(pipeline: &Pipeline, layout: &Layout) -> Draft {
         let mut draft = Draft {
             name: pipeline.name.clone(),
+            notify: pipeline.notify.join("\n"),
             ..Draft::default()
         };
         let depth = layers(pipeline);

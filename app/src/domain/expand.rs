@@ -61,6 +61,7 @@ pub fn expand(pipeline: &Pipeline) -> Result<RunGraph, ValidationErrors> {
     }
 
     let mut graph = RunGraph {
+        notify: pipeline.notify.clone(),
         pipeline: pipeline.name.clone(),
         nodes,
     };

@@ -34,5 +34,6 @@ pub use status::{
 pub use validate::{
     GATE_PREFIX, MAX_ENV_VALUE_BYTES, MAX_ENV_VARS, MAX_GATE_APPROVALS, MAX_GATE_APPROVERS,
     MAX_GATE_MESSAGE_CHARS, MAX_GATE_TIMEOUT_SECS, MAX_RUN_BYTES, ValidationError,
-    ValidationErrors, check_run_size, gate_id, is_safe_identifier, run_size, validate,
+    ValidationErrors, check_run_size, gate_id, is_safe_identifier, is_webhook_url, run_size,
+    validate,
 };

@@ -25,6 +25,10 @@ pub const MAX_SPEC_BYTES: usize = 1024 * 1024;
 pub struct Pipeline {
     /// A safe identifier (`[A-Za-z0-9_-]{1,64}`); runs are listed under it.
     pub name: String,
+    /// Webhook endpoints told about this pipeline's runs (gates waiting, decided or
+    /// timed out; runs finished), besides the server's own `--notify-url`s.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notify: Vec<String>,
     /// The jobs, in the order the author wrote them (the order breaks layout ties).
     #[serde(default)]
     pub jobs: Vec<JobSpec>,
@@ -358,11 +362,13 @@ jobs:
         };
         let small = Pipeline {
             name: "p".into(),
+            notify: Vec::new(),
             jobs: vec![job("echo hi".into())],
         };
         assert_eq!(small.check_size(), Ok(()));
         let big = Pipeline {
             name: "p".into(),
+            notify: Vec::new(),
             jobs: vec![job("x".repeat(MAX_SPEC_BYTES))],
         };
         let size = serde_json::to_string(&big)

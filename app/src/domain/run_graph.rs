@@ -17,6 +17,9 @@ use super::pipeline::When;
 pub struct RunGraph {
     /// The pipeline this run was deployed from.
     pub pipeline: String,
+    /// The pipeline's own webhook endpoints (`notify:`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notify: Vec<String>,
     /// Every job and gate, each after all of its dependencies.
     pub nodes: Vec<RunNode>,
 }
@@ -209,6 +212,7 @@ impl RunGraph {
             .collect();
         crate::domain::Pipeline {
             name: self.pipeline.clone(),
+            notify: self.notify.clone(),
             jobs,
         }
     }

@@ -31,6 +31,7 @@ pub fn gated(id: &str, depends_on: &[&str], message: &str, timeout: Option<u64>)
 pub fn pipeline(jobs: Vec<JobSpec>) -> Pipeline {
     Pipeline {
         name: "p".to_string(),
+        notify: Vec::new(),
         jobs,
     }
 }

@@ -197,6 +197,12 @@ pub enum ValidationError {
         options: Vec<String>,
     },
     #[error(
+        "`notify` has `{url}`, which is not a web address: give one like https://hooks.example.com/tollgate (http or https, at most 2,048 characters)"
+    )]
+    BadNotifyUrl { url: String },
+    #[error("`notify` lists {count} endpoints; the limit is {MAX_NOTIFY_URLS}")]
+    TooManyNotifyUrls { count: usize },
+    #[error(
         "the pipeline has {} jobs with its gates ({} jobs and {} gates, each gate a node of the run); the limit is {} per run (TOLLGATE_MAX_JOBS_PER_RUN): split it into several pipelines",
         thousands(jobs + gates), thousands(*jobs), thousands(*gates), thousands(*limit)
     )]
@@ -213,7 +219,12 @@ impl ValidationError {
     pub fn job(&self) -> Option<&str> {
         use ValidationError::*;
         match self {
-            NoJobs | BadPipelineName { .. } | Cycle { .. } | TooManyJobs { .. } => None,
+            NoJobs
+            | BadPipelineName { .. }
+            | Cycle { .. }
+            | TooManyJobs { .. }
+            | BadNotifyUrl { .. }
+            | TooManyNotifyUrls { .. } => None,
             BadJobId { job }
             | DuplicateJobId { job, .. }
             | CollidesWithGate { job, .. }
@@ -254,6 +265,7 @@ impl ValidationError {
         Some(match self {
             NoJobs | Cycle { .. } | TooManyJobs { .. } => return None,
             BadPipelineName { .. } => "name",
+            BadNotifyUrl { .. } | TooManyNotifyUrls { .. } => "notify",
             BadJobId { .. }
             | DuplicateJobId { .. }
             | CollidesWithGate { .. }
@@ -344,6 +356,24 @@ pub fn check_run_size(pipeline: &Pipeline, limit: usize) -> Result<(), Validatio
     Ok(())
 }
 
+/// The most webhook endpoints one pipeline lists.
+pub const MAX_NOTIFY_URLS: usize = 10;
+
+/// A webhook endpoint Tollgate can post to: `http://` or `https://`, a host, no spaces,
+/// at most 2,048 characters. Used for a pipeline's `notify` and the server's
+/// `--notify-url` alike.
+pub fn is_webhook_url(url: &str) -> bool {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    rest.is_some_and(|rest| {
+        !rest.is_empty()
+            && !rest.starts_with(['/', '?', '#'])
+            && !url.chars().any(char::is_whitespace)
+            && url.len() <= 2048
+    })
+}
+
 /// `[A-Za-z0-9_-]{1,64}`: safe in a URL, a file name, a shell variable's value and SQL.
 pub fn is_safe_identifier(text: &str) -> bool {
     (1..=64).contains(&text.len())
@@ -368,6 +398,14 @@ pub fn validate(pipeline: &Pipeline) -> Result<(), ValidationErrors> {
     }
     if pipeline.jobs.is_empty() {
         errors.push(ValidationError::NoJobs);
+    }
+    if pipeline.notify.len() > MAX_NOTIFY_URLS {
+        errors.push(ValidationError::TooManyNotifyUrls {
+            count: pipeline.notify.len(),
+        });
+    }
+    for url in pipeline.notify.iter().filter(|url| !is_webhook_url(url)) {
+        errors.push(ValidationError::BadNotifyUrl { url: url.clone() });
     }
 
     let mut counts: HashMap<&str, usize> = HashMap::new();

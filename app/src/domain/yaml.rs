@@ -23,11 +23,13 @@ pub fn to_yaml(pipeline: &Pipeline) -> String {
     let mut out = String::new();
     out.push_str("name: ");
     scalar(&mut out, &pipeline.name, 0);
+    out.push('\n');
+    list(&mut out, "notify", &pipeline.notify, 0);
     if pipeline.jobs.is_empty() {
-        out.push_str("\njobs: []\n");
+        out.push_str("jobs: []\n");
         return out;
     }
-    out.push_str("\njobs:\n");
+    out.push_str("jobs:\n");
     for job in &pipeline.jobs {
         write_job(&mut out, job);
     }

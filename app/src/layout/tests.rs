@@ -21,6 +21,7 @@ fn pipeline_of(edges: &[(usize, usize)], count: usize) -> RunGraph {
         .collect();
     expand(&Pipeline {
         name: "p".into(),
+        notify: Vec::new(),
         jobs,
     })
     .expect("valid")
@@ -182,6 +183,7 @@ fn the_layout_is_deterministic() {
 fn an_empty_graph_has_an_empty_layout() {
     let graph = RunGraph {
         pipeline: "p".into(),
+        notify: Vec::new(),
         nodes: Vec::new(),
     };
     assert_eq!(layout(&graph), GraphLayout::default());

@@ -18,6 +18,8 @@ pub struct Notice {
     /// The JSON body, but for the deep link's address (the delivery adds the server's
     /// public address to it).
     pub body: serde_json::Value,
+    /// The pipeline's own endpoints (`notify:`), besides the server's.
+    pub endpoints: Vec<String>,
 }
 
 /// A queued notification, claimed for one delivery attempt.
@@ -48,16 +50,20 @@ pub struct NotificationRecord {
     pub last_error: Option<String>,
 }
 
-/// Queues each notice for each endpoint; one already queued (the same event to the same
-/// endpoint) is left as it is.
+/// Queues each notice for the server's endpoints and its pipeline's; one already queued
+/// (the same event to the same endpoint) is left as it is.
 pub(super) async fn queue(
     tx: &mut Tx,
     notices: &[Notice],
-    endpoints: &[String],
+    server_endpoints: &[String],
     at: i64,
 ) -> Result<(), StoreError> {
     for notice in notices {
         let body = notice.body.to_string();
+        let mut endpoints: Vec<&String> =
+            server_endpoints.iter().chain(&notice.endpoints).collect();
+        endpoints.sort();
+        endpoints.dedup();
         for endpoint in endpoints {
             sqlx::query(
                 "insert into notifications \

@@ -120,7 +120,7 @@ impl Store {
         for (&run, write) in &runs {
             settle_run_status(&mut tx, run, write).await?;
         }
-        if !self.endpoints.is_empty() && !records.notices.is_empty() {
+        if !records.notices.is_empty() {
             let at = batch.last().map_or(0, |(_, t)| t.at_ms);
             super::notifications::queue(&mut tx, &records.notices, &self.endpoints, at).await?;
         }

@@ -5,6 +5,7 @@ use crate::domain::test_support::{gated, job};
 fn expanded(jobs: Vec<JobSpec>) -> RunGraph {
     expand(&Pipeline {
         name: "p".into(),
+        notify: Vec::new(),
         jobs,
     })
     .expect("valid pipeline")
@@ -141,6 +142,7 @@ fn expansion_is_deterministic() {
 fn invalid_pipeline_is_not_expanded() {
     let errors = expand(&Pipeline {
         name: "p".into(),
+        notify: Vec::new(),
         jobs: vec![job("a", &["b"]), job("b", &["a"])],
     })
     .expect_err("cycle");

@@ -15,6 +15,7 @@ fn gated(id: &str, depends_on: &[&str], timeout: u64) -> JobSpec {
 fn run_of(jobs: Vec<JobSpec>) -> RunState {
     let graph = expand(&Pipeline {
         name: "p".into(),
+        notify: Vec::new(),
         jobs,
     })
     .expect("valid pipeline");

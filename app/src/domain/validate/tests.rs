@@ -185,6 +185,7 @@ fn unsafe_pipeline_name() {
     for bad in ["", "my pipeline", "../etc", &"n".repeat(65)] {
         let p = Pipeline {
             name: bad.to_string(),
+            notify: Vec::new(),
             jobs: vec![job("a", &[])],
         };
         assert_eq!(
@@ -227,6 +228,7 @@ fn every_error_is_reported_at_once() {
     empty.run = String::new();
     let p = Pipeline {
         name: "bad name".into(),
+        notify: Vec::new(),
         jobs: vec![
             job("a", &["a"]),
             empty,
@@ -535,4 +537,44 @@ fn a_branch_names_a_gate_before_it_and_one_of_its_options() {
         assert_eq!(errors.0[0].job(), Some("ship"));
         assert_eq!(errors.0[0].field(), Some("when"));
     }
+}
+
+#[test]
+fn a_pipelines_webhooks_are_web_addresses() {
+    let with_notify = |urls: &[&str]| Pipeline {
+        notify: urls.iter().map(|u| u.to_string()).collect(),
+        ..pipeline(vec![job("a", &[])])
+    };
+    assert_eq!(
+        validate(&with_notify(&[
+            "https://hooks.example.com/t",
+            "http://10.0.0.5:8080/x"
+        ])),
+        Ok(())
+    );
+    for bad in [
+        "hooks.example.com",
+        "ftp://x",
+        "https://",
+        "https:///path",
+        "https://a b",
+    ] {
+        let errors = validate(&with_notify(&[bad])).expect_err(bad);
+        assert_eq!(errors.0.len(), 1, "{bad}: {errors}");
+        assert_eq!(errors.0[0].field(), Some("notify"));
+        assert_eq!(
+            errors.0[0].to_string(),
+            format!(
+                "`notify` has `{bad}`, which is not a web address: give one like https://hooks.example.com/tollgate (http or https, at most 2,048 characters)"
+            )
+        );
+    }
+    let many: Vec<String> = (0..11)
+        .map(|n| format!("https://h{n}.example.com"))
+        .collect();
+    let many: Vec<&str> = many.iter().map(String::as_str).collect();
+    assert_eq!(
+        only_message(&with_notify(&many)),
+        "`notify` lists 11 endpoints; the limit is 10"
+    );
 }

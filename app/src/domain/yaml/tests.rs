@@ -40,6 +40,7 @@ fn the_sample_reads_well() {
     train.timeout = Some(600);
     let pipeline = Pipeline {
         name: "review-workflow".into(),
+        notify: Vec::new(),
         jobs: vec![preprocess, train],
     };
     assert_eq!(
@@ -74,6 +75,7 @@ jobs:
 fn no_jobs_is_an_empty_list() {
     let pipeline = Pipeline {
         name: "p".into(),
+        notify: Vec::new(),
         jobs: Vec::new(),
     };
     assert_eq!(to_yaml(&pipeline), "name: p\njobs: []\n");
@@ -149,6 +151,7 @@ fn awkward_text_reads_back_as_itself() {
         });
         reads_back(&Pipeline {
             name: text.into(),
+            notify: Vec::new(),
             jobs: vec![spec],
         });
     }
@@ -162,6 +165,7 @@ fn a_long_key_takes_the_explicit_form() {
     spec.env.insert("\u{1}".repeat(300), "w\nx".into());
     let pipeline = Pipeline {
         name: "p".into(),
+        notify: Vec::new(),
         jobs: vec![spec],
     };
     assert!(to_yaml(&pipeline).contains(&format!("? \"{name}\"\n      : v")));
@@ -191,6 +195,7 @@ fn a_gate_form_reads_back_as_written() {
     });
     let pipeline = Pipeline {
         name: "p".into(),
+        notify: Vec::new(),
         jobs: vec![gated],
     };
     reads_back(&pipeline);
@@ -215,11 +220,26 @@ fn a_branch_is_written_and_reads_back() {
     });
     let pipeline = Pipeline {
         name: "p".into(),
+        notify: Vec::new(),
         jobs: vec![ship],
     };
     assert_eq!(
         to_yaml(&pipeline),
         "name: p\njobs:\n  - id: ship\n    run: echo ship\n    depends_on:\n      - review\n    when:\n      gate: hitl-gate-review\n      option: \"ship: now\"\n"
+    );
+    reads_back(&pipeline);
+}
+
+#[test]
+fn the_pipelines_webhooks_are_written_and_read_back() {
+    let pipeline = Pipeline {
+        name: "p".into(),
+        notify: vec!["https://hooks.example.com/t?a=1&b=2".into()],
+        jobs: vec![job("a", "true")],
+    };
+    assert_eq!(
+        to_yaml(&pipeline),
+        "name: p\nnotify:\n  - https://hooks.example.com/t?a=1&b=2\njobs:\n  - id: a\n    run: \"true\"\n"
     );
     reads_back(&pipeline);
 }

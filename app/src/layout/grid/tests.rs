@@ -21,6 +21,7 @@ fn chains(chains: usize, length: usize) -> GraphLayout {
         .collect();
     let graph = expand(&Pipeline {
         name: "p".into(),
+        notify: Vec::new(),
         jobs,
     })
     .expect("valid");

@@ -4,6 +4,7 @@
 
 mod canvas;
 mod gate_form_editor;
+mod pipeline_fields;
 mod preview;
 mod sidebar;
 mod toolbar;

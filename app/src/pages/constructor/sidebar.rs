@@ -4,6 +4,7 @@ use leptos::prelude::*;
 
 use super::Editor;
 use super::gate_form_editor::GateFormEditor;
+use super::pipeline_fields::PipelineFields;
 use crate::constructor::DraftNode;
 use crate::domain::DEFAULT_GATE_TIMEOUT_SECS;
 
@@ -31,6 +32,7 @@ pub fn Sidebar() -> impl IntoView {
                             }
                         }}
                     </p>
+                    <PipelineFields/>
                 }
                 .into_any(),
             }}

@@ -156,6 +156,7 @@ fn RunView(run_id: i64) -> impl IntoView {
 fn graph_shape(detail: &RunDetail) -> RunGraph {
     RunGraph {
         pipeline: detail.run.pipeline.clone(),
+        notify: Vec::new(),
         nodes: detail
             .jobs
             .iter()

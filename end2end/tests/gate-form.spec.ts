@@ -104,6 +104,6 @@ jobs:
   // Its reason is the first thing its log panel says.
   await ship.click();
   await expect(page.getByRole("complementary", { name: "Job log" })).toContainText(
-    "skipped: hitl-gate-evaluate chose rollback; this job runs for ship",
+    "hitl-gate-evaluate chose rollback; this job runs for ship",
   );
 });

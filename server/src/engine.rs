@@ -132,11 +132,13 @@ pub fn gate_log_lines(run: i64, state: &RunState, transition: &Transition) -> Ve
                     change.reason.as_deref().unwrap_or("cancelled")
                 )
             }
-            // The reason already says "skipped: ...".
             None if change.to == JobStatus::Skipped => {
                 format!(
-                    "[tollgate] {}\n",
-                    change.reason.as_deref().unwrap_or("skipped")
+                    "[tollgate] skipped: {}\n",
+                    change
+                        .reason
+                        .as_deref()
+                        .unwrap_or("its branch was not taken")
                 )
             }
             None => continue,

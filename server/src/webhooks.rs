@@ -86,7 +86,7 @@ impl Webhooks {
         let outcome = match request.body(body).send().await {
             Ok(answer) if answer.status().is_success() => Ok(()),
             Ok(answer) => Err(format!("the endpoint answered {}", answer.status())),
-            Err(error) => Err(format!("no answer: {}", describe(&error))),
+            Err(error) => Err(describe(&error)),
         };
         let now = now_ms();
         let recorded = match outcome {
@@ -148,15 +148,21 @@ pub fn signature(secret: &[u8], body: &[u8]) -> String {
     format!("sha256={hex}")
 }
 
-/// A request error in a few words (its sources included: "connection refused").
+/// A request error in a few words: what went wrong and its innermost cause
+/// ("cannot connect: Connection refused (os error 111)").
 fn describe(error: &reqwest::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        text = format!("{text}: {cause}");
-        source = cause.source();
+    let mut cause: &dyn std::error::Error = error;
+    while let Some(inner) = cause.source() {
+        cause = inner;
     }
-    text
+    let what = if error.is_timeout() {
+        "no answer within 10 s"
+    } else if error.is_connect() {
+        "cannot connect"
+    } else {
+        "the request failed"
+    };
+    format!("{what}: {cause}")
 }
 
 #[cfg(test)]

@@ -210,6 +210,29 @@ async fn a_notification_queued_before_a_kill_is_delivered_after_the_restart() {
     let server = ServerProcess::start(&dir, &args, None);
     let run = deploy(&server, REVIEW).await;
     wait_for_status(&server, run, "hitl-gate-report", "RUNNING").await;
+    // Admins see it failing, and why.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let failing = loop {
+        let (_, listed) = server.post("/api/notifications", json!({})).await;
+        if let Some(first) = listed.as_array().and_then(|list| list.first())
+            && first["last_error"].is_string()
+        {
+            break first.clone();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no failed attempt in 30 s: {listed}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(failing["state"], "retrying", "{failing}");
+    assert!(
+        failing["last_error"]
+            .as_str()
+            .is_some_and(|error| error.starts_with("cannot connect: ")
+                && error.contains("refused")),
+        "{failing}"
+    );
     drop(server); // kill -9, the notification still undelivered
 
     let hook = receiver(

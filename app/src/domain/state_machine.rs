@@ -356,7 +356,8 @@ impl RunState {
                 .iter()
                 .map(|&d| self.graph.nodes[d].id.clone())
                 .collect();
-            return Readiness::Skip(format!("skipped: {} skipped before it", join_names(&names)));
+            let verb = if names.len() == 1 { "was" } else { "were" };
+            return Readiness::Skip(format!("{} {verb} skipped", join_names(&names)));
         }
         let NodeKind::Task {
             when: Some(when), ..
@@ -372,11 +373,11 @@ impl RunState {
         match chosen {
             Some(option) if option == when.option => Readiness::Run,
             Some(option) => Readiness::Skip(format!(
-                "skipped: {} chose {option}; this job runs for {}",
+                "{} chose {option}; this job runs for {}",
                 when.gate, when.option
             )),
             None => Readiness::Skip(format!(
-                "skipped: {} chose no option; this job runs for {}",
+                "{} chose no option; this job runs for {}",
                 when.gate, when.option
             )),
         }

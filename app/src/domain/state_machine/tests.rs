@@ -1054,14 +1054,14 @@ fn a_choice_runs_its_branch_and_skips_the_others() {
     assert_eq!(status(&run, "rollback"), JobStatus::Skipped);
     assert_eq!(
         change(&step, "rollback").reason.as_deref(),
-        Some("skipped: hitl-gate-review chose ship; this job runs for rollback")
+        Some("hitl-gate-review chose ship; this job runs for rollback")
     );
     // A gated job that is skipped takes its gate with it.
     assert_eq!(status(&run, "audit"), JobStatus::Skipped);
     assert_eq!(status(&run, "hitl-gate-audit"), JobStatus::Skipped);
     assert_eq!(
         change(&step, "hitl-gate-audit").reason.as_deref(),
-        Some("skipped: audit skipped before it")
+        Some("audit was skipped")
     );
     assert_eq!(status(&run, "notify"), JobStatus::Pending, "waits for ship");
 
@@ -1088,7 +1088,7 @@ fn skips_travel_down_a_branch_not_taken() {
     assert_eq!(status(&run, "ship"), JobStatus::Skipped);
     assert_eq!(
         change(&step, "announce").reason.as_deref(),
-        Some("skipped: ship skipped before it")
+        Some("ship was skipped")
     );
     assert_eq!(
         status(&run, "notify"),

@@ -19,7 +19,7 @@ pub fn PipelineFields() -> impl IntoView {
         })
     };
     view! {
-        <fieldset class="branch-fields">
+        <fieldset class="branch-fields fields">
             <legend>"Pipeline"</legend>
             <label>
                 "Webhooks (one URL per line)"

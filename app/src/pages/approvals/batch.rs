@@ -68,5 +68,8 @@ pub async fn decide_all(targets: Vec<Target>, decision: Decision, comment: Strin
             }
         }
     }
+    // Listed by run, not in the order the gates started waiting (which jobs finishing
+    // at once can swap), so the summary reads the same for the same gates.
+    outcome.decided.sort();
     outcome
 }

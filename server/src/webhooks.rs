@@ -6,6 +6,7 @@
 //! replicas share the work and a server that dies mid-delivery leaves the row to the
 //! next one (which may send it again: receivers dedupe on `X-Tollgate-Delivery`).
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use hmac::{Hmac, Mac};
@@ -60,14 +61,27 @@ impl Webhooks {
         });
     }
 
-    /// Claims what is due and delivers it, all at once.
+    /// Claims what is due and delivers it: each endpoint's notifications one after the
+    /// other, oldest first (a gate's timeout before the run's end), the endpoints at
+    /// once.
     async fn deliver_due(&self) -> Result<(), crate::store::StoreError> {
         let due = self
             .store
             .claim_notifications(now_ms(), LEASE_MS, 16)
             .await?;
-        let attempts = due.into_iter().map(|delivery| self.deliver(delivery));
-        futures_util::future::join_all(attempts).await;
+        let mut by_endpoint: BTreeMap<String, Vec<Delivery>> = BTreeMap::new();
+        for delivery in due {
+            by_endpoint
+                .entry(delivery.endpoint.clone())
+                .or_default()
+                .push(delivery);
+        }
+        let endpoints = by_endpoint.into_values().map(|queue| async move {
+            for delivery in queue {
+                self.deliver(delivery).await;
+            }
+        });
+        futures_util::future::join_all(endpoints).await;
         Ok(())
     }
 

@@ -284,3 +284,37 @@ async fn a_pipeline_tells_its_own_endpoints_and_a_bad_one_is_refused() {
         ]
     );
 }
+
+#[tokio::test]
+async fn a_gate_that_times_out_is_told_as_such() {
+    let hook = receiver(listener().await, 0).await;
+    let args = args(&hook.url);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let server = ServerProcess::start(&temp_dir("webhooks-timeout"), &args, None);
+    let run = deploy(
+        &server,
+        "name: late\njobs:\n  - {id: report, run: 'true', gate: {message: Anyone?, timeout: 1}}\n  - {id: after, run: 'true', depends_on: [report]}\n",
+    )
+    .await;
+    wait_finished(&server, run).await;
+    let arrived = hook.wait_for(3).await;
+    let events: Vec<&str> = arrived
+        .iter()
+        .map(|(_, body)| body["event"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(events, ["gate_waiting", "gate_timed_out", "run_finished"]);
+    let timed_out = &arrived[1].1;
+    assert_eq!(
+        (
+            &timed_out["decision"],
+            &timed_out["by"],
+            &timed_out["reason"]
+        ),
+        (
+            &json!("timed_out"),
+            &Value::Null,
+            &json!("timed out after 1s")
+        )
+    );
+    assert_eq!(arrived[2].1["status"], "FAILED");
+}

@@ -112,6 +112,9 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
+        // `returning` keeps no order: oldest first, as they happened.
+        let mut claimed: Vec<Delivery> = claimed;
+        claimed.sort_by_key(|delivery| delivery.id);
         Ok(claimed)
     }
 

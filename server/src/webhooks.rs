@@ -2,7 +2,7 @@
 //! loop claims the notifications that are due, POSTs each to its endpoint and records
 //! the outcome. A failure (no answer in 10 s, or not 2xx) is tried again after 1 s,
 //! 2 s, 4 s ... up to 10 minutes apart, 12 attempts in all; then it is given up and
-//! stays visible to admins with its last error. The claim is a lease on the row, so
+//! stays visible to admins with its last error. The claim is a 1-minute lease on the row, so
 //! replicas share the work and a server that dies mid-delivery leaves the row to the
 //! next one (which may send it again: receivers dedupe on `X-Tollgate-Delivery`).
 
@@ -16,7 +16,12 @@ use sha2::Sha256;
 use crate::clock::now_ms;
 use crate::store::{Delivery, Store};
 
-/// How long a claimed notification is this loop's before another may take it.
+/// How many notifications one pass claims: few enough that a batch to one endpoint
+/// that never answers (each attempt at most `TIMEOUT`, one after the other) ends
+/// within the lease, so no replica takes one that is still being tried.
+const BATCH: i64 = 5;
+/// How long a claimed notification is this loop's before another may take it; also how
+/// long one claimed by a server that died waits before it is tried again.
 const LEASE_MS: i64 = 60_000;
 /// Attempts before a notification is given up.
 pub const MAX_ATTEMPTS: i64 = 12;
@@ -52,9 +57,22 @@ impl Webhooks {
     /// Runs the loop for as long as the server does.
     pub fn spawn(self) {
         tokio::spawn(async move {
+            // Said once per outage, not every half second.
+            let mut failing = false;
             loop {
-                if let Err(error) = self.deliver_due().await {
-                    tracing::warn!(%error, "cannot read the webhook outbox; trying again");
+                match self.deliver_due().await {
+                    // A full batch: more may be due, go on at once.
+                    Ok(claimed) if claimed == BATCH as usize => continue,
+                    Ok(_) if failing => {
+                        tracing::info!("the webhook outbox answers again");
+                        failing = false;
+                    }
+                    Ok(_) => {}
+                    Err(error) if !failing => {
+                        tracing::warn!(%error, "cannot read the webhook outbox; trying again every half second");
+                        failing = true;
+                    }
+                    Err(_) => {}
                 }
                 tokio::time::sleep(PERIOD).await;
             }
@@ -63,12 +81,13 @@ impl Webhooks {
 
     /// Claims what is due and delivers it: each endpoint's notifications one after the
     /// other, oldest first (a gate's timeout before the run's end), the endpoints at
-    /// once.
-    async fn deliver_due(&self) -> Result<(), crate::store::StoreError> {
+    /// once. Returns how many it claimed.
+    async fn deliver_due(&self) -> Result<usize, crate::store::StoreError> {
         let due = self
             .store
-            .claim_notifications(now_ms(), LEASE_MS, 16)
+            .claim_notifications(now_ms(), LEASE_MS, BATCH)
             .await?;
+        let claimed = due.len();
         let mut by_endpoint: BTreeMap<String, Vec<Delivery>> = BTreeMap::new();
         for delivery in due {
             by_endpoint
@@ -82,7 +101,7 @@ impl Webhooks {
             }
         });
         futures_util::future::join_all(endpoints).await;
-        Ok(())
+        Ok(claimed)
     }
 
     async fn deliver(&self, delivery: Delivery) {

@@ -1092,10 +1092,40 @@ async fn retention_deletes_only_finished_runs_past_the_age(db: &TestDb) {
     std::fs::remove_dir(workspaces.dir(old)).expect("rm");
     std::os::unix::fs::symlink(&outside, workspaces.dir(old)).expect("link");
 
+    // A webhook notification of each: the old run's goes with it.
+    {
+        use sqlx::Connection;
+        let mut raw = raw_connection(db).await;
+        for run in [old, recent] {
+            sqlx::query(
+                "insert into notifications (event_id, endpoint, run_id, kind, body, \
+                     created_at, next_attempt_at, delivered_at) \
+                 values ($1, 'http://127.0.0.1:9/x', $2, 'run_finished', '{}', 1, 1, 2)",
+            )
+            .bind(format!("{run}/finished"))
+            .bind(run)
+            .execute(&mut raw)
+            .await
+            .expect("a notification");
+        }
+        raw.close().await.expect("close");
+    }
     let deleted = server::retention::sweep(store, &workspaces, T0 + 500)
         .await
         .expect("sweep");
     assert_eq!(deleted, 1);
+    let left: Vec<i64> = store
+        .recent_notifications(10)
+        .await
+        .expect("notifications")
+        .into_iter()
+        .map(|n| n.run_id)
+        .collect();
+    assert_eq!(
+        left,
+        [recent],
+        "the old run's notification is deleted with it"
+    );
     assert!(matches!(
         store.get_run(old).await,
         Err(StoreError::UnknownRun(_))

@@ -8,7 +8,9 @@ use super::{Store, StoreError};
 impl Store {
     /// Deletes up to `limit` runs that finished before `before_ms` (oldest first): their
     /// history, approvals, logs, jobs and the run row, in one transaction. Runs still
-    /// RUNNING, and so their waiting gates, are never touched. Returns the ids deleted;
+    /// RUNNING, and so their waiting gates, are never touched. Their webhook
+    /// notifications go too (settled long before: retries end within the hour).
+    /// Returns the ids deleted;
     /// their workspaces are the caller's to remove.
     pub async fn delete_finished_runs(
         &self,
@@ -35,6 +37,7 @@ impl Store {
                 "delete from events where run_id = $1",
                 "delete from gate_approvals where run_id = $1",
                 "delete from job_logs where run_id = $1",
+                "delete from notifications where run_id = $1",
                 "delete from jobs where run_id = $1",
                 "delete from runs where id = $1 and status <> 'RUNNING'",
             ] {

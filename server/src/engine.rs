@@ -1,8 +1,8 @@
 //! Applying one event to a run: the state machine decides, the store records.
 //!
 //! Every path that changes a run (the scheduler, a decision, a cancel, recovery at
-//! start) goes through [`apply_event`] or writes [`gate_log_lines`] with its turn, so
-//! gate log lines and conflict handling are written once.
+//! start) goes through [`apply_event`] or writes [`records`] with its turn, so gate
+//! log lines, webhook notices and conflict handling are written once.
 
 use app::domain::{
     Event, GateChange, GateDecision, JobStatus, NodeKind, RunState, Transition, TransitionError,
@@ -76,7 +76,7 @@ pub fn records(run: i64, state: &RunState, transition: &Transition) -> Records {
 
 /// A gate's log tells its story: when it started waiting, until when, and the outcome.
 /// These are the lines `transition` adds, to be written with it.
-pub fn gate_log_lines(run: i64, state: &RunState, transition: &Transition) -> Vec<GateLogLine> {
+fn gate_log_lines(run: i64, state: &RunState, transition: &Transition) -> Vec<GateLogLine> {
     let mut lines = Vec::new();
     for change in transition.changes.iter().filter(|change| change.is_gate) {
         let Some(NodeKind::Gate { message, .. }) = state.node(&change.job).map(|n| &n.kind) else {

@@ -93,6 +93,7 @@ impl Receiver {
                 "{} of {events} notifications arrived in 30 s",
                 accepted.len()
             );
+            // The interval between two looks, not a wait for something to happen.
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -104,6 +105,30 @@ impl Receiver {
     fn raw_bodies(&self) -> Vec<(HeaderMap, String)> {
         self.seen.lock().expect("lock").accepted.clone()
     }
+}
+
+/// The admins' view of the outbox once `holds` is true of it (within 30 s).
+async fn outbox_until(server: &ServerProcess, holds: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (status, listed) = server.post("/api/notifications", json!({})).await;
+        assert_eq!(status, 200, "{listed}");
+        let list = listed.as_array().cloned().unwrap_or_default();
+        if holds(&list) {
+            return list;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the outbox never got there: {listed}"
+        );
+        // The interval between two looks, not a wait for something to happen.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Every notification recorded as delivered: the loop never sends those again.
+fn all_delivered(list: &[Value]) -> bool {
+    !list.is_empty() && list.iter().all(|n| n["state"] == "delivered")
 }
 
 fn args(url: &str) -> Vec<String> {
@@ -176,23 +201,17 @@ async fn each_event_is_signed_delivered_once_and_retried_after_failures() {
             server::webhooks::signature(SECRET.as_bytes(), body.as_bytes())
         );
     }
-    // Nothing more comes: each event went once.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    assert_eq!(hook.raw_bodies().len(), 3);
-
+    // Once all are recorded delivered nothing is sent again: each event went once.
     // Admins see each delivery, its attempts and its outcome.
-    let (status, listed) = server.post("/api/notifications", json!({})).await;
-    assert_eq!(status, 200, "{listed}");
+    let listed = outbox_until(&server, all_delivered).await;
+    assert_eq!(hook.raw_bodies().len(), 3);
     let first = listed
-        .as_array()
-        .and_then(|list| {
-            list.iter()
-                .find(|n| n["event_id"] == format!("{run}/hitl-gate-report/waiting"))
-        })
+        .iter()
+        .find(|n| n["event_id"] == format!("{run}/hitl-gate-report/waiting"))
         .cloned()
         .unwrap_or_default();
-    assert_eq!(first["attempts"], 3, "{listed}");
-    assert_eq!(first["state"], "delivered", "{listed}");
+    assert_eq!(first["attempts"], 3, "{listed:?}");
+    assert_eq!(first["state"], "delivered", "{listed:?}");
     let (status, _) = server.post_as("ana", "/api/notifications", json!({})).await;
     assert_eq!(status, 403, "only admins see the outbox");
 }
@@ -211,20 +230,11 @@ async fn a_notification_queued_before_a_kill_is_delivered_after_the_restart() {
     let run = deploy(&server, REVIEW).await;
     wait_for_status(&server, run, "hitl-gate-report", "RUNNING").await;
     // Admins see it failing, and why.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let failing = loop {
-        let (_, listed) = server.post("/api/notifications", json!({})).await;
-        if let Some(first) = listed.as_array().and_then(|list| list.first())
-            && first["last_error"].is_string()
-        {
-            break first.clone();
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no failed attempt in 30 s: {listed}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let listed = outbox_until(&server, |list| {
+        list.first().is_some_and(|n| n["last_error"].is_string())
+    })
+    .await;
+    let failing = &listed[0];
     assert_eq!(failing["state"], "retrying", "{failing}");
     assert!(
         failing["last_error"]
@@ -246,7 +256,7 @@ async fn a_notification_queued_before_a_kill_is_delivered_after_the_restart() {
     let arrived = hook.wait_for(1).await;
     assert_eq!(arrived[0].1["event"], "gate_waiting");
     assert_eq!(arrived[0].1["run_id"], run);
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    outbox_until(&server, all_delivered).await;
     assert_eq!(hook.raw_bodies().len(), 1, "delivered once");
     drop(server);
 }

@@ -15,10 +15,10 @@ pub fn NotificationsPanel() -> impl IntoView {
     });
     view! {
         <h2>"Webhook notifications"</h2>
-        {move || match listed.get() {
-            None => view! { <p class="muted">"Loading…"</p> }.into_any(),
-            Some(result) => list_view(
-                result,
+        {move || {
+            list_view(
+                listed.get(),
+                "Loading…",
                 || {
                     view! {
                         <p class="muted">
@@ -29,7 +29,7 @@ pub fn NotificationsPanel() -> impl IntoView {
                         .into_any()
                 },
                 |list| view! { <NotificationsTable list/> }.into_any(),
-            ),
+            )
         }}
     }
 }

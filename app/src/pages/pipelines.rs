@@ -26,10 +26,9 @@ pub fn PipelinesPage() -> impl IntoView {
                 <h1>"Pipelines"</h1>
             </header>
             {move || {
-                    match pipelines.get() {
-                        None => view! { <p class="muted">"Loading pipelines…"</p> }.into_any(),
-                        Some(result) => list_view(
-                                result,
+                    list_view(
+                                pipelines.get(),
+                                "Loading pipelines…",
                                 || {
                                     view! {
                                         <div class="empty">
@@ -49,8 +48,7 @@ pub fn PipelinesPage() -> impl IntoView {
                                     }
                                         .into_any()
                                 },
-                            ),
-                    }
+                            )
             }}
             {move || {
                     detail

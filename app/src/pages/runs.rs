@@ -21,11 +21,9 @@ pub fn RunsPage() -> impl IntoView {
                 <h1>"Runs"</h1>
             </header>
             {move || {
-                    match runs.get() {
-                        None => view! { <p class="muted">"Loading runs…"</p> }.into_any(),
-                        Some(result) => {
                             list_view(
-                                result,
+                                runs.get(),
+                                "Loading runs…",
                                 || {
                                     view! {
                                         <div class="empty">
@@ -41,8 +39,6 @@ pub fn RunsPage() -> impl IntoView {
                                 },
                                 |list| view! { <RunsTable runs=list/> }.into_any(),
                             )
-                        }
-                    }
             }}
         </section>
     }

@@ -28,24 +28,20 @@ pub fn UsersPage() -> impl IntoView {
             <header class="page-header">
                 <h1>"Users"</h1>
             </header>
-            {move || match users.get() {
-                None => view! { <p class="muted">"Loading…"</p> }.into_any(),
-                Some(result) => list_view(
-                    result,
-                    || view! { <p class="muted">"No users."</p> }.into_any(),
-                    move |list| view! { <UsersTable users=list on_change=changed/> }.into_any(),
-                ),
-            }}
+            {move || list_view(
+                users.get(),
+                "Loading…",
+                || view! { <p class="muted">"No users."</p> }.into_any(),
+                move |list| view! { <UsersTable users=list on_change=changed/> }.into_any(),
+            )}
             <AddUser on_change=changed/>
             <h2>"API tokens"</h2>
-            {move || match tokens.get() {
-                None => view! { <p class="muted">"Loading…"</p> }.into_any(),
-                Some(result) => list_view(
-                    result,
-                    || view! { <p class="muted">"No tokens yet."</p> }.into_any(),
-                    move |list| view! { <TokensTable tokens=list on_change=changed/> }.into_any(),
-                ),
-            }}
+            {move || list_view(
+                tokens.get(),
+                "Loading…",
+                || view! { <p class="muted">"No tokens yet."</p> }.into_any(),
+                move |list| view! { <TokensTable tokens=list on_change=changed/> }.into_any(),
+            )}
             <AddToken on_change=changed/>
             <super::NotificationsPanel/>
         </section>

@@ -12,15 +12,18 @@ pub fn ErrorMessage(error: ApiError) -> impl IntoView {
     view! { <p class="error" role="alert">{error.to_string()}</p> }
 }
 
-/// `render`s a fetched list, or `empty` when it has no items, or the error.
+/// `render`s a fetched list, or `empty` when it has no items, or the error; `loading`
+/// until the first answer (`None`, as [`super::latest`] gives it).
 pub fn list_view<T>(
-    result: Result<Vec<T>, ApiError>,
+    answer: Option<Result<Vec<T>, ApiError>>,
+    loading: &'static str,
     empty: impl FnOnce() -> AnyView,
     render: impl FnOnce(Vec<T>) -> AnyView,
 ) -> AnyView {
-    match result {
-        Ok(items) if items.is_empty() => empty(),
-        Ok(items) => render(items),
-        Err(error) => view! { <ErrorMessage error/> }.into_any(),
+    match answer {
+        None => view! { <p class="muted">{loading}</p> }.into_any(),
+        Some(Ok(items)) if items.is_empty() => empty(),
+        Some(Ok(items)) => render(items),
+        Some(Err(error)) => view! { <ErrorMessage error/> }.into_any(),
     }
 }

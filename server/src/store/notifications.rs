@@ -96,7 +96,7 @@ impl Store {
     ) -> Result<Vec<Delivery>, StoreError> {
         // The conditions stand in the outer `where` too: an update that waited for
         // another replica's checks them again on the row as that one left it.
-        let claimed = sqlx::query_as(
+        let mut claimed: Vec<Delivery> = sqlx::query_as(
             "update notifications set claimed_until = $2, attempts = attempts + 1 \
              where id in (select id from notifications \
                           where delivered_at is null and gave_up_at is null \
@@ -113,7 +113,6 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         // `returning` keeps no order: oldest first, as they happened.
-        let mut claimed: Vec<Delivery> = claimed;
         claimed.sort_by_key(|delivery| delivery.id);
         Ok(claimed)
     }

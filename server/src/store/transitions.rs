@@ -134,7 +134,7 @@ impl Store {
     /// Every change as a compare-and-set, changes that write the same values together.
     /// The first change of a gate whose log grows adds the size of its new lines to the
     /// gate's `log_bytes` (every gate line tells of a change of its gate in the same
-    /// batch: [`crate::engine::gate_log_lines`] makes them from the changes).
+    /// batch: [`crate::engine::records`] makes them from the changes).
     async fn write_changes(
         &self,
         tx: &mut Tx,

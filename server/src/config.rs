@@ -61,6 +61,16 @@ pub struct Config {
     #[arg(long, env = "TOLLGATE_LEASE_SECS", default_value_t = 15)]
     pub lease_secs: u64,
 
+    /// Milliseconds between the scheduler's checks of every running run for a change it
+    /// missed (a lost wake-up). Hidden: only tests that race the check turn it down.
+    #[arg(
+        long,
+        env = "TOLLGATE_RESCAN_MS",
+        default_value_t = 30_000,
+        hide = true
+    )]
+    pub rescan_ms: u64,
+
     /// Log lines as `text` (for people) or `json` (one object per line, for collectors).
     #[arg(long, env = "TOLLGATE_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
     pub log_format: String,

@@ -71,6 +71,7 @@ pub async fn start(config: Config) -> Result<(), String> {
         max_jobs: config.max_jobs(),
         lease: std::time::Duration::from_secs(config.lease_secs.max(1)),
         replica: replica.clone(),
+        rescan: std::time::Duration::from_millis(config.rescan_ms.max(1)),
     };
     let scheduler = Scheduler::start(store.clone(), workspaces.clone(), settings, metrics.clone())
         .await

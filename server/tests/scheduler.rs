@@ -1187,3 +1187,21 @@ async fn a_deploy_without_a_workspace_stores_no_run() {
         "COMPLETED"
     );
 }
+
+/// The slow tick may read a run that was just deployed, and start its first job,
+/// before the deploy's own hand-over reaches the scheduler: the hand-over must not
+/// put the run back as deployed, or the job's exit is refused and it stays RUNNING
+/// for ever. With the tick turned down to a millisecond, every deploy races it.
+#[tokio::test]
+async fn a_deploy_that_races_the_slow_tick_still_hears_its_jobs_end() {
+    let server = ServerProcess::start(&temp_dir("rescan-race"), &["--rescan-ms", "1"], None);
+    let yaml = "name: quick\njobs:\n  - {id: only, run: 'true'}\n  - {id: next, run: 'true', depends_on: [only]}\n";
+    let mut ids = Vec::new();
+    for _ in 0..30 {
+        ids.push(deploy(&server, yaml).await);
+    }
+    for id in ids {
+        let detail = wait_finished(&server, id).await;
+        assert_eq!(detail["run"]["status"], "COMPLETED", "run {id}: {detail}");
+    }
+}

@@ -40,10 +40,6 @@ use recovery::recover;
 use shutdown::Draining;
 use turn::Turn;
 
-/// How often the running runs are checked anyway, in case a wake-up was lost (only
-/// those whose version moved are read again).
-const RESCAN: Duration = Duration::from_secs(30);
-
 /// Commands handled in one turn at most before its writes go to the store, so a flood
 /// of exits is written in a few transactions, not one each, and never waits long.
 const COMMANDS_PER_TURN: usize = 256;
@@ -61,6 +57,9 @@ pub struct Settings {
     pub lease: Duration,
     /// This server's name in the `replicas` table, unique per process start.
     pub replica: String,
+    /// How often the running runs are checked anyway, in case a wake-up was lost (only
+    /// those whose version moved are read again).
+    pub rescan: Duration,
 }
 
 impl Settings {
@@ -137,6 +136,7 @@ impl Scheduler {
             max_jobs: settings.max_jobs.max(1),
             replica: settings.replica,
             lease: settings.lease,
+            rescan: settings.rescan,
             commands: scheduler.commands.clone(),
             runs: ActiveRuns::default(),
             turn: Turn::default(),
@@ -242,6 +242,7 @@ struct Worker {
     max_jobs: usize,
     replica: String,
     lease: Duration,
+    rescan: Duration,
     commands: mpsc::UnboundedSender<Command>,
     /// The state of the runs this scheduler works on, as it last wrote or read them.
     runs: ActiveRuns,
@@ -274,7 +275,8 @@ struct RunningTask {
 
 impl Worker {
     async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Command>) {
-        let mut rescan = tokio::time::interval_at(tokio::time::Instant::now() + RESCAN, RESCAN);
+        let mut rescan =
+            tokio::time::interval_at(tokio::time::Instant::now() + self.rescan, self.rescan);
         rescan.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut abandoned = tokio::time::interval(heartbeat::interval(self.lease));
         abandoned.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -333,7 +335,11 @@ impl Worker {
             }
             Command::Deployed { run, state } => {
                 self.metrics.woken();
-                self.runs.insert(run, *state, 0);
+                // The run as deployed is the oldest state it has: the slow tick may have
+                // read it, and started its jobs, before this hand-over arrived.
+                if self.runs.get(run).is_none() && self.runs.seen(run).is_none() {
+                    self.runs.insert(run, *state, 0);
+                }
                 self.queue_ready(run);
             }
             Command::Changed {

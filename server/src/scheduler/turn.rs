@@ -47,7 +47,8 @@ impl Worker {
     /// at the end of the turn. Tasks it makes ready are queued at once, so they can
     /// start in the same turn. Returns where the event sits in the turn.
     pub(super) async fn apply_here(&mut self, run: i64, event: Event) -> Option<usize> {
-        if self.runs.get(run).is_none() {
+        let held = self.runs.get(run).is_some();
+        if !held {
             if self.store_down() {
                 self.hold(run, event, None);
                 return None;
@@ -64,13 +65,23 @@ impl Worker {
                 }
             }
         }
-        match self.apply_held(run, event)? {
-            Ok(at) => Some(at),
-            Err(refused) => {
-                tracing::debug!(run, %refused, "event refused");
-                None
+        let refused = match self.apply_held(run, event.clone())? {
+            Ok(at) => return Some(at),
+            Err(refused) => refused,
+        };
+        // A process's end or a gate's deadline refused by a state held in memory: if
+        // that state were behind the store, the job would stay RUNNING (the gate
+        // waiting) for ever. Judged again on the run as stored; a late exit of a
+        // killed job is refused again.
+        if held && matches!(event, Event::JobExited { .. } | Event::GateTimedOut { .. }) {
+            self.look_at(run).await;
+            if let Some(Ok(at)) = self.apply_held(run, event) {
+                tracing::warn!(run, %refused, "the run held in memory was behind the store: read it again");
+                return Some(at);
             }
         }
+        tracing::debug!(run, %refused, "event refused");
+        None
     }
 
     /// Applies an event to the state held for `run` (`None`: none is held) and queues

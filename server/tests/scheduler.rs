@@ -1205,3 +1205,61 @@ async fn a_deploy_that_races_the_slow_tick_still_hears_its_jobs_end() {
         assert_eq!(detail["run"]["status"], "COMPLETED", "run {id}: {detail}");
     }
 }
+
+/// A task the store has as RUNNING on this server with no process behind it (what a
+/// start leaves when the database wrote it but its acknowledgement was lost) is failed
+/// on the slow tick with a reason that says so, instead of staying RUNNING for ever.
+#[tokio::test]
+async fn a_task_running_in_the_store_without_a_process_is_failed() {
+    use sqlx::Connection;
+    let server = ServerProcess::start(
+        &temp_dir("lost-start"),
+        &["--max-jobs", "1", "--rescan-ms", "200"],
+        None,
+    );
+    let yaml = "name: lost\njobs:\n  - {id: busy, run: sleep 60}\n  - {id: lost, run: 'true'}\n  - {id: after, run: 'true', depends_on: [lost]}\n";
+    let id = deploy(&server, yaml).await;
+    let detail = wait_for_status(&server, id, "busy", "RUNNING").await;
+    assert_eq!(status_of(&detail, "lost"), "PENDING");
+
+    // The start of `lost`, as the database would have it had the server not heard the
+    // commit: RUNNING, taken by this server, counted, a new version of the run.
+    let file = server.data_dir.join("tollgate.db");
+    let options = sqlx::sqlite::SqliteConnectOptions::new().filename(&file);
+    let mut database = sqlx::SqliteConnection::connect_with(&options)
+        .await
+        .expect("open the server's SQLite file");
+    sqlx::query(
+        "update jobs set status = 'RUNNING', owner = ?, started_at = 1, version = version + 1 \
+         where run_id = ? and job_id = 'lost'",
+    )
+    .bind(&server.replica)
+    .bind(id)
+    .execute(&mut database)
+    .await
+    .expect("mark the job RUNNING");
+    sqlx::query(
+        "update runs set pending_jobs = pending_jobs - 1, running_jobs = running_jobs + 1, \
+         version = version + 1 where id = ?",
+    )
+    .bind(id)
+    .execute(&mut database)
+    .await
+    .expect("count it");
+    database.close().await.expect("close");
+
+    let detail = wait_for_status(&server, id, "lost", "FAILED").await;
+    let lost = job(&detail, "lost");
+    assert!(
+        lost["reason"]
+            .as_str()
+            .is_some_and(|reason| reason.contains("the server had no process for this job")),
+        "{lost}"
+    );
+    assert_eq!(status_of(&detail, "after"), "CANCELLED");
+    assert_eq!(
+        status_of(&detail, "busy"),
+        "RUNNING",
+        "the real job runs on"
+    );
+}

@@ -1361,6 +1361,16 @@ async fn abandoned_jobs_are_running_tasks_of_silent_replicas(db: &TestDb) {
             .is_empty(),
         "nothing is older than a cut before everything"
     );
+    assert_eq!(
+        store.tasks_run_by("self").await.expect("own tasks"),
+        [(own, "a".to_string())],
+        "a replica's own RUNNING tasks, whatever its heartbeat"
+    );
+    assert_eq!(
+        store.tasks_run_by("stale").await.expect("stale tasks"),
+        [(stale, "a".to_string())],
+        "not its finished ones"
+    );
 }
 
 /// A heartbeat moves its replica's heartbeat_at to the time given: its jobs leave the

@@ -477,8 +477,8 @@ impl Worker {
     }
 
     /// The slow tick: reads again only the running runs whose version moved since this
-    /// scheduler last wrote or read them (a lost wake-up), and forgets the states of
-    /// runs it has nothing to do for.
+    /// scheduler last wrote or read them (a lost wake-up), forgets the states of runs it
+    /// has nothing to do for, and fails tasks stored as running here with no process.
     async fn rescan(&mut self) {
         if self.store_down() {
             return;
@@ -504,6 +504,7 @@ impl Worker {
                 self.look_at(run).await;
             }
         }
+        self.fail_lost_tasks().await;
     }
 
     /// Carries out a transition this scheduler stored outside a turn (the jobs of a

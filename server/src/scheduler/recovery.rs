@@ -1,6 +1,7 @@
 //! Who cleans up after a server that stopped: at start, this server's own leftovers
 //! (SQLite) or every server's abandoned jobs (Postgres); while running, the jobs of
-//! replicas that stopped heartbeating.
+//! replicas that stopped heartbeating, and this server's own tasks that the store has
+//! as RUNNING with no process behind them.
 
 use std::time::Duration;
 
@@ -61,6 +62,11 @@ pub(super) async fn recover(
     Ok(runs)
 }
 
+/// The reason given to a task the store has as RUNNING on this server without a
+/// process (see [`Worker::fail_lost_tasks`]).
+const LOST_REASON: &str = "interrupted: the server had no process for this job (its start \
+     was stored but not confirmed); run it again";
+
 pub(super) fn lease_ms(lease: Duration) -> i64 {
     i64::try_from(lease.as_millis()).unwrap_or(i64::MAX)
 }
@@ -119,6 +125,41 @@ impl Worker {
             if let Some(applied) = report(apply_event(&self.store, job.run_id, event).await) {
                 self.after(job.run_id, &applied.transition).await;
             }
+        }
+    }
+
+    /// Fails the tasks the store has as RUNNING on this server while it runs no process
+    /// for them, so none stays RUNNING for ever: a start whose commit was not
+    /// acknowledged (the database wrote it, the server did not hear so), or an exit the
+    /// scheduler lost. Called on the slow tick, once every write of the turn is done:
+    /// a task whose process ended is in `running` until its exit is handled.
+    pub(super) async fn fail_lost_tasks(&mut self) {
+        if self.store_down() || self.draining.is_some() {
+            return;
+        }
+        self.finish_turn().await;
+        if self.store_down() {
+            return;
+        }
+        let owned = match self.store.tasks_run_by(&self.replica).await {
+            Ok(owned) => owned,
+            Err(error) => {
+                tracing::warn!(%error, "cannot list this server's running tasks");
+                if error.is_unavailable() {
+                    self.store_failed(&error);
+                }
+                return;
+            }
+        };
+        for (run, job) in owned {
+            if self.running.contains_key(&(run, job.clone())) {
+                continue;
+            }
+            tracing::warn!(run, job = %job, "a task is RUNNING in the store with no process here: failing it");
+            let exit = JobExit::Interrupted {
+                reason: LOST_REASON.into(),
+            };
+            self.apply_here(run, Event::JobExited { job, exit }).await;
         }
     }
 }

@@ -56,4 +56,17 @@ impl Store {
         .await?;
         Ok(jobs)
     }
+
+    /// RUNNING tasks that server `replica` took, as `(run, job)`.
+    pub async fn tasks_run_by(&self, replica: &str) -> Result<Vec<(i64, String)>, StoreError> {
+        let jobs = sqlx::query_as(
+            "select run_id, job_id from jobs \
+             where kind = 'task' and status = 'RUNNING' and owner = $1 \
+             order by run_id, position",
+        )
+        .bind(replica)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(jobs)
+    }
 }

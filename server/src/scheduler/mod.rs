@@ -485,10 +485,7 @@ impl Worker {
         }
         let runs = match self.store.running_run_versions().await {
             Ok(runs) => runs,
-            Err(error) => {
-                tracing::warn!(%error, "cannot list running runs");
-                return;
-            }
+            Err(error) => return self.read_failed("list running runs", &error),
         };
         let busy: HashSet<i64> = self
             .running

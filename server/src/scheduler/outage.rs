@@ -50,6 +50,15 @@ impl Worker {
         }
     }
 
+    /// A read the slow tick needed failed: said once in the log, and when the store
+    /// does not answer, the outage begins.
+    pub(super) fn read_failed(&mut self, what: &str, error: &StoreError) {
+        tracing::warn!(%error, "cannot {what}");
+        if error.is_unavailable() {
+            self.store_failed(error);
+        }
+    }
+
     /// Keeps an event whose run could not be read, to apply once the store answers
     /// (after [`Worker::store_failed`]).
     pub(super) fn defer(&mut self, run: i64, event: Event) {

@@ -101,13 +101,7 @@ impl Worker {
             .await
         {
             Ok(lost) => lost,
-            Err(error) => {
-                tracing::warn!(%error, "cannot look for abandoned jobs");
-                if error.is_unavailable() {
-                    self.store_failed(&error);
-                }
-                return;
-            }
+            Err(error) => return self.read_failed("look for abandoned jobs", &error),
         };
         for job in lost {
             let owner = job.owner.as_deref().unwrap_or("unknown");
@@ -143,13 +137,7 @@ impl Worker {
         }
         let owned = match self.store.tasks_run_by(&self.replica).await {
             Ok(owned) => owned,
-            Err(error) => {
-                tracing::warn!(%error, "cannot list this server's running tasks");
-                if error.is_unavailable() {
-                    self.store_failed(&error);
-                }
-                return;
-            }
+            Err(error) => return self.read_failed("list this server's running tasks", &error),
         };
         for (run, job) in owned {
             if self.running.contains_key(&(run, job.clone())) {

@@ -107,6 +107,9 @@ pub async fn start(config: Config) -> Result<(), String> {
             config.max_jobs_per_run.get(),
         )),
     };
+    // Before the server says it listens: a stop signal that came before the handlers
+    // were in place would kill the process outright, with no shutdown.
+    let stop_signal = stop_signal()?;
     let listener = TcpListener::bind(config.bind).await.map_err(|err| {
         format!(
             "cannot listen on {}: {err}; set TOLLGATE_BIND to a free address",
@@ -134,7 +137,7 @@ pub async fn start(config: Config) -> Result<(), String> {
         router(state, &config.dist).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let (stop, stopping) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
-        shutdown_signal().await;
+        stop_signal.await;
         stop.send_replace(true);
     });
     let mut serving = tokio::spawn(
@@ -210,22 +213,20 @@ async fn signalled(mut stopping: tokio::sync::watch::Receiver<bool>) {
     let _ = stopping.wait_for(|stop| *stop).await;
 }
 
-async fn shutdown_signal() {
-    let interrupt = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
+/// SIGTERM or SIGINT, listened for from the moment this returns (the handlers are
+/// installed here, not when the future is first polled).
+fn stop_signal() -> Result<impl Future<Output = ()>, String> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let listen = |kind: SignalKind, name: &str| {
+        signal(kind).map_err(|err| format!("cannot listen for {name}: {err}"))
     };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = interrupt => {},
-        _ = terminate => {},
-    }
-    tracing::info!("shutting down");
+    let mut terminate = listen(SignalKind::terminate(), "SIGTERM")?;
+    let mut interrupt = listen(SignalKind::interrupt(), "SIGINT")?;
+    Ok(async move {
+        tokio::select! {
+            _ = terminate.recv() => {},
+            _ = interrupt.recv() => {},
+        }
+        tracing::info!("shutting down");
+    })
 }

@@ -15,6 +15,13 @@ if ! [ -x /usr/bin/chromium ]; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
 
+# The CLI's TLS test makes its certificates with the openssl command.
+if ! command -v openssl >/dev/null; then
+  say "installing openssl for the TLS test's certificates"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl >/dev/null
+fi
+
 command -v npm >/dev/null || die "npm is missing: install Node.js 20 (apt-get install nodejs npm)"
 if ! [ -d end2end/node_modules/@playwright/test ] \
   || ! cmp -s end2end/package-lock.json end2end/node_modules/.package-lock.json; then

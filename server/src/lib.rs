@@ -21,6 +21,7 @@ pub mod metrics;
 pub mod notices;
 pub mod output_lines;
 pub mod precompress;
+pub mod request_error;
 pub mod retention;
 pub mod sandbox;
 pub mod scheduler;

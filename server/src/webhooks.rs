@@ -14,6 +14,7 @@ use serde_json::Value;
 use sha2::Sha256;
 
 use crate::clock::now_ms;
+use crate::request_error::describe;
 use crate::store::{Delivery, Store};
 
 /// How many notifications one pass claims: few enough that a batch to one endpoint
@@ -179,23 +180,6 @@ pub fn signature(secret: &[u8], body: &[u8]) -> String {
     let digest = mac.finalize().into_bytes();
     let hex: String = digest.iter().map(|byte| format!("{byte:02x}")).collect();
     format!("sha256={hex}")
-}
-
-/// A request error in a few words: what went wrong and its innermost cause
-/// ("cannot connect: Connection refused (os error 111)").
-fn describe(error: &reqwest::Error) -> String {
-    let mut cause: &dyn std::error::Error = error;
-    while let Some(inner) = cause.source() {
-        cause = inner;
-    }
-    let what = if error.is_timeout() {
-        "no answer within 10 s"
-    } else if error.is_connect() {
-        "cannot connect"
-    } else {
-        "the request failed"
-    };
-    format!("{what}: {cause}")
 }
 
 #[cfg(test)]

@@ -38,12 +38,18 @@ struct Ran {
 
 /// Runs `tollgate <args>` against `url` with `token` (none: `TOLLGATE_TOKEN` unset).
 fn tollgate(url: &str, token: Option<&str>, args: &[&str]) -> Ran {
+    tollgate_with(url, token, args, &[])
+}
+
+/// [`tollgate`] with more variables in its environment.
+fn tollgate_with(url: &str, token: Option<&str>, args: &[&str], env: &[(&str, &str)]) -> Ran {
     let mut command = Command::new(env!("CARGO_BIN_EXE_tollgate"));
     command
         .args(args)
         .env("TOLLGATE_URL", url)
         .env_remove("TOLLGATE_TOKEN")
-        .env_remove("DATABASE_URL");
+        .env_remove("DATABASE_URL")
+        .envs(env.iter().copied());
     if let Some(token) = token {
         command.env("TOLLGATE_TOKEN", token);
     }
@@ -388,4 +394,183 @@ jobs:
     assert_eq!(page["finished"], true, "{page}");
     let unknown = tollgate(&url, Some(&token), &["logs", &run, "nope"]);
     assert_eq!(unknown.code, 1, "{}", unknown.err);
+}
+
+/// Makes, with the `openssl` command, a certificate authority and a certificate it
+/// signed for 127.0.0.1 in `dir`: `ca.pem`, `server.pem`, `server.key`.
+fn certificates(dir: &std::path::Path) {
+    let openssl = |args: &[&str]| {
+        let output = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("openssl (scripts/install-test-tools.sh installs it)");
+        assert!(
+            output.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    };
+    let key = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    openssl(
+        &[
+            &["req", "-x509"],
+            &key[..],
+            &[
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.pem",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=Tollgate test CA",
+                "-addext",
+                "basicConstraints=critical,CA:TRUE",
+                "-addext",
+                "keyUsage=critical,keyCertSign",
+            ],
+        ]
+        .concat(),
+    );
+    openssl(
+        &[
+            &["req"],
+            &key[..],
+            &[
+                "-keyout",
+                "server.key",
+                "-out",
+                "server.csr",
+                "-subj",
+                "/CN=127.0.0.1",
+            ],
+        ]
+        .concat(),
+    );
+    std::fs::write(
+        dir.join("server.ext"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .expect("extensions");
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "server.ext",
+    ]);
+}
+
+/// Ends TLS with `dir`'s server certificate on a port of its own and passes each
+/// connection on to `backend` (as a reverse proxy in front of Tollgate would). Returns
+/// its `https://` address.
+async fn tls_proxy(dir: &std::path::Path, backend: String) -> String {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(dir.join("server.pem"))
+        .expect("server.pem")
+        .collect::<Result<_, _>>()
+        .expect("certificates");
+    let key = PrivateKeyDer::from_pem_file(dir.join("server.key")).expect("server.key");
+    let config = rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("protocols")
+    .with_no_client_auth()
+    .with_single_cert(chain, key)
+    .expect("TLS configuration");
+    let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let address = listener.local_addr().expect("address");
+    tokio::spawn(async move {
+        while let Ok((peer, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            let backend = backend.clone();
+            tokio::spawn(async move {
+                // A client that refuses the certificate ends here.
+                let Ok(mut tls) = acceptor.accept(peer).await else {
+                    return;
+                };
+                if let Ok(mut plain) = tokio::net::TcpStream::connect(&backend).await {
+                    let _ = tokio::io::copy_bidirectional(&mut tls, &mut plain).await;
+                }
+            });
+        }
+    });
+    format!("https://{address}")
+}
+
+/// Over https the CLI checks the server's certificate against the trusted roots
+/// (`SSL_CERT_FILE` here names them): a certificate they vouch for works end to end, one
+/// they do not is refused as unreachable (exit 3), saying why.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_command_line_speaks_tls_and_checks_the_certificate() {
+    let server = ServerProcess::start(&temp_dir("remote-cli-tls"), &[], None);
+    let dir = temp_dir("tls");
+    certificates(&dir);
+    let backend = server.base_url.trim_start_matches("http://").to_string();
+    let url = tls_proxy(&dir, backend).await;
+    let token = token_of(&server, "ana").await;
+    let id = deploy(&server, GATED).await;
+    wait_for_status(&server, id, GATE, "RUNNING").await;
+    let trusted = dir.join("ca.pem");
+    let trusted = [("SSL_CERT_FILE", trusted.to_str().expect("path"))];
+
+    let listed = tollgate_with(&url, Some(&token), &["gates"], &trusted);
+    assert_eq!(listed.code, 0, "{}", listed.err);
+    assert!(
+        listed.out.contains(&format!("{id}\t{GATE}\trelease\t")),
+        "{}",
+        listed.out
+    );
+    let run = id.to_string();
+    let args = [
+        "approve",
+        &run,
+        GATE,
+        "--option",
+        "ship",
+        "--input",
+        "threshold=0.5",
+    ];
+    let approved = tollgate_with(&url, Some(&token), &args, &trusted);
+    assert_eq!(approved.code, 0, "{}", approved.err);
+    let done = wait_finished(&server, id).await;
+    assert_eq!(done["run"]["status"], "COMPLETED", "{done:#}");
+
+    // The server's own certificate is no authority: nothing vouches for it.
+    let other = dir.join("server.pem");
+    let untrusted = [("SSL_CERT_FILE", other.to_str().expect("path"))];
+    let refused = tollgate_with(&url, Some(&token), &["gates"], &untrusted);
+    assert_eq!(refused.code, 3, "{}", refused.err);
+    assert!(
+        refused.err.contains("cannot reach Tollgate"),
+        "{}",
+        refused.err
+    );
+    assert!(
+        refused.err.contains("invalid peer certificate") && refused.err.contains("SSL_CERT_FILE"),
+        "{}",
+        refused.err
+    );
 }

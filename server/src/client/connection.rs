@@ -96,14 +96,22 @@ impl Connect {
             .send()
             .await
             .map_err(|err| {
-                Failure::Unreachable(format!(
-                    "cannot reach Tollgate at {base} ({err}): check TOLLGATE_URL and that the \
-                     server runs"
-                ))
+                let why = crate::request_error::describe(&err);
+                // rustls names a certificate it refuses ("invalid peer certificate: ...").
+                let fix = if why.contains("certificate") {
+                    "add the authority that signed the server's certificate to this \
+                     machine's trusted certificates, or name a file of them in SSL_CERT_FILE"
+                } else {
+                    "check TOLLGATE_URL and that the server runs"
+                };
+                Failure::Unreachable(format!("cannot reach Tollgate at {base} ({why}): {fix}"))
             })?;
         let status = answer.status();
         let text = answer.text().await.map_err(|err| {
-            Failure::Unreachable(format!("the answer from {base} broke off: {err}"))
+            Failure::Unreachable(format!(
+                "the answer from {base} broke off: {}",
+                crate::request_error::describe(&err)
+            ))
         })?;
         let not_tollgate = || {
             Failure::Unreachable(format!(

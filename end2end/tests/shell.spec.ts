@@ -128,7 +128,7 @@ test("the approvals inbox lists waiting gates across runs", async ({ page, reque
   });
   const { run_id } = await response.json();
   await page.goto("/approvals");
-  const row = page.getByRole("row", { name: /Sign the release notes/ });
+  const row = page.getByRole("row", { name: new RegExp(`of run ${run_id} .*Sign the release notes`) });
   await expect(row).toBeVisible({ timeout: 10_000 });
   await expect(row).toContainText("hitl-gate-ask");
   await expect(row).toContainText("0 of 1");

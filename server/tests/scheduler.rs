@@ -1209,14 +1209,11 @@ async fn a_deploy_that_races_the_slow_tick_still_hears_its_jobs_end() {
 /// A task the store has as RUNNING on this server with no process behind it (what a
 /// start leaves when the database wrote it but its acknowledgement was lost) is failed
 /// on the slow tick with a reason that says so, instead of staying RUNNING for ever.
-#[tokio::test]
-async fn a_task_running_in_the_store_without_a_process_is_failed() {
+async fn a_lost_start_is_failed(database_url: Option<&str>) {
     use sqlx::Connection;
-    let server = ServerProcess::start(
-        &temp_dir("lost-start"),
-        &["--max-jobs", "1", "--rescan-ms", "200"],
-        None,
-    );
+    let dir = temp_dir("lost-start");
+    let args = ["--max-jobs", "1", "--rescan-ms", "200"];
+    let server = ServerProcess::start(&dir, &args, database_url);
     let yaml = "name: lost\njobs:\n  - {id: busy, run: sleep 60}\n  - {id: lost, run: 'true'}\n  - {id: after, run: 'true', depends_on: [lost]}\n";
     let id = deploy(&server, yaml).await;
     let detail = wait_for_status(&server, id, "busy", "RUNNING").await;
@@ -1224,14 +1221,17 @@ async fn a_task_running_in_the_store_without_a_process_is_failed() {
 
     // The start of `lost`, as the database would have it had the server not heard the
     // commit: RUNNING, taken by this server, counted, a new version of the run.
-    let file = server.data_dir.join("tollgate.db");
-    let options = sqlx::sqlite::SqliteConnectOptions::new().filename(&file);
-    let mut database = sqlx::SqliteConnection::connect_with(&options)
+    sqlx::any::install_default_drivers();
+    let url = database_url.map_or_else(
+        || format!("sqlite://{}", dir.join("tollgate.db").display()),
+        str::to_string,
+    );
+    let mut database = sqlx::AnyConnection::connect(&url)
         .await
-        .expect("open the server's SQLite file");
+        .expect("connect to the server's database");
     sqlx::query(
-        "update jobs set status = 'RUNNING', owner = ?, started_at = 1, version = version + 1 \
-         where run_id = ? and job_id = 'lost'",
+        "update jobs set status = 'RUNNING', owner = $1, started_at = 1, version = version + 1 \
+         where run_id = $2 and job_id = 'lost'",
     )
     .bind(&server.replica)
     .bind(id)
@@ -1240,7 +1240,7 @@ async fn a_task_running_in_the_store_without_a_process_is_failed() {
     .expect("mark the job RUNNING");
     sqlx::query(
         "update runs set pending_jobs = pending_jobs - 1, running_jobs = running_jobs + 1, \
-         version = version + 1 where id = ?",
+         version = version + 1 where id = $1",
     )
     .bind(id)
     .execute(&mut database)
@@ -1262,4 +1262,16 @@ async fn a_task_running_in_the_store_without_a_process_is_failed() {
         "RUNNING",
         "the real job runs on"
     );
+}
+
+#[tokio::test]
+async fn a_task_running_in_the_store_without_a_process_is_failed_on_sqlite() {
+    a_lost_start_is_failed(None).await;
+}
+
+#[tokio::test]
+async fn a_task_running_in_the_store_without_a_process_is_failed_on_postgres() {
+    let db = TestDb::postgres().await;
+    a_lost_start_is_failed(db.url.as_deref()).await;
+    db.finish().await;
 }

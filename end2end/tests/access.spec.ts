@@ -1,8 +1,9 @@
 // Who may do what, as people meet it in the browser: signing in and out, a viewer and a
 // deployer who see why they cannot decide, a gate that needs two people, and an admin
-// adding a user and a token.
+// adding a user and a token, and seeing how each webhook delivery went.
 import type { Browser, Page } from "@playwright/test";
 import { test, expect, ensureUser, signIn, collectErrors, passwordOf, ADMIN_PASSWORD } from "./fixtures";
+import { freePort } from "./free-port";
 
 /// A page in a browser context of its own, signed in as `user`.
 async function pageAs(browser: Browser, baseURL: string | undefined, user: string): Promise<{ page: Page; errors: string[] }> {
@@ -135,6 +136,36 @@ test("an admin adds a user and creates a token for them", async ({ browser, base
   });
   expect(asCarl.status()).toBe(200);
   expect((await asCarl.json()).username).toBe(carl);
+  expect(errors).toEqual([]);
+  await context.close();
+});
+
+test("an admin sees each webhook delivery and why it failed", async ({ browser, baseURL, admin }) => {
+  // The pipeline's endpoint is a port nobody listens on: every attempt is refused.
+  const port = await freePort();
+  const spec = `name: hooked\nnotify: [http://127.0.0.1:${port}/hook]\njobs:\n  - {id: ask, run: 'true', gate: {message: Hear about it}}\n`;
+  const deployed = await admin.post("/api/deploy_pipeline", { data: { spec } });
+  expect(deployed.status()).toBe(200);
+  const { run_id } = await deployed.json();
+  const eventId = `${run_id}/hitl-gate-ask/waiting`;
+  // The first attempt is made within a second of the gate starting to wait.
+  await expect
+    .poll(async () => {
+      const list = await (await admin.post("/api/notifications", { data: {} })).json();
+      return list.find((n: { event_id: string }) => n.event_id === eventId)?.attempts ?? 0;
+    })
+    .toBeGreaterThan(0);
+
+  const context = await browser.newContext({ baseURL });
+  const page = await context.newPage();
+  const errors = collectErrors(page);
+  await signIn(page.request, "admin", ADMIN_PASSWORD);
+  await page.goto("/users");
+  const table = page.getByRole("table", { name: "Webhook notifications" });
+  const row = table.getByRole("row").filter({ has: page.getByRole("cell", { name: eventId, exact: true }) });
+  await expect(row).toContainText(`http://127.0.0.1:${port}/hook`);
+  await expect(row).toContainText(/retrying at|given up/);
+  await expect(row).toContainText("cannot connect");
   expect(errors).toEqual([]);
   await context.close();
 });

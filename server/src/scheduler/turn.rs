@@ -65,15 +65,18 @@ impl Worker {
                 }
             }
         }
-        let refused = match self.apply_held(run, event.clone())? {
-            Ok(at) => return Some(at),
-            Err(refused) => refused,
-        };
         // A process's end or a gate's deadline refused by a state held in memory: if
         // that state were behind the store, the job would stay RUNNING (the gate
         // waiting) for ever. Judged again on the run as stored; a late exit of a
-        // killed job is refused again.
-        if held && matches!(event, Event::JobExited { .. } | Event::GateTimedOut { .. }) {
+        // killed job is refused again. Only those events are kept for a second look.
+        let second_look = (held
+            && matches!(event, Event::JobExited { .. } | Event::GateTimedOut { .. }))
+        .then(|| event.clone());
+        let refused = match self.apply_held(run, event)? {
+            Ok(at) => return Some(at),
+            Err(refused) => refused,
+        };
+        if let Some(event) = second_look {
             self.look_at(run).await;
             if let Some(Ok(at)) = self.apply_held(run, event) {
                 tracing::warn!(run, %refused, "the run held in memory was behind the store: read it again");

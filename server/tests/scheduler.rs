@@ -1214,6 +1214,8 @@ async fn a_lost_start_is_failed(database_url: Option<&str>) {
     let dir = temp_dir("lost-start");
     let args = ["--max-jobs", "1", "--rescan-ms", "200"];
     let server = ServerProcess::start(&dir, &args, database_url);
+    // `busy` holds the only slot (`sleep 60`, stopped with the server), so `lost` stays
+    // PENDING until the test writes its start: the sleep is the slot, not a wait.
     let yaml = "name: lost\njobs:\n  - {id: busy, run: sleep 60}\n  - {id: lost, run: 'true'}\n  - {id: after, run: 'true', depends_on: [lost]}\n";
     let id = deploy(&server, yaml).await;
     let detail = wait_for_status(&server, id, "busy", "RUNNING").await;

@@ -149,7 +149,7 @@ async fn user(store: &Store, command: UserCommand) -> Result<(), String> {
                 ..UserChange::default()
             };
             store
-                .update_user(&username, &change)
+                .update_user(&username, &change, now_ms())
                 .await
                 .map_err(failed)?;
             audit(
@@ -176,10 +176,10 @@ async fn user(store: &Store, command: UserCommand) -> Result<(), String> {
             audit(
                 store,
                 "password_changed",
-                format!("of `{username}`; its sessions ended"),
+                format!("of `{username}`; its sessions and tokens ended"),
             )
             .await;
-            println!("password of {username} changed; its sessions ended");
+            println!("password of {username} changed; its sessions and tokens ended");
             if shown {
                 println!("password: {password}");
             }
@@ -219,10 +219,14 @@ async fn set_disabled(store: &Store, username: &str, disabled: bool) -> Result<(
         ..UserChange::default()
     };
     store
-        .update_user(username, &change)
+        .update_user(username, &change, now_ms())
         .await
         .map_err(|err| err.to_string())?;
-    let what = if disabled { "disabled" } else { "enabled" };
+    let what = if disabled {
+        "disabled; its sessions and tokens ended"
+    } else {
+        "enabled"
+    };
     audit(store, "user_changed", format!("`{username}`: {what}")).await;
     Ok(())
 }

@@ -122,6 +122,11 @@ pub struct Config {
     )]
     pub trusted_proxies: Vec<String>,
 
+    /// Accept a `--trusted-proxy` range that covers loopback or this host's own
+    /// addresses. Jobs run on this host: only set it when they cannot reach the port.
+    #[arg(long, env = "TOLLGATE_TRUSTED_PROXY_ALLOW_LOCAL")]
+    pub trusted_proxy_allow_local: bool,
+
     /// Serve `/metrics` without a token (e.g. when only the scraper can reach the port).
     #[arg(long, env = "TOLLGATE_METRICS_PUBLIC")]
     pub metrics_public: bool,
@@ -213,16 +218,11 @@ impl Config {
                 format!("--trusted-proxy-header `{name}` is not a valid header name")
             })?),
         };
-        let trusted_proxies = self
-            .trusted_proxies
-            .iter()
-            .map(|cidr| {
-                let cidr = cidr.trim();
-                cidr.parse::<ipnet::IpNet>()
-                    .or_else(|_| cidr.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
-                    .map_err(|_| format!("--trusted-proxy `{cidr}` is not an address or a CIDR range like 10.0.0.0/8"))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let trusted_proxies = crate::auth::trusted_proxies(
+            &self.trusted_proxies,
+            self.bind.ip(),
+            self.trusted_proxy_allow_local,
+        )?;
         if proxy_header.is_some() && trusted_proxies.is_empty() {
             return Err(
                 "--trusted-proxy-header needs --trusted-proxy with the proxy's address".into(),

@@ -208,13 +208,22 @@ async fn metrics(State(state): State<AppState>) -> Response {
 }
 
 /// Readiness: the store answers and its migrations are applied, so requests can be
-/// served. 200 `{"status":"ready","sandbox":"landlock abi 7"}` (how jobs are sandboxed,
-/// `unavailable: <reason>` without Landlock, still ready) or 503 with the reason.
+/// served. 200 `{"status":"ready","sandbox":"landlock abi 7","server_memory":"closed"}`
+/// (how jobs are sandboxed, `unavailable: <reason>` without Landlock, still ready; and
+/// whether jobs are kept from reading the server's memory and environment) or 503 with
+/// the reason.
 async fn readyz(State(state): State<AppState>) -> Response {
     match state.store.ready().await {
         Ok(()) => {
             let sandbox = crate::sandbox::support().describe();
-            Json(serde_json::json!({"status": "ready", "sandbox": sandbox})).into_response()
+            let memory = if crate::sandbox::is_closed() {
+                "closed"
+            } else {
+                "readable by jobs"
+            };
+            let body =
+                serde_json::json!({"status": "ready", "sandbox": sandbox, "server_memory": memory});
+            Json(body).into_response()
         }
         Err(error) => {
             tracing::warn!(%error, "readiness check failed");

@@ -30,6 +30,7 @@ pub async fn start(config: Config) -> Result<(), String> {
         None => Some(lock_data_dir(&config.data_dir)?),
         Some(_) => None,
     };
+    crate::sandbox::close_the_server_to_jobs();
     crate::sandbox::log_at_start(&config.data_dir);
     match crate::leftovers::become_subreaper() {
         Ok(()) => crate::leftovers::reap_exited_orphans(),

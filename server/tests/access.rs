@@ -8,7 +8,7 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use common::process::{ADMIN_PASSWORD, ServerProcess};
+use common::process::{ADMIN_PASSWORD, ServerProcess, tollgate};
 use common::runs::{job, log, run, wait_for_status, wait_until};
 use common::temp_dir;
 use serde_json::{Value, json};
@@ -610,6 +610,26 @@ async fn sign_in_sessions_and_sign_out() {
     .await;
     assert_eq!(status, 401, "the disabled user's token: {body}");
     assert_eq!(runs(&server).await, Vec::<Value>::new());
+    // Enabled again: a new sign-in works, the old token stays dead.
+    let (status, enabled) = server
+        .post(
+            "/api/update_user",
+            json!({"username": "dee", "disabled": false}),
+        )
+        .await;
+    assert_eq!(status, 200, "{enabled}");
+    server
+        .sign_in("dee", "password-of-dee")
+        .await
+        .expect("enabled again");
+    let (status, body) = post_with(
+        &server,
+        "/api/whoami",
+        json!({}),
+        &[("authorization", &token_header)],
+    )
+    .await;
+    assert_eq!(status, 401, "a token from before the disable: {body}");
 }
 
 #[tokio::test]
@@ -643,6 +663,115 @@ async fn a_burst_of_guesses_gets_no_more_tries_than_one_by_one() {
         .await
         .expect_err("locked");
     assert_eq!(status, 429);
+}
+
+/// Signs `user` in from the loopback address `from` (any 127.x.y.z reaches the server);
+/// returns the status.
+async fn sign_in_from(server: &ServerProcess, from: &str, user: &str, password: &str) -> u16 {
+    let client = reqwest::Client::builder()
+        .local_address(from.parse::<std::net::IpAddr>().expect("an address"))
+        .build()
+        .expect("client");
+    client
+        .post(format!("{}/api/login", server.base_url))
+        .json(&json!({"username": user, "password": password}))
+        .send()
+        .await
+        .expect("login")
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn a_strangers_guesses_do_not_lock_the_owner_out_and_long_names_are_refused() {
+    let server = ServerProcess::start(&temp_dir("access-guessers"), &[], None);
+    user_with_roles(&server, "ida", &["viewer"]).await;
+    for attempt in 1..=5 {
+        let status = sign_in_from(&server, "127.0.0.2", "ida", "guessing-wrong").await;
+        assert_eq!(status, 401, "attempt {attempt}");
+    }
+    let status = sign_in_from(&server, "127.0.0.2", "ida", "password-of-ida").await;
+    assert_eq!(status, 429, "the guesser's address is stopped");
+    let status = sign_in_from(&server, "127.0.0.3", "ida", "password-of-ida").await;
+    assert_eq!(status, 200, "the owner signs in from elsewhere");
+
+    // A name no account can have is refused before the limiter or the trail sees it.
+    let before = account_events(&server).await.len();
+    let long = "x".repeat(1 << 20);
+    let (status, refused) = server
+        .sign_in(&long, "whatever-password")
+        .await
+        .expect_err("too long");
+    assert_eq!(status, 400, "{refused}");
+    assert_eq!(message(&refused), "a username has at most 64 characters");
+    assert_eq!(account_events(&server).await.len(), before);
+
+    // A stolen viewer token cannot guess the current password freely.
+    let session = server
+        .sign_in("ida", "password-of-ida")
+        .await
+        .expect("sign in");
+    let (secret, _) = token(&server, &session, "stolen").await;
+    let stolen = bearer(&secret);
+    let guess = |current: &'static str| {
+        let server = &server;
+        let stolen = stolen.clone();
+        async move {
+            post_with(
+                server,
+                "/api/set_password",
+                json!({"username": "ida", "current": current, "password": "taken-over-now"}),
+                &[("authorization", &stolen)],
+            )
+            .await
+        }
+    };
+    for attempt in 1..=5 {
+        let (status, body) = guess("wrong-current").await;
+        assert_eq!(status, 403, "attempt {attempt}: {body}");
+    }
+    let (status, body) = guess("password-of-ida").await;
+    assert_eq!(status, 429, "{body}");
+    assert!(
+        message(&body).contains("too many wrong passwords for `ida`"),
+        "{body}"
+    );
+    let events = account_events(&server).await;
+    let failed = events
+        .iter()
+        .filter(|e| e["kind"] == "password_check_failed" && e["actor"] == "ida")
+        .count();
+    assert_eq!(failed, 5, "{events:#?}");
+    // Counted with sign-ins at that address; from another, the password is unchanged.
+    let (status, _) = server
+        .sign_in("ida", "password-of-ida")
+        .await
+        .expect_err("the same address is locked");
+    assert_eq!(status, 429);
+    let status = sign_in_from(&server, "127.0.0.4", "ida", "password-of-ida").await;
+    assert_eq!(status, 200, "the password did not change");
+
+    // A password change ends the account's tokens with its sessions.
+    let (status, changed) = server
+        .post(
+            "/api/set_password",
+            json!({"username": "ida", "password": "a-brand-new-one"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{changed}");
+    let (status, body) = post_with(
+        &server,
+        "/api/whoami",
+        json!({}),
+        &[("authorization", &stolen)],
+    )
+    .await;
+    assert_eq!(status, 401, "a token from before the change: {body}");
+    find(
+        &account_events(&server).await,
+        "password_changed",
+        "its sessions and tokens ended",
+    );
 }
 
 #[tokio::test]
@@ -1170,20 +1299,35 @@ async fn a_forged_proxy_header_from_an_untrusted_address_is_ignored() {
     assert_eq!(runs(&server).await, Vec::<Value>::new());
     drop(server);
 
-    let server = ServerProcess::start(
-        &temp_dir("access-proxy-near"),
-        &[
-            "--trusted-proxy-header",
-            "X-Forwarded-User",
-            "--trusted-proxy",
-            "127.0.0.1/32",
-        ],
-        None,
+    // A range covering this host would let any job send the header: refused at start
+    // unless the operator says the proxy is local and jobs cannot reach the port.
+    let near = [
+        "--trusted-proxy-header",
+        "X-Forwarded-User",
+        "--trusted-proxy",
+        "127.0.0.0/8",
+    ];
+    let refused = tollgate(&temp_dir("access-proxy-refused"), &near)
+        .output()
+        .expect("run tollgate");
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success(), "{said}");
+    assert!(
+        said.contains("--trusted-proxy `127.0.0.0/8` contains 127.0.0.1, an address of this host")
+            && said.contains("--trusted-proxy-allow-local"),
+        "{said}"
     );
+    let allowed = [&near[..], &["--trusted-proxy-allow-local"]].concat();
+    let server = ServerProcess::start(&temp_dir("access-proxy-near"), &allowed, None);
     let proxied = [("x-forwarded-user", "pat")];
     let (status, me) = post_with(&server, "/api/whoami", json!({}), &proxied).await;
     assert_eq!(status, 200, "{me}");
     assert_eq!(me["username"], "pat");
+    // Read only when it appears exactly once.
+    let doubled = [("x-forwarded-user", "pat"), ("x-forwarded-user", "admin")];
+    let (status, body) = post_with(&server, "/api/whoami", json!({}), &doubled).await;
+    assert_eq!(status, 401, "{body}");
+    assert!(message(&body).contains("appears 2 times"), "{body}");
     assert_eq!(me["roles"], json!(["viewer"]), "a newcomer is a viewer");
     let (status, body) = post_with(&server, "/api/list_runs", json!({}), &proxied).await;
     assert_eq!((status, body), (200, json!([])));

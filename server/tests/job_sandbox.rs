@@ -41,6 +41,61 @@ async fn assert_denied(server: &ServerProcess, detail: &Value, run: i64, id: &st
     assert!(text.contains("Permission denied"), "{id} logged: {text}");
 }
 
+/// Whatever the server was started with stays out of a job's reach: no process's
+/// `/proc/<pid>/environ` (the server's, its threads', any other) shows the server's
+/// variables, nor its memory map, and the job has no capabilities even when the server
+/// runs as root.
+#[tokio::test]
+async fn a_job_cannot_read_the_servers_environment_or_memory_through_proc() {
+    const MARKER: &str = "server-secret-4f1c9a";
+    let server = ServerProcess::start_with_env(
+        &temp_dir("sandbox-proc"),
+        &[],
+        None,
+        &[("SOME_SERVER_SECRET", MARKER)],
+    );
+    // The check below could not fail if the marker were not there to find.
+    let environ = std::fs::read(format!("/proc/{}/environ", server.pid())).expect("environ");
+    assert!(
+        String::from_utf8_lossy(&environ).contains(MARKER),
+        "the test process reads the server's environment"
+    );
+    let id = deploy(
+        &server,
+        &format!(
+            r#"
+name: proc
+jobs:
+  - id: peek
+    run: |
+      for file in /proc/[0-9]*/environ /proc/[0-9]*/task/[0-9]*/environ; do
+        if tr '\0' '\n' < "$file" 2>/dev/null | grep -q {MARKER}; then echo "read $file"; fi
+      done
+      if [ -r /proc/$PPID/maps ] && head -c 1 /proc/$PPID/maps >/dev/null 2>&1; then
+        echo "read /proc/$PPID/maps"
+      fi
+      if head -c 1 /proc/$PPID/environ >/dev/null 2>&1; then echo "opened /proc/$PPID/environ"; fi
+      grep CapEff /proc/self/status
+      echo looked
+"#
+        ),
+    )
+    .await;
+    let done = wait_finished(&server, id).await;
+    assert_eq!(done["run"]["status"], "COMPLETED", "{done:#}");
+    let text = log(&server, id, "peek").await;
+    assert!(text.contains("looked"), "{text}");
+    assert!(!text.contains("read /proc"), "{text}");
+    assert!(!text.contains("opened /proc"), "{text}");
+    assert!(
+        text.lines().any(|line| line == "CapEff:\t0000000000000000"),
+        "{text}"
+    );
+    let (status, ready) = server.get("/readyz").await;
+    assert_eq!(status, 200, "{ready}");
+    assert!(ready.contains(r#""server_memory":"closed""#), "{ready}");
+}
+
 #[tokio::test]
 async fn a_job_sees_only_its_allowlisted_environment() {
     let server = ServerProcess::start_with_env(

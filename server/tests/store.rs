@@ -812,7 +812,7 @@ async fn sessions_end_when_idle_expired_or_the_password_changed(db: &TestDb) {
         groups: Some(vec!["sre".into(), "data".into()]),
         ..Default::default()
     };
-    store.update_user("ana", &groups).await.expect("groups");
+    store.update_user("ana", &groups, T0).await.expect("groups");
     let member = store
         .session_user("digest-1", T0 + 600, 1_000)
         .await
@@ -846,6 +846,109 @@ async fn sessions_end_when_idle_expired_or_the_password_changed(db: &TestDb) {
         user_at(T0 + 1_100, 100_000).await,
         None,
         "the password changed"
+    );
+}
+
+/// A password change, a disable and a role taken away revoke the account's tokens as
+/// well as its sessions; a group change or a role added leaves them; a re-enabled
+/// account's old tokens stay dead.
+async fn tokens_end_with_a_password_change_a_disable_or_a_role_taken(db: &TestDb) {
+    use app::domain::Role;
+    use server::store::{NewUser, UserChange};
+    let store = &db.store;
+    let ana = NewUser {
+        username: "ana",
+        display_name: "Ana",
+        password_hash: Some("not-a-real-hash"),
+        roles: &[Role::Approver, Role::Operator],
+    };
+    store.create_user(ana, T0).await.expect("user");
+    let issue = |n: u32| async move {
+        let digest = format!("token-{n}");
+        store
+            .create_token("ana", &format!("t{n}"), &digest, T0, None)
+            .await
+            .expect("token");
+        store
+            .create_session(&format!("session-{n}"), "ana", T0, T0 + 1_000_000)
+            .await
+            .expect("session");
+        n
+    };
+    let live = |n: u32| async move {
+        let token = store
+            .token_user(&format!("token-{n}"), T0 + 10)
+            .await
+            .expect("token lookup")
+            .is_some();
+        let session = store
+            .session_user(&format!("session-{n}"), T0 + 10, 1_000_000)
+            .await
+            .expect("session lookup")
+            .is_some();
+        (token, session)
+    };
+    let change = |change: UserChange| async move {
+        store
+            .update_user("ana", &change, T0 + 5)
+            .await
+            .expect("change")
+    };
+
+    let first = issue(1).await;
+    let harmless = [
+        UserChange {
+            groups: Some(vec!["data".into()]),
+            ..Default::default()
+        },
+        UserChange {
+            roles: Some(vec![Role::Approver, Role::Operator, Role::Admin]),
+            ..Default::default()
+        },
+        UserChange {
+            disabled: Some(false),
+            ..Default::default()
+        },
+    ];
+    for harmless in harmless {
+        assert!(!change(harmless.clone()).await, "{harmless:?}");
+        assert_eq!(live(first).await, (true, true), "{harmless:?}");
+    }
+
+    let role_taken = UserChange {
+        roles: Some(vec![Role::Approver, Role::Admin]),
+        ..Default::default()
+    };
+    assert!(change(role_taken).await);
+    assert_eq!(
+        live(first).await,
+        (false, false),
+        "the operator role was taken"
+    );
+
+    let second = issue(2).await;
+    let disabled = UserChange {
+        disabled: Some(true),
+        ..Default::default()
+    };
+    assert!(change(disabled).await);
+    let enabled = UserChange {
+        disabled: Some(false),
+        ..Default::default()
+    };
+    assert!(!change(enabled).await);
+    assert_eq!(live(second).await, (false, false), "disabled, then enabled");
+
+    let third = issue(3).await;
+    store
+        .set_password("ana", "another-hash", T0 + 5)
+        .await
+        .expect("new password");
+    assert_eq!(live(third).await, (false, false), "the password changed");
+    let tokens = store.list_tokens(Some("ana")).await.expect("tokens");
+    assert!(
+        tokens.iter().all(|t| t.revoked_at == Some(T0 + 5)),
+        "{tokens:?}"
     );
 }
 
@@ -1688,6 +1791,7 @@ on_both_backends!(
     a_batch_is_written_whole_or_not_at_all,
     run_counts_and_versions_follow_every_change,
     sessions_end_when_idle_expired_or_the_password_changed,
+    tokens_end_with_a_password_change_a_disable_or_a_role_taken,
     a_large_run_is_stored_whole_and_in_order,
     the_history_refuses_updates_and_deletes,
     the_constructor_draft_is_kept,

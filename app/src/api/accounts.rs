@@ -97,19 +97,19 @@ pub async fn update_user(
 }
 
 /// `POST /api/set_password` `{"username": "ana", "current": "...", "password": "..."}`:
-/// one's own password (with the current one), or anyone's as an admin. Ends the
-/// account's sessions.
+/// one's own password (with the current one, rate-limited like sign-in), or anyone's
+/// as an admin. Ends the account's sessions and revokes its tokens.
 #[server(prefix = "/api", endpoint = "set_password", input = server_fn::codec::Json)]
 pub async fn set_password(
     username: String,
     current: Option<String>,
     password: String,
 ) -> Result<(), ApiError> {
-    use super::backend::{actor, backend, reply};
+    use super::backend::{actor, backend, caller, reply};
     reply(
         async {
             backend()?
-                .set_password(&actor()?, &username, current, &password)
+                .set_password(&actor()?, &username, current, &password, caller().address)
                 .await
         }
         .await,

@@ -131,13 +131,15 @@ pub trait Backend: Send + Sync + 'static {
         username: &str,
         update: UserUpdate,
     ) -> Result<UserView, ApiError>;
-    /// Changes a password: one's own (with the current one), or anyone's as an admin.
+    /// Changes a password: one's own (with the current one, whose wrong guesses count
+    /// against `address` as failed sign-ins do), or anyone's as an admin.
     async fn set_password(
         &self,
         actor: &Actor,
         username: &str,
         current: Option<String>,
         new: &str,
+        address: Option<IpAddr>,
     ) -> Result<(), ApiError>;
     async fn create_token(
         &self,

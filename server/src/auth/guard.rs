@@ -11,7 +11,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use axum::Json;
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -126,7 +126,7 @@ async fn identify(
             .trusted_proxies
             .iter()
             .any(|net| net.contains(&peer))
-        && let Some(user) = headers.get(name).and_then(|v| v.to_str().ok())
+        && let Some(user) = proxy_user(headers, name)?
     {
         let actor = auth.proxy_actor(user.trim()).await?;
         return Ok(Identified {
@@ -145,6 +145,24 @@ async fn identify(
         actor,
         session,
     })
+}
+
+/// The user a trusted proxy names, read only when the header appears exactly once: a
+/// second copy means something between the proxy and the server added one.
+fn proxy_user<'h>(headers: &'h HeaderMap, name: &HeaderName) -> Result<Option<&'h str>, ApiError> {
+    let mut values = headers.get_all(name).iter();
+    let (Some(value), None) = (values.next(), values.next()) else {
+        return match headers.get_all(name).iter().count() {
+            0 => Ok(None),
+            count => Err(ApiError::Unauthorized {
+                message: format!(
+                    "the `{name}` header appears {count} times; the sign-on proxy must send it \
+                     exactly once (check that nothing in front of it adds another)"
+                ),
+            }),
+        };
+    };
+    Ok(value.to_str().ok())
 }
 
 fn session_cookie(headers: &HeaderMap) -> Option<String> {

@@ -1,8 +1,13 @@
-//! Slows down password guessing: after too many failed sign-ins for one username, or
-//! from one address, within a window, further attempts are refused until it passes.
+//! Slows down password guessing: after too many failed attempts at one username from
+//! one address, or from one address at any names, within a window, further attempts
+//! are refused until it passes.
+//!
+//! A username is never locked as such: a stranger's wrong guesses from elsewhere must
+//! not lock its owner out. A guesser with many addresses gets [`PER_USERNAME`] tries
+//! from each, still far too few against a password of the required length.
 //!
 //! Kept in memory: each replica counts on its own, which bounds a guesser to
-//! `replicas x limit` tries per window, still far too few to guess a password.
+//! `replicas x limit` tries per window.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -10,9 +15,9 @@ use std::sync::Mutex;
 
 /// The window failures are counted in.
 pub const WINDOW_MS: i64 = 15 * 60 * 1000;
-/// Failed sign-ins allowed per username per window.
+/// Failed attempts allowed per username and address per window.
 pub const PER_USERNAME: u32 = 5;
-/// Failed sign-ins allowed per address per window (several people may share one).
+/// Failed attempts allowed per address per window (several people may share one).
 pub const PER_ADDRESS: u32 = 20;
 
 #[derive(Debug, Default)]
@@ -22,8 +27,15 @@ pub struct LoginLimiter {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 enum Key {
-    User(String),
+    /// A username (lowercase: names are not case tricks) tried from one address.
+    UserAt(String, Option<IpAddr>),
     Address(IpAddr),
+}
+
+impl Key {
+    fn user_at(username: &str, address: Option<IpAddr>) -> Key {
+        Key::UserAt(username.to_lowercase(), address)
+    }
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -61,7 +73,7 @@ impl LoginLimiter {
     /// are cleared, and the address's count loses this attempt (its other failures stay).
     pub fn succeeded(&self, username: &str, address: Option<IpAddr>) {
         let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        failures.remove(&Key::User(username.to_lowercase()));
+        failures.remove(&Key::user_at(username, address));
         if let Some(window) = address.and_then(|a| failures.get_mut(&Key::Address(a))) {
             window.count = window.count.saturating_sub(1);
         }
@@ -81,7 +93,7 @@ fn blocked(
             .filter(|w| now_ms - w.started_ms < WINDOW_MS && w.count >= limit)
             .map(|w| u64::try_from((w.started_ms + WINDOW_MS - now_ms) / 1000 + 1).unwrap_or(1))
     };
-    let user = blocked(&Key::User(username.to_lowercase()), PER_USERNAME);
+    let user = blocked(&Key::user_at(username, address), PER_USERNAME);
     let address = address.and_then(|a| blocked(&Key::Address(a), PER_ADDRESS));
     match user.max(address) {
         Some(wait) => Err(wait),
@@ -105,7 +117,7 @@ fn count(
         });
         window.count += 1;
     };
-    count(Key::User(username.to_lowercase()));
+    count(Key::user_at(username, address));
     if let Some(address) = address {
         count(Key::Address(address));
     }
@@ -118,7 +130,7 @@ mod tests {
     const T0: i64 = 1_000_000;
 
     #[test]
-    fn a_username_is_locked_after_five_failures_until_the_window_passes() {
+    fn a_username_is_locked_from_one_address_after_five_failures_until_the_window_passes() {
         let limiter = LoginLimiter::default();
         let here: Option<IpAddr> = "10.0.0.1".parse().ok();
         for _ in 0..PER_USERNAME {
@@ -127,9 +139,14 @@ mod tests {
         }
         assert_eq!(limiter.check("ana", here, T0 + 1000), Err(900));
         assert_eq!(
-            limiter.check("ANA", None, T0),
+            limiter.check("ANA", here, T0),
             Err(901),
             "names are not case tricks"
+        );
+        assert_eq!(
+            limiter.check("ana", "10.9.9.9".parse().ok(), T0),
+            Ok(()),
+            "the owner still signs in from elsewhere"
         );
         assert_eq!(
             limiter.check("bob", here, T0),

@@ -5,6 +5,7 @@
 mod bootstrap;
 mod guard;
 mod limiter;
+mod proxy_ranges;
 pub mod rules;
 pub mod secrets;
 
@@ -22,6 +23,8 @@ use crate::store::{AccountEvent, NewUser, Store, StoreError, UserRecord};
 pub use bootstrap::ensure_first_admin;
 pub use guard::{SESSION_COOKIE, guard};
 pub use limiter::LoginLimiter;
+pub use proxy_ranges::trusted_proxies;
+pub use rules::MAX_USERNAME_CHARS;
 
 /// How sign-in behaves, from the configuration.
 #[derive(Clone, Debug)]
@@ -89,29 +92,21 @@ impl Authenticator {
         address: Option<IpAddr>,
     ) -> Result<SignedIn, ApiError> {
         let now = now_ms();
-        // Counted as a failure from here until it succeeds, so a burst of simultaneous
-        // guesses gets no more tries than guesses one after the other.
-        if let Err(wait) = self.limiter.begin(username, address, now) {
-            return Err(ApiError::TooManyRequests {
-                message: format!(
-                    "too many failed sign-ins for `{username}` or from your address: try again in {} minute{}",
-                    wait.div_ceil(60),
-                    if wait.div_ceil(60) == 1 { "" } else { "s" }
-                ),
-                retry_after_secs: wait,
-            });
+        // Refused before anything is counted or recorded: no name can be this long, and
+        // the audit trail and the limiter keep what they are given.
+        if username.chars().count() > MAX_USERNAME_CHARS {
+            return Err(ApiError::bad_request(format!(
+                "a username has at most {MAX_USERNAME_CHARS} characters"
+            )));
         }
         let user = self.store.user(username).await?;
         let stored = user
             .as_ref()
             .filter(|u| u.disabled == 0)
             .and_then(|u| u.password_hash.clone());
-        let candidate = password.to_string();
-        let matches = tokio::task::spawn_blocking(move || {
-            secrets::verify_password(&candidate, stored.as_deref())
-        })
-        .await
-        .unwrap_or(false);
+        let matches = self
+            .check_password(username, password, stored, address)
+            .await?;
         let Some(user) = user.filter(|_| matches) else {
             self.audit(
                 None,
@@ -124,7 +119,6 @@ impl Authenticator {
                 message: "wrong username or password (or the account is disabled)".into(),
             });
         };
-        self.limiter.succeeded(username, address);
         let secret = secrets::random_hex();
         let expires =
             now + i64::try_from(self.settings.session_max.as_millis()).unwrap_or(i64::MAX / 2);
@@ -143,6 +137,44 @@ impl Authenticator {
             actor,
             set_cookie: self.session_cookie(&secret, self.settings.session_max),
         })
+    }
+
+    /// Whether `password` matches `stored`, the hash of `username`'s password, counted
+    /// by the limiter: 429 without looking when there were too many failures for that
+    /// name from `address`, or from `address` at all.
+    pub async fn check_password(
+        &self,
+        username: &str,
+        password: &str,
+        stored: Option<String>,
+        address: Option<IpAddr>,
+    ) -> Result<bool, ApiError> {
+        // Counted as a failure from here until it succeeds, so a burst of simultaneous
+        // guesses gets no more tries than guesses one after the other.
+        if let Err(wait) = self.limiter.begin(username, address, now_ms()) {
+            let minutes = wait.div_ceil(60);
+            return Err(ApiError::TooManyRequests {
+                message: format!(
+                    "too many wrong passwords for `{username}` from your address: try again in \
+                     {minutes} minute{}",
+                    if minutes == 1 { "" } else { "s" }
+                ),
+                retry_after_secs: wait,
+            });
+        }
+        // No password is longer: refused without spending a hash on it.
+        let matches = password.len() <= secrets::MAX_PASSWORD_BYTES && {
+            let candidate = password.to_string();
+            tokio::task::spawn_blocking(move || {
+                secrets::verify_password(&candidate, stored.as_deref())
+            })
+            .await
+            .unwrap_or(false)
+        };
+        if matches {
+            self.limiter.succeeded(username, address);
+        }
+        Ok(matches)
     }
 
     /// Ends a session; returns the cookie that clears it in the browser.
@@ -251,7 +283,8 @@ impl Authenticator {
     }
 }
 
-fn from(address: Option<IpAddr>) -> String {
+/// ` from <address>` for an audit detail, or nothing.
+pub fn from(address: Option<IpAddr>) -> String {
     address.map(|a| format!(" from {a}")).unwrap_or_default()
 }
 

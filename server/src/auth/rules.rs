@@ -5,6 +5,8 @@ use app::domain::is_safe_identifier;
 
 /// The longest display name or token name kept.
 pub const MAX_NAME_CHARS: usize = 100;
+/// The longest username (as `is_safe_identifier` allows).
+pub const MAX_USERNAME_CHARS: usize = 64;
 /// The longest a token may live.
 pub const MAX_TOKEN_DAYS: u32 = 3650;
 

@@ -4,8 +4,10 @@
 use app::api::{ApiError, NewToken, TokenView, UserUpdate, UserView};
 use app::domain::{Action, Actor, Role};
 
+use std::net::IpAddr;
+
 use super::{StoreBackend, internal, require, views};
-use crate::auth::{rules, secrets};
+use crate::auth::{from, rules, secrets};
 use crate::clock::now_ms;
 use crate::store::{NewUser, UserChange};
 
@@ -53,7 +55,7 @@ impl StoreBackend {
         };
         self.store.create_user(user, now_ms()).await?;
         if change.groups.is_some() {
-            self.store.update_user(username, &change).await?;
+            self.store.update_user(username, &change, now_ms()).await?;
         }
         let detail = format!("`{username}` with roles {}", Role::join(&roles));
         self.auth
@@ -80,7 +82,7 @@ impl StoreBackend {
                 "you cannot disable yourself or take away your own admin role: ask another admin",
             ));
         }
-        self.store.update_user(username, &change).await?;
+        let ended = self.store.update_user(username, &change, now_ms()).await?;
         let mut said = Vec::new();
         if let Some(roles) = &change.roles {
             said.push(format!("roles {}", Role::join(roles)));
@@ -90,6 +92,9 @@ impl StoreBackend {
         }
         if let Some(disabled) = change.disabled {
             said.push(if disabled { "disabled" } else { "enabled" }.to_string());
+        }
+        if ended {
+            said.push("its sessions and tokens ended".to_string());
         }
         let detail = format!("`{username}`: {}", said.join("; "));
         self.auth
@@ -104,6 +109,7 @@ impl StoreBackend {
         username: &str,
         current: Option<String>,
         new: &str,
+        address: Option<IpAddr>,
     ) -> Result<(), ApiError> {
         if username != actor.username {
             require(actor, Action::Administer)?;
@@ -114,12 +120,19 @@ impl StoreBackend {
                 .await?
                 .and_then(|user| user.password_hash);
             let given = current.unwrap_or_default();
-            let matches = tokio::task::spawn_blocking(move || {
-                secrets::verify_password(&given, stored.as_deref())
-            })
-            .await
-            .unwrap_or(false);
-            if !matches {
+            if !self
+                .auth
+                .check_password(username, &given, stored, address)
+                .await?
+            {
+                self.auth
+                    .audit(
+                        None,
+                        "password_check_failed",
+                        Some(username),
+                        Some(format!("a wrong current password{}", from(address))),
+                    )
+                    .await;
                 return Err(ApiError::forbidden(
                     "the current password is wrong: give `current` to change your own password",
                 ));
@@ -133,7 +146,7 @@ impl StoreBackend {
                 None,
                 "password_changed",
                 Some(&actor.username),
-                Some(format!("of `{username}`; its sessions ended")),
+                Some(format!("of `{username}`; its sessions and tokens ended")),
             )
             .await;
         Ok(())

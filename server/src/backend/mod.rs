@@ -490,8 +490,10 @@ impl Backend for StoreBackend {
         username: &str,
         current: Option<String>,
         new: &str,
+        address: Option<IpAddr>,
     ) -> Result<(), ApiError> {
-        self.change_password(actor, username, current, new).await
+        self.change_password(actor, username, current, new, address)
+            .await
     }
 
     async fn create_token(

@@ -214,19 +214,10 @@ fn spawn(
             shells::record(pid, shell_mark);
         }
     };
-    let child = match sandbox::support().restrict(&launch.workspace, tmp) {
-        Ok(Some(restriction)) => restriction
-            .spawn(command, record)
-            .map_err(|error| format!("could not start `sh` in the job's sandbox: {error}"))?,
-        Ok(None) => {
-            let child = command
-                .spawn()
-                .map_err(|error| format!("could not start `sh`: {error}"))?;
-            record(&child);
-            child
-        }
-        Err(reason) => return Err(reason),
-    };
+    let child = sandbox::support()
+        .confine(&launch.workspace, tmp)?
+        .spawn(command, record)
+        .map_err(|error| format!("could not start `sh` in the job's sandbox: {error}"))?;
     recorded.pid = child.id();
     Ok((child, recorded))
 }

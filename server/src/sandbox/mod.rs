@@ -1,5 +1,7 @@
 //! The sandbox around each job: a Landlock ruleset limiting which files its processes
-//! can reach (what it allows is in [`rules`], how it is applied in [`child`]).
+//! can reach (what it allows is in [`rules`]), no capabilities and no new privileges
+//! (how all three are applied is in [`child`]), and a server whose memory jobs cannot
+//! read ([`undumpable`]).
 //!
 //! Landlock is best-effort: on a kernel without it (or with an older version of it)
 //! jobs still start, with a warning at start-up saying what they can then reach, and
@@ -8,11 +10,13 @@
 
 mod child;
 mod rules;
+mod undumpable;
 
 use std::path::Path;
 use std::sync::OnceLock;
 
-pub use child::Restriction;
+pub use child::Confinement;
+pub use undumpable::{close_the_server_to_jobs, is_closed};
 
 /// What the kernel offers for sandboxing jobs.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -77,9 +81,8 @@ impl Support {
         let abi = match self {
             Support::Unavailable { .. } => {
                 return Some(
-                    "jobs run unsandboxed: they can read and write every file the server's user \
-                     can, including the database and other runs' workspaces, and read the \
-                     server's environment through /proc"
+                    "jobs run without a filesystem sandbox: they can read and write every file \
+                     the server's user can, including the database and other runs' workspaces"
                         .to_string(),
                 );
             }
@@ -104,15 +107,16 @@ impl Support {
         (!gaps.is_empty()).then(|| format!("jobs can still {}", gaps.join("; ")))
     }
 
-    /// Builds the restriction for one job: read-write on `workspace` and `tmp`, the
-    /// system read-only. `None` when Landlock is unavailable (the job runs without);
-    /// an error when it is available but the ruleset cannot be built, so that a job is
-    /// never silently run with less than it should have.
-    pub fn restrict(&self, workspace: &Path, tmp: &Path) -> Result<Option<Restriction>, String> {
+    /// Builds the confinement of one job: read-write on `workspace` and `tmp`, the
+    /// system read-only, no capabilities. Without Landlock only the filesystem rules are
+    /// missing (the job still starts); an error when Landlock is available but the
+    /// ruleset cannot be built, so that a job is never silently run with less than it
+    /// should have.
+    pub fn confine(&self, workspace: &Path, tmp: &Path) -> Result<Confinement, String> {
         match self {
-            Support::Unavailable { .. } => Ok(None),
+            Support::Unavailable { .. } => Ok(Confinement::new(None)),
             Support::Landlock { .. } => rules::ruleset(workspace, tmp)
-                .map(|ruleset| ruleset.map(Restriction::new))
+                .map(Confinement::new)
                 .map_err(|error| format!("could not build the job's sandbox: {error}")),
         }
     }
@@ -171,9 +175,9 @@ mod tests {
                 .unwrap_or_default()
                 .contains("including the database")
         );
-        assert!(matches!(
-            none.restrict(Path::new("/nonexistent"), Path::new("/nonexistent")),
-            Ok(None)
-        ));
+        assert!(
+            none.confine(Path::new("/nonexistent"), Path::new("/nonexistent"))
+                .is_ok()
+        );
     }
 }

@@ -133,9 +133,22 @@ impl Store {
         .await?)
     }
 
-    /// Applies `change` to an account in one transaction. Disabling ends its sessions.
-    pub async fn update_user(&self, username: &str, change: &UserChange) -> Result<(), StoreError> {
+    /// Applies `change` to an account in one transaction. Disabling it or taking a role
+    /// away ends its sessions and revokes its tokens: what was issued under the old
+    /// rights dies with them (a re-enabled user signs in again and makes new tokens).
+    /// Returns whether credentials were ended.
+    pub async fn update_user(
+        &self,
+        username: &str,
+        change: &UserChange,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
+        let roles_before: Option<String> =
+            sqlx::query_scalar("select roles from users where username = $1")
+                .bind(username)
+                .fetch_optional(&mut *tx)
+                .await?;
         let updated = sqlx::query(
             "update users set display_name = coalesce($2, display_name), \
              roles = coalesce($3, roles), disabled = coalesce($4, disabled) where username = $1",
@@ -165,17 +178,23 @@ impl Store {
                 .await?;
             }
         }
-        if change.disabled == Some(true) {
-            sqlx::query("delete from sessions where username = $1")
-                .bind(username)
-                .execute(&mut *tx)
-                .await?;
+        let role_taken = match (&change.roles, roles_before) {
+            (Some(now), Some(before)) => before
+                .split(',')
+                .filter_map(|name| Role::parse(name.trim()))
+                .any(|role| !now.contains(&role)),
+            _ => false,
+        };
+        let ends = change.disabled == Some(true) || role_taken;
+        if ends {
+            end_credentials(&mut tx, username, now_ms).await?;
         }
         tx.commit().await?;
-        Ok(())
+        Ok(ends)
     }
 
-    /// Sets a new password hash and ends every session of the account.
+    /// Sets a new password hash, ends every session and revokes every token of the
+    /// account.
     pub async fn set_password(
         &self,
         username: &str,
@@ -194,10 +213,7 @@ impl Store {
         if updated.rows_affected() == 0 {
             return Err(StoreError::UnknownUser(username.to_string()));
         }
-        sqlx::query("delete from sessions where username = $1")
-            .bind(username)
-            .execute(&mut *tx)
-            .await?;
+        end_credentials(&mut tx, username, now_ms).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -400,4 +416,23 @@ impl Store {
         .fetch_all(&self.pool)
         .await?)
     }
+}
+
+/// Ends every session of an account and revokes its live tokens, in the caller's
+/// transaction.
+async fn end_credentials(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    username: &str,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    sqlx::query("delete from sessions where username = $1")
+        .bind(username)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("update api_tokens set revoked_at = $2 where username = $1 and revoked_at is null")
+        .bind(username)
+        .bind(now_ms)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }

@@ -1,5 +1,6 @@
-//! `gates/<gate id>.json` in a run's workspace: each decided gate's outcome (decision,
-//! who, when, comment, option and inputs) for the jobs after it to read. The variables
+//! `$TOLLGATE_GATES_DIR/<gate id>.json`: each decided gate's outcome (decision, who,
+//! when, comment, option and inputs) for the jobs after it to read, in a directory jobs
+//! may read but not write ([`crate::workspace::gate_records_beside`]). The variables
 //! `TOLLGATE_GATE_*` carry the choice; this file carries the whole record. It is written
 //! before the jobs the decision releases are started.
 
@@ -35,8 +36,8 @@ pub fn record_decisions(workspaces: &Workspaces, run: i64, transition: &Transiti
         let mut text = serde_json::to_vec_pretty(&record).unwrap_or_default();
         text.push(b'\n');
         let name = format!("{}.json", change.job);
-        if let Err(error) = workspaces.write_record(run, "gates", &name, &text) {
-            tracing::warn!(run, gate = %change.job, %error, "could not write the gate's record to the workspace");
+        if let Err(error) = workspaces.write_gate_record(run, &name, &text) {
+            tracing::warn!(run, gate = %change.job, %error, "could not write the gate's record");
         }
     }
 }

@@ -28,12 +28,14 @@ pub struct JobPlace<'a> {
     pub workspace: &'a Path,
     /// The job's private directory, given as `TMPDIR` and `HOME`.
     pub tmp: &'a Path,
+    /// The run's gate records, read-only to the job (`TOLLGATE_GATES_DIR`).
+    pub gates: &'a Path,
 }
 
 /// The whole environment of a job. Later entries win: the inherited allowlist, then
 /// `TMPDIR` and `HOME`, then the job's own `env` (which may replace any of those), then
-/// what the gates before it decided (`choices`, `TOLLGATE_GATE_*`), then the three
-/// `TOLLGATE_*` variables, which nothing overrides: any other `TOLLGATE_` name of the
+/// what the gates before it decided (`choices`, `TOLLGATE_GATE_*`), then the four
+/// `TOLLGATE_*` variables of its place, which nothing overrides: any other `TOLLGATE_` name of the
 /// job's own `env` is dropped, so a job cannot forge a gate's decision. (Validation already refuses `env` names starting with `TOLLGATE_`; this
 /// also covers a pipeline stored before that rule.)
 ///
@@ -75,6 +77,10 @@ pub fn job_env(
         OsString::from("TOLLGATE_WORKSPACE"),
         place.workspace.as_os_str().to_owned(),
     );
+    env.insert(
+        OsString::from("TOLLGATE_GATES_DIR"),
+        place.gates.as_os_str().to_owned(),
+    );
     env
 }
 
@@ -88,6 +94,7 @@ mod tests {
             job_id: "train",
             workspace: Path::new("/data/workspaces/42"),
             tmp: Path::new("/data/workspaces/.tmp-42-train"),
+            gates: Path::new("/data/workspaces/.gates-42"),
         }
     }
 
@@ -138,6 +145,7 @@ mod tests {
                 ("MODEL", "small"),
                 ("PATH", "/opt/tools/bin:/usr/bin"),
                 ("TMPDIR", "/data/workspaces/.tmp-42-train"),
+                ("TOLLGATE_GATES_DIR", "/data/workspaces/.gates-42"),
                 ("TOLLGATE_GATE_PREP_OPTION", "rollback"),
                 ("TOLLGATE_JOB_ID", "train"),
                 ("TOLLGATE_RUN_ID", "42"),

@@ -13,6 +13,15 @@ use std::path::{Path, PathBuf};
 
 use nofollow::Kind;
 
+/// The directory of a run's gate records, `<data dir>/workspaces/.gates-<run>`: beside
+/// the workspace, not in it, so no job of the run can write it (the sandbox grants jobs
+/// their own workspace and, read-only, this directory; they get its path as
+/// `TOLLGATE_GATES_DIR`). A sibling job could otherwise replace the record of a gate
+/// after the decision and before the jobs it released read it.
+pub fn gate_records_beside(workspace: &Path, run: i64) -> PathBuf {
+    workspace.with_file_name(format!(".gates-{run}"))
+}
+
 /// A file found in a workspace.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FileInfo {
@@ -58,10 +67,14 @@ impl Workspaces {
         Ok(dir)
     }
 
-    /// Removes the run's workspace and everything in it. A link a job left in place of
-    /// the directory is removed itself, never followed. A workspace that is already
-    /// gone is fine.
+    /// Removes the run's workspace and everything in it, and its gate records. A link a
+    /// job left in place of the directory is removed itself, never followed. A workspace
+    /// that is already gone is fine.
     pub fn remove(&self, run: i64) -> io::Result<()> {
+        match std::fs::remove_dir_all(self.gate_records(run)) {
+            Err(error) if error.kind() != io::ErrorKind::NotFound => return Err(error),
+            _ => {}
+        }
         match std::fs::remove_dir_all(self.dir(run)) {
             Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),
             Err(error) if error.kind() == io::ErrorKind::NotADirectory => {
@@ -83,13 +96,22 @@ impl Workspaces {
         nofollow::open_dir(root.as_fd(), OsStr::new(&run.to_string()))
     }
 
-    /// Writes a file the server keeps in the run's workspace for its jobs to read
-    /// (`gates/<gate>.json`): the directory `dir` is made if missing, and neither it nor
-    /// the file is reached through a link a job may have put in their place.
-    pub fn write_record(&self, run: i64, dir: &str, name: &str, bytes: &[u8]) -> io::Result<()> {
-        let base = self.open_base(run)?;
-        nofollow::make_dir(base.as_fd(), OsStr::new(dir))?;
-        let dir = nofollow::open_dir(base.as_fd(), OsStr::new(dir))?;
+    /// Where the records of `run`'s decided gates are kept (see [`gate_records_beside`]).
+    pub fn gate_records(&self, run: i64) -> PathBuf {
+        gate_records_beside(&self.dir(run), run)
+    }
+
+    /// Writes the record of a decided gate, `<gate>.json`, for the run's later jobs to
+    /// read; the directory is made if missing. The file is replaced whole (a new file
+    /// renamed over the old), so a reader sees the old record or the new one.
+    pub fn write_gate_record(&self, run: i64, name: &str, bytes: &[u8]) -> io::Result<()> {
+        let root = File::options()
+            .read(true)
+            .custom_flags(libc::O_DIRECTORY)
+            .open(&self.root)?;
+        let records = format!(".gates-{run}");
+        nofollow::make_dir(root.as_fd(), OsStr::new(&records))?;
+        let dir = nofollow::open_dir(root.as_fd(), OsStr::new(&records))?;
         nofollow::replace_file(dir.as_fd(), OsStr::new(name), bytes)
     }
 
@@ -396,44 +418,21 @@ mod tests {
     }
 
     #[test]
-    fn a_record_is_written_and_replaced_but_never_through_a_link() {
+    fn a_gate_record_is_kept_beside_the_workspace_and_removed_with_it() {
         let (workspaces, dir) = workspace();
-        workspaces
-            .write_record(7, "gates", "g.json", b"first")
-            .expect("write");
-        workspaces
-            .write_record(7, "gates", "g.json", b"second")
-            .expect("rewrite");
+        for text in ["first", "second"] {
+            workspaces
+                .write_gate_record(7, "g.json", text.as_bytes())
+                .expect("write");
+        }
+        let records = workspaces.gate_records(7);
+        assert_eq!(records, dir.with_file_name(".gates-7"));
         assert_eq!(
-            std::fs::read_to_string(dir.join("gates/g.json")).expect("read"),
+            std::fs::read_to_string(records.join("g.json")).expect("read"),
             "second"
         );
-        // A link in place of the file is replaced, not written through.
-        let secret = outside().join("secret.txt");
-        std::fs::remove_file(dir.join("gates/g.json")).expect("rm");
-        std::os::unix::fs::symlink(&secret, dir.join("gates/g.json")).expect("link");
-        workspaces
-            .write_record(7, "gates", "g.json", b"third")
-            .expect("write over the link");
-        assert_eq!(
-            std::fs::read_to_string(&secret).expect("secret"),
-            "SECRET",
-            "the file outside is untouched"
-        );
-        assert!(
-            !std::fs::symlink_metadata(dir.join("gates/g.json"))
-                .expect("stat")
-                .file_type()
-                .is_symlink()
-        );
-        // A link in place of the directory is refused.
-        std::fs::remove_dir_all(dir.join("gates")).expect("rm dir");
-        let elsewhere = outside();
-        std::os::unix::fs::symlink(&elsewhere, dir.join("gates")).expect("link dir");
-        assert!(workspaces.write_record(7, "gates", "g.json", b"x").is_err());
-        assert!(
-            !elsewhere.join("g.json").exists(),
-            "nothing written outside"
-        );
+        assert_eq!(workspaces.list(7).expect("list"), Vec::new());
+        workspaces.remove(7).expect("remove");
+        assert!(!records.exists() && !dir.exists());
     }
 }

@@ -124,6 +124,18 @@ async fn operators_manage_accounts_and_tokens_from_the_command_line() {
         server.sign_in("ana", &generated).await.is_ok(),
         "new password"
     );
+    let after_passwd = reqwest::Client::new()
+        .post(format!("{}/api/whoami", server.base_url))
+        .bearer_auth(&token)
+        .json(&json!({}))
+        .send()
+        .await
+        .expect("whoami");
+    assert_eq!(
+        after_passwd.status(),
+        401,
+        "a token from before the password change"
+    );
 
     let (ok, _, _) = tollgate(&dir, &["user", "disable", "ana"], "");
     assert!(ok);
@@ -150,7 +162,10 @@ async fn operators_manage_accounts_and_tokens_from_the_command_line() {
         .filter_map(|e| Some((e["kind"].as_str()?, e["detail"].as_str()?)))
         .collect();
     assert!(
-        kinds.contains(&("user_changed", "`ana`: disabled")),
+        kinds.contains(&(
+            "user_changed",
+            "`ana`: disabled; its sessions and tokens ended"
+        )),
         "{kinds:?}"
     );
     assert!(

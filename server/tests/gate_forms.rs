@@ -29,7 +29,7 @@ jobs:
   - id: apart
     run: echo \"apart=${TOLLGATE_GATE_EVALUATE_OPTION:-none}\"
   - id: reader
-    run: cat gates/hitl-gate-evaluate.json
+    run: cat \"$TOLLGATE_GATES_DIR/hitl-gate-evaluate.json\"
     depends_on: [evaluate]
 ";
 
@@ -231,7 +231,7 @@ jobs:
       inputs: [{name: note, type: string, default: unattended}]
       on_timeout: {option: ship}
   - id: release
-    run: echo \"option=$TOLLGATE_GATE_REPORT_OPTION note=$TOLLGATE_GATE_REPORT_NOTE\" && cat gates/hitl-gate-report.json
+    run: echo \"option=$TOLLGATE_GATE_REPORT_OPTION note=$TOLLGATE_GATE_REPORT_NOTE\" && cat \"$TOLLGATE_GATES_DIR/hitl-gate-report.json\"
     depends_on: [report]
 ";
     let run = deploy(&server, spec).await;

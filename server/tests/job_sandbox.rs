@@ -146,6 +146,14 @@ jobs:
         format!("TOLLGATE_RUN_ID={id}"),
         "TOLLGATE_JOB_ID=show".to_string(),
         format!("TOLLGATE_WORKSPACE={workspace}"),
+        format!(
+            "TOLLGATE_GATES_DIR={}",
+            server
+                .data_dir
+                .join("workspaces")
+                .join(format!(".gates-{id}"))
+                .display()
+        ),
         format!("TMPDIR={private}"),
         format!("HOME={private}"),
         "MODEL=small".to_string(),
@@ -172,6 +180,7 @@ jobs:
         "TOLLGATE_RUN_ID",
         "TOLLGATE_JOB_ID",
         "TOLLGATE_WORKSPACE",
+        "TOLLGATE_GATES_DIR",
         // Set by the shell itself.
         "PWD",
         "OLDPWD",
@@ -365,4 +374,56 @@ async fn a_job_cannot_signal_the_server() {
     assert_eq!(state["status"], "FAILED", "{state}");
     let text = log(&server, id, "poke").await;
     assert!(text.contains("Operation not permitted"), "{text}");
+}
+
+/// The record of a decision lies where the run's jobs may read but not write: a job
+/// released by the gate (and so running while the record exists) cannot replace,
+/// remove or add to it, and the job after it reads what the approver decided.
+#[tokio::test]
+async fn no_job_of_the_run_can_change_a_gate_record() {
+    let server = ServerProcess::start(&temp_dir("sandbox-gate-record"), &[], None);
+    require_landlock(&server).await;
+    let id = deploy(
+        &server,
+        r#"
+name: records
+jobs:
+  - id: report
+    run: echo report
+    gate: {message: ship?}
+  - id: forger
+    depends_on: [report]
+    run: |
+      record="$TOLLGATE_GATES_DIR/hitl-gate-report.json"
+      grep -q '"by": "ana"' "$record" && echo "can read"
+      echo '{"decision": "approved", "by": "mallory"}' > "$record" && echo "replaced"
+      rm -f "$record" && echo "removed"
+      echo '{}' > "$TOLLGATE_GATES_DIR/other.json" && echo "added"
+      true
+  - id: reader
+    depends_on: [forger]
+    run: cat "$TOLLGATE_GATES_DIR/hitl-gate-report.json"
+"#,
+    )
+    .await;
+    common::runs::wait_for_status(&server, id, "hitl-gate-report", "RUNNING").await;
+    let (status, decided) = server
+        .post_as(
+            "ana",
+            "/api/decide_gate",
+            serde_json::json!({"run_id": id, "gate": "hitl-gate-report", "decision": "approve"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{decided}");
+    let done = wait_finished(&server, id).await;
+    assert_eq!(done["run"]["status"], "COMPLETED", "{done:#}");
+    let forger = log(&server, id, "forger").await;
+    assert!(forger.contains("can read"), "{forger}");
+    for refused in ["replaced", "removed", "added"] {
+        assert!(!forger.contains(refused), "{refused}: {forger}");
+    }
+    assert!(forger.contains("Permission denied"), "{forger}");
+    let record = log(&server, id, "reader").await;
+    assert!(record.contains("\"by\": \"ana\""), "{record}");
+    assert!(!record.contains("mallory"), "{record}");
 }

@@ -28,6 +28,7 @@ use crate::job_tmp::JobTmp;
 use crate::leftovers::{self, JobMark, Stopping, shells};
 use crate::sandbox;
 use crate::store::Store;
+use crate::workspace::gate_records_beside;
 
 pub use output::LOG_CAP_BYTES;
 use output::Output;
@@ -75,11 +76,19 @@ async fn run_in(
     store: Store,
     kill: oneshot::Receiver<()>,
 ) -> JobExit {
+    let gates = gate_records_beside(&launch.workspace, launch.run_id);
+    // The sandbox grants it by path: it must exist before the first gate is decided.
+    if let Err(error) = std::fs::create_dir_all(&gates) {
+        return JobExit::Interrupted {
+            reason: format!("could not create the run's gate records directory: {error}"),
+        };
+    }
     let place = JobPlace {
         run_id: launch.run_id,
         job_id: &launch.job_id,
         workspace: &launch.workspace,
         tmp,
+        gates: &gates,
     };
     let mut command = Command::new("/bin/sh");
     command
@@ -102,7 +111,7 @@ async fn run_in(
         run: launch.run_id,
         job: launch.job_id.clone(),
     };
-    let spawned = spawn(&mut command, launch, tmp, &mark);
+    let spawned = spawn(&mut command, &place, &mark);
     let (mut child, mut shell) = match spawned {
         Ok(spawned) => spawned,
         Err(reason) => return JobExit::Interrupted { reason },
@@ -200,8 +209,7 @@ async fn after_shell(
 /// shell (see [`crate::leftovers::shells`]) before anything can take it for a leftover.
 fn spawn(
     command: &mut Command,
-    launch: &TaskLaunch,
-    tmp: &Path,
+    place: &JobPlace<'_>,
     mark: &JobMark,
 ) -> Result<(Child, Recorded), String> {
     let mut recorded = Recorded::start(mark.clone());
@@ -215,7 +223,7 @@ fn spawn(
         }
     };
     let child = sandbox::support()
-        .confine(&launch.workspace, tmp)?
+        .confine(place)?
         .spawn(command, record)
         .map_err(|error| format!("could not start `sh` in the job's sandbox: {error}"))?;
     recorded.pid = child.id();

@@ -15,6 +15,8 @@ mod undumpable;
 use std::path::Path;
 use std::sync::OnceLock;
 
+use crate::job_env::JobPlace;
+
 pub use child::Confinement;
 pub use undumpable::{close_the_server_to_jobs, is_closed};
 
@@ -107,15 +109,15 @@ impl Support {
         (!gaps.is_empty()).then(|| format!("jobs can still {}", gaps.join("; ")))
     }
 
-    /// Builds the confinement of one job: read-write on `workspace` and `tmp`, the
-    /// system read-only, no capabilities. Without Landlock only the filesystem rules are
+    /// Builds the confinement of one job: read-write on its workspace and private
+    /// directory, read-only on the run's gate records and the system, no capabilities. Without Landlock only the filesystem rules are
     /// missing (the job still starts); an error when Landlock is available but the
     /// ruleset cannot be built, so that a job is never silently run with less than it
     /// should have.
-    pub fn confine(&self, workspace: &Path, tmp: &Path) -> Result<Confinement, String> {
+    pub fn confine(&self, place: &JobPlace<'_>) -> Result<Confinement, String> {
         match self {
             Support::Unavailable { .. } => Ok(Confinement::new(None)),
-            Support::Landlock { .. } => rules::ruleset(workspace, tmp)
+            Support::Landlock { .. } => rules::ruleset(place)
                 .map(Confinement::new)
                 .map_err(|error| format!("could not build the job's sandbox: {error}")),
         }
@@ -175,9 +177,14 @@ mod tests {
                 .unwrap_or_default()
                 .contains("including the database")
         );
-        assert!(
-            none.confine(Path::new("/nonexistent"), Path::new("/nonexistent"))
-                .is_ok()
-        );
+        let nowhere = Path::new("/nonexistent");
+        let place = JobPlace {
+            run_id: 1,
+            job_id: "a",
+            workspace: nowhere,
+            tmp: nowhere,
+            gates: nowhere,
+        };
+        assert!(none.confine(&place).is_ok());
     }
 }

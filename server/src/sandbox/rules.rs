@@ -7,6 +7,7 @@
 //!   `/proc/<pid>/cmdline` are readable by anyone, as they always are.)
 //! - Read and write: a few harmless devices ([`DEVICES`]), the run's workspace and the
 //!   job's private `TMPDIR`; in those two anything but making device nodes.
+//! - Read only: the run's gate records (`TOLLGATE_GATES_DIR`), which no job may change.
 //! - Scopes: no signals to processes outside the job's sandbox (the server, other
 //!   jobs), no connections to abstract UNIX sockets made outside it.
 //!
@@ -27,6 +28,7 @@
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 
+use crate::job_env::JobPlace;
 use landlock::{
     ABI as LandlockAbi, Access, AccessFs, PathBeneath, PathFd, PathFdError, Ruleset, RulesetAttr,
     RulesetCreatedAttr, RulesetError, Scope, path_beneath_rules,
@@ -64,7 +66,7 @@ pub enum RulesError {
 
 /// Builds the ruleset for one job; `None` if the kernel turns out to have no Landlock.
 /// The ruleset's descriptor is close-on-exec: the job never holds it.
-pub fn ruleset(workspace: &Path, tmp: &Path) -> Result<Option<OwnedFd>, RulesError> {
+pub fn ruleset(place: &JobPlace<'_>) -> Result<Option<OwnedFd>, RulesError> {
     let all = AccessFs::from_all(ABI);
     // Everything but making device nodes: a job running as root could otherwise make
     // one for the disk in its workspace and read the database through it.
@@ -72,8 +74,9 @@ pub fn ruleset(workspace: &Path, tmp: &Path) -> Result<Option<OwnedFd>, RulesErr
     let read = AccessFs::ReadFile | AccessFs::ReadDir;
     let read_exec = AccessFs::from_read(ABI);
     let device = AccessFs::ReadFile | AccessFs::WriteFile | AccessFs::Truncate | AccessFs::IoctlDev;
-    let workspace = PathFd::new(workspace)?;
-    let tmp = PathFd::new(tmp)?;
+    let workspace = PathFd::new(place.workspace)?;
+    let tmp = PathFd::new(place.tmp)?;
+    let gates = PathFd::new(place.gates)?;
     let ruleset = Ruleset::default()
         .handle_access(all)?
         .scope(Scope::from_all(ABI))?
@@ -83,7 +86,8 @@ pub fn ruleset(workspace: &Path, tmp: &Path) -> Result<Option<OwnedFd>, RulesErr
         .add_rules(path_beneath_rules(resolver_config(), read))?
         .add_rules(path_beneath_rules(DEVICES, device))?
         .add_rule(PathBeneath::new(workspace, read_write))?
-        .add_rule(PathBeneath::new(tmp, read_write))?;
+        .add_rule(PathBeneath::new(tmp, read_write))?
+        .add_rule(PathBeneath::new(gates, read))?;
     Ok(ruleset.into())
 }
 

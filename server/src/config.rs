@@ -90,6 +90,11 @@ pub struct Config {
     )]
     pub notify_urls: Vec<String>,
 
+    /// Let webhooks reach link-local addresses (169.254.0.0/16, fe80::/10,
+    /// fd00:ec2::254), where clouds serve instance metadata and credentials.
+    #[arg(long, env = "TOLLGATE_NOTIFY_ALLOW_LINK_LOCAL")]
+    pub notify_allow_link_local: bool,
+
     /// The key each webhook body is signed with: `X-Tollgate-Signature: sha256=<hex of
     /// HMAC-SHA256(key, body)>`. Without it notifications are sent unsigned.
     #[arg(long, env = "TOLLGATE_NOTIFY_SECRET", hide_env_values = true)]
@@ -197,7 +202,15 @@ impl Config {
             .map(|url| url.trim())
             .filter(|url| !url.is_empty())
             .map(|url| {
-                if app::domain::is_webhook_url(url) {
+                if let Some(address) = crate::webhooks::literal_link_local(url)
+                    .filter(|_| !self.notify_allow_link_local)
+                {
+                    Err(format!(
+                        "--notify-url `{url}` points at {address}, a link-local address where \
+                         clouds serve instance metadata: use another endpoint, or add \
+                         --notify-allow-link-local"
+                    ))
+                } else if app::domain::is_webhook_url(url) {
                     Ok(url.to_string())
                 } else {
                     Err(format!(

@@ -106,6 +106,7 @@ pub async fn start(config: Config) -> Result<(), String> {
             metrics,
             auth,
             config.max_jobs_per_run.get(),
+            config.notify_allow_link_local,
         )),
     };
     // Before the server says it listens: a stop signal that came before the handlers
@@ -127,8 +128,13 @@ pub async fn start(config: Config) -> Result<(), String> {
         "Tollgate is listening on http://{address}"
     );
     let public_url = auth_settings_origin.unwrap_or_else(|| format!("http://{address}"));
-    crate::webhooks::Webhooks::new(store.clone(), config.notify_secret.as_deref(), public_url)?
-        .spawn();
+    crate::webhooks::Webhooks::new(
+        store.clone(),
+        config.notify_secret.as_deref(),
+        public_url,
+        config.notify_allow_link_local,
+    )?
+    .spawn();
     if !endpoints.is_empty() && config.notify_secret.is_none() {
         tracing::warn!(
             "webhook notifications are sent unsigned: set TOLLGATE_NOTIFY_SECRET so endpoints can check they come from Tollgate"

@@ -293,6 +293,52 @@ async fn a_pipeline_tells_its_own_endpoints_and_a_bad_one_is_refused() {
             "`notify` has `hooks.example.com`, which is not a web address: give one like https://hooks.example.com/tollgate (http or https, at most 2,048 characters)"
         ]
     );
+
+    // Where clouds serve instance metadata, in any spelling: refused at save and deploy.
+    for url in [
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[fd00:ec2::254]/",
+        "http://0xA9FEA9FE/",
+    ] {
+        let spec =
+            format!("name: metadata\nnotify: ['{url}']\njobs:\n  - {{id: a, run: 'true'}}\n");
+        for path in ["/api/deploy_pipeline", "/api/save_pipeline"] {
+            let (status, body) = server.post(path, json!({"spec": spec})).await;
+            assert_eq!(status, 422, "{path} {url}: {body}");
+            let said = problems(&body).join("");
+            assert!(
+                said.contains("a link-local address where clouds serve instance metadata")
+                    && said.contains("--notify-allow-link-local"),
+                "{said}"
+            );
+        }
+    }
+    let (_, runs) = server.post("/api/list_runs", json!({})).await;
+    assert!(!runs.to_string().contains("metadata"), "{runs}");
+}
+
+#[tokio::test]
+async fn the_server_may_allow_link_local_endpoints() {
+    let refused = common::process::tollgate(
+        &temp_dir("webhooks-link-local-flag"),
+        &["--notify-url", "http://169.254.169.254/hook"],
+    )
+    .output()
+    .expect("run tollgate");
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success(), "{said}");
+    assert!(said.contains("--notify-allow-link-local"), "{said}");
+
+    let server = ServerProcess::start(
+        &temp_dir("webhooks-link-local"),
+        &["--notify-allow-link-local"],
+        None,
+    );
+    let spec = "name: metadata\nnotify: ['http://169.254.169.254/hook']\njobs:\n  - {id: a, run: 'true'}\n";
+    let (status, body) = server
+        .post("/api/deploy_pipeline", json!({"spec": spec}))
+        .await;
+    assert_eq!(status, 200, "{body}");
 }
 
 #[tokio::test]

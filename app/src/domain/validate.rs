@@ -200,6 +200,10 @@ pub enum ValidationError {
         "`notify` has `{url}`, which is not a web address: give one like https://hooks.example.com/tollgate (http or https, at most 2,048 characters)"
     )]
     BadNotifyUrl { url: String },
+    #[error(
+        "`notify` has `{url}`, which points at {address}, a link-local address where clouds serve instance metadata and credentials: use another endpoint, or start the server with --notify-allow-link-local"
+    )]
+    LinkLocalNotifyUrl { url: String, address: String },
     #[error("`notify` lists {count} endpoints; the limit is {MAX_NOTIFY_URLS}")]
     TooManyNotifyUrls { count: usize },
     #[error(
@@ -224,6 +228,7 @@ impl ValidationError {
             | Cycle { .. }
             | TooManyJobs { .. }
             | BadNotifyUrl { .. }
+            | LinkLocalNotifyUrl { .. }
             | TooManyNotifyUrls { .. } => None,
             BadJobId { job }
             | DuplicateJobId { job, .. }
@@ -265,7 +270,7 @@ impl ValidationError {
         Some(match self {
             NoJobs | Cycle { .. } | TooManyJobs { .. } => return None,
             BadPipelineName { .. } => "name",
-            BadNotifyUrl { .. } | TooManyNotifyUrls { .. } => "notify",
+            BadNotifyUrl { .. } | LinkLocalNotifyUrl { .. } | TooManyNotifyUrls { .. } => "notify",
             BadJobId { .. }
             | DuplicateJobId { .. }
             | CollidesWithGate { .. }

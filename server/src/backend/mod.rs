@@ -20,7 +20,7 @@ use app::api::{
 use app::constructor::Draft;
 use app::domain::{
     Action, Actor, Decision, Event, GateChoice, GateForm, NodeKind, Pipeline, RunNode, RunState,
-    check_run_size, expand, validate,
+    ValidationErrors, check_run_size, expand, validate,
 };
 
 use crate::auth::Authenticator;
@@ -42,6 +42,8 @@ pub struct StoreBackend {
     /// `--max-jobs-per-run`: the most nodes (jobs and gates) a saved or deployed pipeline
     /// may have.
     max_jobs_per_run: usize,
+    /// `--notify-allow-link-local`.
+    notify_allow_link_local: bool,
 }
 
 impl StoreBackend {
@@ -52,6 +54,7 @@ impl StoreBackend {
         metrics: Metrics,
         auth: Authenticator,
         max_jobs_per_run: usize,
+        notify_allow_link_local: bool,
     ) -> StoreBackend {
         StoreBackend {
             store,
@@ -60,6 +63,7 @@ impl StoreBackend {
             metrics,
             auth,
             max_jobs_per_run,
+            notify_allow_link_local,
         }
     }
 
@@ -69,7 +73,17 @@ impl StoreBackend {
     fn check(&self, pipeline: &Pipeline) -> Result<(), ApiError> {
         check_run_size(pipeline, self.max_jobs_per_run)?;
         validate(pipeline)?;
+        self.server_rules(pipeline)?;
+        Ok(())
+    }
+
+    /// The rules only the server can check: gate input patterns (compiled with `regex`)
+    /// and the addresses webhooks may reach.
+    fn server_rules(&self, pipeline: &Pipeline) -> Result<(), ValidationErrors> {
         crate::gate_patterns::check(pipeline)?;
+        if !self.notify_allow_link_local {
+            crate::webhooks::check_link_local(pipeline)?;
+        }
         Ok(())
     }
 
@@ -210,7 +224,7 @@ impl Backend for StoreBackend {
         // A saved pipeline or an earlier run's may predate a lower limit: check again.
         check_run_size(&pipeline, self.max_jobs_per_run)?;
         let graph = expand(&pipeline)?;
-        crate::gate_patterns::check(&pipeline)?;
+        self.server_rules(&pipeline)?;
         // The workspace is made before the run is committed: if it cannot be, no run
         // is left RUNNING without one.
         let workspaces = self.workspaces.clone();

@@ -5,8 +5,12 @@
 //! stays visible to admins with its last error. The claim is a 1-minute lease on the row, so
 //! replicas share the work and a server that dies mid-delivery leaves the row to the
 //! next one (which may send it again: receivers dedupe on `X-Tollgate-Delivery`).
+//! Link-local endpoints are refused unless allowed ([`link_local`]).
+
+mod link_local;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use hmac::{Hmac, Mac};
@@ -16,6 +20,8 @@ use sha2::Sha256;
 use crate::clock::now_ms;
 use crate::request_error::describe;
 use crate::store::{Delivery, Store};
+
+pub use link_local::{check as check_link_local, literal_link_local};
 
 /// How many notifications one pass claims: few enough that a batch to one endpoint
 /// that never answers (each attempt at most `TIMEOUT`, one after the other) ends
@@ -38,13 +44,24 @@ pub struct Webhooks {
     secret: Option<Vec<u8>>,
     /// The server's address people use, for the deep links (`https://tollgate.example.com`).
     public_url: String,
+    /// `--notify-allow-link-local`.
+    allow_link_local: bool,
 }
 
 impl Webhooks {
-    pub fn new(store: Store, secret: Option<&str>, public_url: String) -> Result<Webhooks, String> {
-        let client = reqwest::Client::builder()
+    pub fn new(
+        store: Store,
+        secret: Option<&str>,
+        public_url: String,
+        allow_link_local: bool,
+    ) -> Result<Webhooks, String> {
+        let mut client = reqwest::Client::builder()
             .timeout(TIMEOUT)
-            .redirect(reqwest::redirect::Policy::none())
+            .redirect(reqwest::redirect::Policy::none());
+        if !allow_link_local {
+            client = client.dns_resolver(Arc::new(link_local::NoLinkLocal));
+        }
+        let client = client
             .build()
             .map_err(|err| format!("cannot make the webhook client: {err}"))?;
         Ok(Webhooks {
@@ -52,6 +69,7 @@ impl Webhooks {
             client,
             secret: secret.map(|s| s.as_bytes().to_vec()),
             public_url: public_url.trim_end_matches('/').to_string(),
+            allow_link_local,
         })
     }
 
@@ -117,10 +135,22 @@ impl Webhooks {
         if let Some(secret) = &self.secret {
             request = request.header("x-tollgate-signature", signature(secret, body.as_bytes()));
         }
-        let outcome = match request.body(body).send().await {
-            Ok(answer) if answer.status().is_success() => Ok(()),
-            Ok(answer) => Err(format!("the endpoint answered {}", answer.status())),
-            Err(error) => Err(describe(&error)),
+        // Saved before the rule, or named in a notification written then.
+        let refused = literal_link_local(&delivery.endpoint)
+            .filter(|_| !self.allow_link_local)
+            .map(|address| {
+                format!(
+                    "{address} is a link-local address where clouds serve instance metadata: \
+                     refused (start the server with --notify-allow-link-local to allow)"
+                )
+            });
+        let outcome = match refused {
+            Some(reason) => Err(reason),
+            None => match request.body(body).send().await {
+                Ok(answer) if answer.status().is_success() => Ok(()),
+                Ok(answer) => Err(format!("the endpoint answered {}", answer.status())),
+                Err(error) => Err(describe(&error)),
+            },
         };
         let now = now_ms();
         let recorded = match outcome {

@@ -483,6 +483,62 @@ async fn a_foreign_host_is_refused() {
     assert_eq!(status, 200, "{body}");
 }
 
+/// Over https the session cookie carries the `__Host-` prefix (so the browser insists
+/// on `Secure`, `Path=/` and no `Domain`), and only that name is read.
+#[tokio::test]
+async fn over_https_the_session_cookie_is_a_host_cookie() {
+    let server = ServerProcess::start(
+        &temp_dir("access-host-cookie"),
+        &["--public-url", "https://tollgate.test"],
+        None,
+    );
+    let client = reqwest::Client::new();
+    let login = client
+        .post(format!("{}/api/login", server.base_url))
+        .header("host", "tollgate.test")
+        .json(&json!({"username": "admin", "password": ADMIN_PASSWORD}))
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(login.status(), 200);
+    let set_cookie = login
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        set_cookie.starts_with("__Host-tollgate_session=")
+            && set_cookie.contains("Secure")
+            && set_cookie.contains("Path=/")
+            && !set_cookie.contains("Domain"),
+        "{set_cookie}"
+    );
+    let value = set_cookie
+        .split(';')
+        .next()
+        .and_then(|pair| pair.split_once('='))
+        .map(|(_, value)| value.to_string())
+        .unwrap_or_default();
+    let whoami = |cookie: String| {
+        let request = client
+            .post(format!("{}/api/whoami", server.base_url))
+            .header("host", "tollgate.test")
+            .header("cookie", cookie)
+            .json(&json!({}));
+        async move { request.send().await.expect("whoami").status().as_u16() }
+    };
+    assert_eq!(
+        whoami(format!("__Host-tollgate_session={value}")).await,
+        200
+    );
+    assert_eq!(
+        whoami(format!("tollgate_session={value}")).await,
+        401,
+        "the unprefixed name is not read over https"
+    );
+}
+
 fn address_of(server: &ServerProcess) -> String {
     server.base_url.trim_start_matches("http://").to_string()
 }

@@ -574,3 +574,39 @@ async fn the_command_line_speaks_tls_and_checks_the_certificate() {
         refused.err
     );
 }
+
+/// A job's escape sequences reach a person's terminal as visible text (they could
+/// rewrite earlier lines or the window title), and a pipe as the job wrote them.
+#[tokio::test]
+async fn a_jobs_control_characters_are_shown_not_obeyed_on_a_terminal() {
+    let dir = temp_dir("remote-cli-terminal");
+    let server = ServerProcess::start(&dir, &[], None);
+    let token = token_of(&server, "ana").await;
+    let id = deploy(
+        &server,
+        "name: tricky\njobs:\n  - {id: sly, run: 'printf \"failed\\033[1A\\rapproved\\033]0;title\\007\\n\"'}\n",
+    )
+    .await;
+    wait_finished(&server, id).await;
+    let run = id.to_string();
+
+    let piped = tollgate(&server.base_url, Some(&token), &["logs", &run, "sly"]);
+    assert_eq!(piped.code, 0, "{}", piped.err);
+    assert_eq!(piped.out, "failed\u{1b}[1A\rapproved\u{1b}]0;title\u{7}\n");
+
+    // `script` gives the command a real terminal and copies what it printed.
+    let command = format!("{} logs {run} sly", env!("CARGO_BIN_EXE_tollgate"));
+    let output = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env("TOLLGATE_URL", &server.base_url)
+        .env("TOLLGATE_TOKEN", &token)
+        .output()
+        .expect("run script (util-linux)");
+    let shown = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{shown}");
+    assert!(
+        shown.contains("failed\\x1b[1A\\rapproved\\x1b]0;title\\x07"),
+        "{shown:?}"
+    );
+    assert!(!shown.contains('\u{1b}'), "{shown:?}");
+}

@@ -21,8 +21,12 @@ use app::api::backend::Caller;
 use super::{AuthSettings, secrets::TOKEN_PREFIX};
 use crate::http::AppState;
 
-/// The session cookie's name.
+/// The session cookie's name over plain http.
 pub const SESSION_COOKIE: &str = "tollgate_session";
+/// Its name over https: with the `__Host-` prefix a browser accepts the cookie only
+/// when it is `Secure`, for `/` and with no `Domain`, so neither a sibling subdomain
+/// nor a plain-http page on the same host can plant or overwrite it.
+pub const SECURE_SESSION_COOKIE: &str = "__Host-tollgate_session";
 
 /// Runs before every route (see the module doc).
 pub async fn guard(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
@@ -135,7 +139,7 @@ async fn identify(
             session: None,
         });
     }
-    let session = session_cookie(headers);
+    let session = session_cookie(headers, settings.session_cookie_name());
     let actor = match &session {
         Some(secret) => auth.session_actor(secret).await?,
         None => None,
@@ -165,14 +169,14 @@ fn proxy_user<'h>(headers: &'h HeaderMap, name: &HeaderName) -> Result<Option<&'
     Ok(value.to_str().ok())
 }
 
-fn session_cookie(headers: &HeaderMap) -> Option<String> {
+fn session_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(cookie::Cookie::split_parse)
         .filter_map(Result::ok)
-        .find(|c| c.name() == SESSION_COOKIE && !c.value().is_empty())
+        .find(|c| c.name() == name && !c.value().is_empty())
         .map(|c| c.value().to_string())
 }
 

@@ -21,7 +21,7 @@ use crate::clock::now_ms;
 use crate::store::{AccountEvent, NewUser, Store, StoreError, UserRecord};
 
 pub use bootstrap::ensure_first_admin;
-pub use guard::{SESSION_COOKIE, guard};
+pub use guard::{SECURE_SESSION_COOKIE, SESSION_COOKIE, guard};
 pub use limiter::LoginLimiter;
 pub use proxy_ranges::trusted_proxies;
 pub use rules::MAX_USERNAME_CHARS;
@@ -47,6 +47,18 @@ pub struct AuthSettings {
     pub trusted_proxies: Vec<IpNet>,
     /// `/metrics` answers without a token.
     pub metrics_public: bool,
+}
+
+impl AuthSettings {
+    /// `__Host-tollgate_session` over https, `tollgate_session` over http (browsers
+    /// refuse the prefix on a cookie that is not `Secure`).
+    pub fn session_cookie_name(&self) -> &'static str {
+        if self.secure_cookies {
+            SECURE_SESSION_COOKIE
+        } else {
+            SESSION_COOKIE
+        }
+    }
 }
 
 /// Signs people in and recognises them on later requests. Cheap to clone.
@@ -190,7 +202,7 @@ impl Authenticator {
     fn session_cookie(&self, value: &str, lifetime: Duration) -> String {
         let max_age =
             cookie::time::Duration::seconds(i64::try_from(lifetime.as_secs()).unwrap_or(i64::MAX));
-        cookie::Cookie::build((SESSION_COOKIE, value.to_string()))
+        cookie::Cookie::build((self.settings.session_cookie_name(), value.to_string()))
             .path("/")
             .http_only(true)
             .same_site(cookie::SameSite::Lax)

@@ -60,7 +60,7 @@ impl Connect {
         if self.json {
             println!("{json}");
         } else {
-            println!("{}", text.trim_end());
+            println!("{}", super::terminal::for_stdout(text.trim_end()));
         }
     }
 

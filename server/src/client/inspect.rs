@@ -62,7 +62,7 @@ pub async fn logs(server: &Connect, run: i64, job: &str, follow: bool) -> Result
         if server.json {
             println!("{json}");
         } else {
-            print!("{}", page.text);
+            print!("{}", super::terminal::for_stdout(&page.text));
         }
         let more = page.next_offset < page.total_bytes;
         offset = page.next_offset;

@@ -7,6 +7,7 @@ mod connection;
 mod gates;
 mod inspect;
 mod runs;
+mod terminal;
 
 pub use connection::{Connect, Failure};
 pub use gates::DecisionArgs;

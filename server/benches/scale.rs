@@ -104,11 +104,16 @@ async fn throughput(server: &ServerProcess, jobs: usize) -> f64 {
 
 /// The server's peak resident memory so far, in MiB.
 fn peak_rss_mib(server: &ServerProcess) -> f64 {
+    memory_mib(server, "VmHWM:")
+}
+
+/// One memory figure of the server's `/proc/<pid>/status` (`VmRSS:`, `VmHWM:`), in MiB.
+fn memory_mib(server: &ServerProcess, field: &str) -> f64 {
     let status =
         std::fs::read_to_string(format!("/proc/{}/status", server.pid())).unwrap_or_default();
     status
         .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .find_map(|line| line.strip_prefix(field))
         .and_then(|rest| {
             rest.trim()
                 .trim_end_matches("kB")
@@ -117,6 +122,42 @@ fn peak_rss_mib(server: &ServerProcess) -> f64 {
                 .ok()
         })
         .map_or(0.0, |kib| kib / 1024.0)
+}
+
+/// 100 password sign-ins, 20 at a time, each of 20 users from its own loopback
+/// address (so the limiter counts none against another): the server's resident memory
+/// before, after and at its peak, in MiB.
+async fn signins(server: &ServerProcess) -> (f64, f64, f64) {
+    const AT_ONCE: usize = 20;
+    for k in 0..AT_ONCE {
+        let (status, body) = server
+            .post(
+                "/api/create_user",
+                json!({"username": format!("signin{k}"), "password": format!("password-of-signin{k}"), "roles": ["viewer"]}),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let before = memory_mib(server, "VmRSS:");
+    for _ in 0..100 / AT_ONCE {
+        let attempts = (0..AT_ONCE).map(|k| async move {
+            let client = reqwest::Client::builder()
+                .local_address(std::net::IpAddr::from([127, 0, 0, 10 + k as u8]))
+                .build()
+                .expect("client");
+            client
+                .post(format!("{}/api/login", server.base_url))
+                .json(&json!({"username": format!("signin{k}"), "password": format!("password-of-signin{k}")}))
+                .send()
+                .await
+                .expect("login")
+                .status()
+                .as_u16()
+        });
+        let statuses = futures_util::future::join_all(attempts).await;
+        assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    }
+    (before, memory_mib(server, "VmRSS:"), peak_rss_mib(server))
 }
 
 fn median(mut values: Vec<f64>) -> f64 {
@@ -299,8 +340,8 @@ async fn bundle_sizes() {
 }
 
 /// Whether a group of figures is measured: `TOLLGATE_BENCH_ONLY` (e.g. `approve,chain`)
-/// narrows a run to those groups (`throughput`, `chain`, `approve`, `poll`, `big`,
-/// `bundle`).
+/// narrows a run to those groups (`throughput`, `chain`, `approve`, `poll`, `signins`,
+/// `big`, `bundle`).
 fn wanted(group: &str) -> bool {
     std::env::var("TOLLGATE_BENCH_ONLY").map_or(true, |only| {
         only.split(',').any(|name| name.trim() == group)
@@ -342,6 +383,16 @@ async fn round(backend: &str, figures: &mut Figures) {
         figures.add("run_statuses, 5,000 jobs, changes since", since, "ms");
     }
     drop(server);
+
+    if wanted("signins") {
+        // A fresh server, so its memory is the sign-ins'.
+        let server = ServerProcess::start(&dir.join("signins"), &[], url.as_deref());
+        let (before, after, peak) = signins(&server).await;
+        figures.add("100 sign-ins, 20 at a time: RSS before", before, "MiB");
+        figures.add("100 sign-ins, 20 at a time: RSS after", after, "MiB");
+        figures.add("100 sign-ins, 20 at a time: peak RSS", peak, "MiB");
+        drop(server);
+    }
 
     if wanted("big") {
         // A fresh server, so its peak memory is this run's.
@@ -392,7 +443,7 @@ async fn main() {
     if wanted("bundle") {
         bundle_sizes().await;
     }
-    let per_backend = ["throughput", "chain", "approve", "poll", "big"];
+    let per_backend = ["throughput", "chain", "approve", "poll", "signins", "big"];
     if !per_backend.into_iter().any(wanted) {
         return;
     }

@@ -35,8 +35,7 @@ pub async fn ensure_first_admin(
         }
         None => secrets::new_password(),
     };
-    let candidate = password.clone();
-    let hash = tokio::task::spawn_blocking(move || secrets::hash_password(&candidate))
+    let hash = super::hashing::hash(&password)
         .await
         .map_err(|err| format!("cannot hash the first password: {err}"))??;
     let user = NewUser {

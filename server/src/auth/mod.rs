@@ -4,6 +4,7 @@
 
 mod bootstrap;
 mod guard;
+pub mod hashing;
 mod limiter;
 mod proxy_ranges;
 pub mod rules;
@@ -175,14 +176,8 @@ impl Authenticator {
             });
         }
         // No password is longer: refused without spending a hash on it.
-        let matches = password.len() <= secrets::MAX_PASSWORD_BYTES && {
-            let candidate = password.to_string();
-            tokio::task::spawn_blocking(move || {
-                secrets::verify_password(&candidate, stored.as_deref())
-            })
-            .await
-            .unwrap_or(false)
-        };
+        let matches = password.len() <= secrets::MAX_PASSWORD_BYTES
+            && hashing::verify(password, stored).await.map_err(busy)?;
         if matches {
             self.limiter.succeeded(username, address);
         }
@@ -292,6 +287,13 @@ impl Authenticator {
         if let Err(error) = self.store.record_event(event, now_ms()).await {
             tracing::warn!(%error, kind, "could not record an audit event");
         }
+    }
+}
+
+/// A password that could not be checked or hashed now: 503, try again.
+pub fn busy(error: hashing::HashingError) -> ApiError {
+    ApiError::Unavailable {
+        message: error.to_string(),
     }
 }
 

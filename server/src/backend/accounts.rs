@@ -7,7 +7,7 @@ use app::domain::{Action, Actor, Role};
 use std::net::IpAddr;
 
 use super::{StoreBackend, internal, require, views};
-use crate::auth::{from, rules, secrets};
+use crate::auth::{busy, from, hashing, rules, secrets};
 use crate::clock::now_ms;
 use crate::store::{NewUser, UserChange};
 
@@ -235,9 +235,8 @@ fn user_change(update: UserUpdate) -> Result<UserChange, ApiError> {
 }
 
 async fn hash(password: &str) -> Result<String, ApiError> {
-    let password = password.to_string();
-    tokio::task::spawn_blocking(move || secrets::hash_password(&password))
+    hashing::hash(password)
         .await
-        .map_err(|err| internal("cannot hash the password", err))?
+        .map_err(busy)?
         .map_err(|err| internal("cannot hash the password", err))
 }

@@ -967,6 +967,94 @@ async fn tokens_act_as_their_user_and_can_be_revoked() {
     );
 }
 
+/// A saved pipeline's `env` values reach only those who may deploy it, and its
+/// `notify` URLs (a Slack hook is a secret) only admins; an operator who saves it back
+/// keeps the hidden URL, and a hidden URL in a spec of its own is refused.
+#[tokio::test]
+async fn env_values_and_webhook_urls_are_shown_only_to_who_may_see_them() {
+    let server = ServerProcess::start(&temp_dir("access-redaction"), &[], None);
+    let hook = "https://hooks.slack.com/services/T0/B0/s3cr3tpath";
+    let spec = format!(
+        "name: keyed\nnotify: ['{hook}']\njobs:\n  - {{id: a, run: 'true', env: {{API_KEY: key-v4lue}}}}\n"
+    );
+    let (status, saved) = server
+        .post("/api/save_pipeline", json!({"spec": spec}))
+        .await;
+    assert_eq!(status, 200, "{saved}");
+
+    let viewer = user_with_roles(&server, "vera", &["viewer"]).await;
+    let operator = user_with_roles(&server, "otto", &["operator"]).await;
+    let get = |session: &str| {
+        let session = session.to_string();
+        let server = &server;
+        async move {
+            let (status, body) = post_with(
+                server,
+                "/api/get_pipeline",
+                json!({"name": "keyed"}),
+                &cookie(&session),
+            )
+            .await;
+            assert_eq!(status, 200, "{body}");
+            body
+        }
+    };
+    let seen = get(&viewer).await;
+    let text = seen.to_string();
+    assert!(
+        !text.contains("key-v4lue") && !text.contains("s3cr3tpath"),
+        "{text}"
+    );
+    assert_eq!(seen["pipeline"]["jobs"][0]["env"]["API_KEY"], "***");
+    assert_eq!(seen["pipeline"]["notify"][0], "https://hooks.slack.com/***");
+
+    let seen = get(&operator).await;
+    assert_eq!(seen["pipeline"]["jobs"][0]["env"]["API_KEY"], "key-v4lue");
+    assert_eq!(seen["pipeline"]["notify"][0], "https://hooks.slack.com/***");
+    assert!(!seen.to_string().contains("s3cr3tpath"), "{seen}");
+
+    // Saved back as shown: the hook stays whole.
+    let (status, body) = post_with(
+        &server,
+        "/api/save_pipeline",
+        json!({"spec": seen["pipeline"]}),
+        &cookie(&operator),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, whole) = server
+        .post("/api/get_pipeline", json!({"name": "keyed"}))
+        .await;
+    assert_eq!(whole["pipeline"]["notify"][0], hook, "{whole}");
+    assert_eq!(whole["pipeline"]["jobs"][0]["env"]["API_KEY"], "key-v4lue");
+
+    // Deployed by name, whole; a hidden URL in a spec of its own stands for nothing.
+    let (status, body) = post_with(
+        &server,
+        "/api/deploy_pipeline",
+        json!({"name": "keyed"}),
+        &cookie(&operator),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let mut stray = seen["pipeline"].clone();
+    stray["name"] = json!("stray");
+    for path in ["/api/deploy_pipeline", "/api/save_pipeline"] {
+        let (status, body) =
+            post_with(&server, path, json!({"spec": stray}), &cookie(&operator)).await;
+        assert_eq!(status, 422, "{path}: {body}");
+        assert!(body.to_string().contains("hidden from you"), "{body}");
+    }
+    let (status, body) = post_with(
+        &server,
+        "/api/deploy_pipeline",
+        json!({"name": "keyed"}),
+        &cookie(&viewer),
+    )
+    .await;
+    assert_eq!(status, 403, "{body}");
+}
+
 // ---------------------------------------------------------------------------------
 // 7-10. Who may decide a gate.
 

@@ -72,6 +72,9 @@ pub trait Backend: Send + Sync + 'static {
     ) -> Result<RunProgress, ApiError>;
     /// The pipeline a run was deployed from.
     async fn run_pipeline(&self, actor: &Actor, run: i64) -> Result<Pipeline, ApiError>;
+    /// A saved pipeline whole, to deploy it (`get_pipeline` hides what the actor may
+    /// not see).
+    async fn saved_pipeline(&self, actor: &Actor, name: &str) -> Result<Pipeline, ApiError>;
     /// Waiting gates (of one run, or of all), oldest activation first, each saying
     /// whether `actor` may decide it.
     async fn pending_gates(

@@ -27,7 +27,7 @@ pub async fn deploy_pipeline(
         let actor = actor()?;
         let pipeline = match (spec, name, run_id) {
             (Some(spec), None, None) => spec.into_pipeline()?,
-            (None, Some(name), None) => backend.get_pipeline(&actor, &name).await?.pipeline,
+            (None, Some(name), None) => backend.saved_pipeline(&actor, &name).await?,
             (None, None, Some(run)) => backend.run_pipeline(&actor, run).await?,
             _ => {
                 return Err(ApiError::bad_request(

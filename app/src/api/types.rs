@@ -51,6 +51,22 @@ pub struct SavedPipeline {
     pub updated_at_ms: i64,
 }
 
+impl SavedPipeline {
+    /// As someone sees it who may or may not see `env` values and whole `notify` URLs
+    /// (see [`crate::domain::redaction`]); the YAML follows.
+    pub fn redacted_for(self, env_values: bool, notify_urls: bool) -> SavedPipeline {
+        if env_values && notify_urls {
+            return self;
+        }
+        let pipeline = self.pipeline.redacted(env_values, notify_urls);
+        SavedPipeline {
+            yaml: pipeline.to_yaml(),
+            pipeline,
+            ..self
+        }
+    }
+}
+
 /// A pipeline given to the API: YAML or JSON text, or the pipeline object itself.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]

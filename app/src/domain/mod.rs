@@ -6,6 +6,7 @@ pub mod access;
 pub mod expand;
 pub mod gate_form;
 pub mod pipeline;
+pub mod redaction;
 pub mod run_graph;
 pub mod state_machine;
 pub mod status;

@@ -204,6 +204,10 @@ pub enum ValidationError {
         "`notify` has `{url}`, which points at {address}, a link-local address where clouds serve instance metadata and credentials: use another endpoint, or start the server with --notify-allow-link-local"
     )]
     LinkLocalNotifyUrl { url: String, address: String },
+    #[error(
+        "`notify` has `{url}`, an address hidden from you that stands for none of the saved pipeline's: give the whole URL, or remove it"
+    )]
+    HiddenNotifyUrl { url: String },
     #[error("`notify` lists {count} endpoints; the limit is {MAX_NOTIFY_URLS}")]
     TooManyNotifyUrls { count: usize },
     #[error(
@@ -229,6 +233,7 @@ impl ValidationError {
             | TooManyJobs { .. }
             | BadNotifyUrl { .. }
             | LinkLocalNotifyUrl { .. }
+            | HiddenNotifyUrl { .. }
             | TooManyNotifyUrls { .. } => None,
             BadJobId { job }
             | DuplicateJobId { job, .. }
@@ -270,7 +275,10 @@ impl ValidationError {
         Some(match self {
             NoJobs | Cycle { .. } | TooManyJobs { .. } => return None,
             BadPipelineName { .. } => "name",
-            BadNotifyUrl { .. } | LinkLocalNotifyUrl { .. } | TooManyNotifyUrls { .. } => "notify",
+            BadNotifyUrl { .. }
+            | LinkLocalNotifyUrl { .. }
+            | HiddenNotifyUrl { .. }
+            | TooManyNotifyUrls { .. } => "notify",
             BadJobId { .. }
             | DuplicateJobId { .. }
             | CollidesWithGate { .. }

@@ -87,6 +87,16 @@ impl StoreBackend {
         Ok(())
     }
 
+    /// A saved pipeline as stored; 404 when there is none of that name.
+    async fn saved(&self, name: &str) -> Result<SavedPipeline, ApiError> {
+        match self.store.get_pipeline(name).await? {
+            Some(record) => views::saved_pipeline(record),
+            None => Err(ApiError::not_found(format!(
+                "no saved pipeline is named `{name}`"
+            ))),
+        }
+    }
+
     /// Applies a person's event to a run (with its gate log lines) and hands its
     /// effects to the scheduler. Returns the run's state after the event.
     async fn act(&self, run: i64, event: Event) -> Result<RunState, EventError> {
@@ -188,13 +198,16 @@ impl Backend for StoreBackend {
             .collect()
     }
 
-    async fn get_pipeline(&self, _: &Actor, name: &str) -> Result<SavedPipeline, ApiError> {
-        match self.store.get_pipeline(name).await? {
-            Some(record) => views::saved_pipeline(record),
-            None => Err(ApiError::not_found(format!(
-                "no saved pipeline is named `{name}`"
-            ))),
-        }
+    /// Job `env` values to those who may deploy, whole `notify` URLs to admins.
+    async fn get_pipeline(&self, actor: &Actor, name: &str) -> Result<SavedPipeline, ApiError> {
+        let saved = self.saved(name).await?;
+        let may_deploy = actor.authorize(Action::Operate).is_ok();
+        Ok(saved.redacted_for(may_deploy, actor.is_admin()))
+    }
+
+    async fn saved_pipeline(&self, actor: &Actor, name: &str) -> Result<Pipeline, ApiError> {
+        require(actor, Action::Operate)?;
+        Ok(self.saved(name).await?.pipeline)
     }
 
     /// Anyone signed in may: it reads nothing from the store.
@@ -205,10 +218,17 @@ impl Backend for StoreBackend {
     async fn save_pipeline(
         &self,
         actor: &Actor,
-        pipeline: Pipeline,
+        mut pipeline: Pipeline,
         layout: serde_json::Value,
     ) -> Result<SavedPipeline, ApiError> {
         require(actor, Action::Operate)?;
+        // What `get_pipeline` hid from this person comes back as it was saved.
+        let before = match self.saved(&pipeline.name).await {
+            Ok(saved) => Some(saved.pipeline),
+            Err(ApiError::NotFound { .. }) => None,
+            Err(other) => return Err(other),
+        };
+        pipeline.restore_hidden_urls(before.as_ref())?;
         self.check(&pipeline)?;
         let spec = serde_json::to_string(&pipeline)
             .map_err(|err| internal("cannot store the pipeline", err))?;
@@ -219,8 +239,10 @@ impl Backend for StoreBackend {
         views::saved_pipeline(record)
     }
 
-    async fn deploy(&self, actor: &Actor, pipeline: Pipeline) -> Result<Deployed, ApiError> {
+    async fn deploy(&self, actor: &Actor, mut pipeline: Pipeline) -> Result<Deployed, ApiError> {
         require(actor, Action::Operate)?;
+        // A hidden URL in a spec given whole stands for nothing.
+        pipeline.restore_hidden_urls(None)?;
         // A saved pipeline or an earlier run's may predate a lower limit: check again.
         check_run_size(&pipeline, self.max_jobs_per_run)?;
         let graph = expand(&pipeline)?;

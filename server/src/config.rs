@@ -71,6 +71,16 @@ pub struct Config {
     )]
     pub rescan_ms: u64,
 
+    /// The TCP ports jobs may connect to unless a job's `network:` says otherwise
+    /// (comma-separated), or `any`. The server's own port and its store's are never
+    /// allowed (see the README's "What a job can reach").
+    #[arg(
+        long,
+        env = "TOLLGATE_JOB_CONNECT_PORTS",
+        default_value = crate::sandbox::network::DEFAULT_CONNECT_PORTS
+    )]
+    pub job_connect_ports: String,
+
     /// Log lines as `text` (for people) or `json` (one object per line, for collectors).
     #[arg(long, env = "TOLLGATE_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
     pub log_format: String,
@@ -253,6 +263,13 @@ impl Config {
             trusted_proxies,
             metrics_public: self.metrics_public,
         })
+    }
+
+    /// The port of the Postgres store, when `DATABASE_URL` names one over TCP.
+    pub fn store_port(&self) -> Option<u16> {
+        let url = url::Url::parse(self.postgres_url().ok()??).ok()?;
+        url.host()?;
+        Some(url.port().unwrap_or(5432))
     }
 
     pub fn max_jobs(&self) -> usize {

@@ -208,10 +208,11 @@ async fn metrics(State(state): State<AppState>) -> Response {
 }
 
 /// Readiness: the store answers and its migrations are applied, so requests can be
-/// served. 200 `{"status":"ready","sandbox":"landlock abi 7","server_memory":"closed"}`
-/// (how jobs are sandboxed, `unavailable: <reason>` without Landlock, still ready; and
-/// whether jobs are kept from reading the server's memory and environment) or 503 with
-/// the reason.
+/// served. 200 `{"status":"ready","sandbox":"landlock abi 7","server_memory":"closed",
+/// "network":"tcp connect to 22,53,80,443 unless a job says otherwise"}` (how jobs are
+/// sandboxed, `unavailable: <reason>` without Landlock, still ready; whether jobs are
+/// kept from reading the server's memory and environment; which ports they may reach)
+/// or 503 with the reason.
 async fn readyz(State(state): State<AppState>) -> Response {
     match state.store.ready().await {
         Ok(()) => {
@@ -221,8 +222,14 @@ async fn readyz(State(state): State<AppState>) -> Response {
             } else {
                 "readable by jobs"
             };
-            let body =
-                serde_json::json!({"status": "ready", "sandbox": sandbox, "server_memory": memory});
+            let network =
+                crate::sandbox::network::policy().describe(crate::sandbox::support().abi());
+            let body = serde_json::json!({
+                "status": "ready",
+                "sandbox": sandbox,
+                "server_memory": memory,
+                "network": network,
+            });
             Json(body).into_response()
         }
         Err(error) => {

@@ -74,6 +74,18 @@ pub async fn start(config: Config) -> Result<(), String> {
         replica: replica.clone(),
         rescan: std::time::Duration::from_millis(config.rescan_ms.max(1)),
     };
+    // Bound before any job can start (the recovery below may start some), so that the
+    // jobs' network rules know the server's own port; served further down.
+    let listener = TcpListener::bind(config.bind).await.map_err(|err| {
+        format!(
+            "cannot listen on {}: {err}; set TOLLGATE_BIND to a free address",
+            config.bind
+        )
+    })?;
+    let address = listener
+        .local_addr()
+        .map_err(|err| format!("cannot read the listening address: {err}"))?;
+    set_job_network(&config, address.port())?;
     let scheduler = Scheduler::start(store.clone(), workspaces.clone(), settings, metrics.clone())
         .await
         .map_err(|err| format!("cannot resume the runs left by the last start: {err}"))?;
@@ -112,15 +124,6 @@ pub async fn start(config: Config) -> Result<(), String> {
     // Before the server says it listens: a stop signal that came before the handlers
     // were in place would kill the process outright, with no shutdown.
     let stop_signal = stop_signal()?;
-    let listener = TcpListener::bind(config.bind).await.map_err(|err| {
-        format!(
-            "cannot listen on {}: {err}; set TOLLGATE_BIND to a free address",
-            config.bind
-        )
-    })?;
-    let address = listener
-        .local_addr()
-        .map_err(|err| format!("cannot read the listening address: {err}"))?;
     tracing::info!(
         %address,
         store = ?store.backend(),
@@ -182,6 +185,29 @@ pub async fn start(config: Config) -> Result<(), String> {
     }
     store.close().await;
     tracing::info!("stopped");
+    Ok(())
+}
+
+/// The TCP ports jobs may connect to: `--job-connect-ports`, never the server's own
+/// port nor the store's. Said at start, with a warning when any port is allowed.
+fn set_job_network(config: &Config, server_port: u16) -> Result<(), String> {
+    use crate::sandbox::network::{NetworkPolicy, set_policy};
+    let mut control = vec![(server_port, "this Tollgate server".to_string())];
+    if let Some(port) = config.store_port() {
+        control.push((port, "Tollgate's store (Postgres)".to_string()));
+    }
+    let policy = NetworkPolicy::new(&config.job_connect_ports, control)?;
+    let abi = crate::sandbox::support().abi();
+    let said = policy.describe(abi);
+    if policy.default.is_some() && abi.is_some_and(|abi| abi >= 4) {
+        tracing::info!(network = %said, "jobs' TCP connections are limited");
+    } else {
+        tracing::warn!(
+            network = %said,
+            "jobs may open TCP connections to any port, Tollgate's own and its store's included"
+        );
+    }
+    set_policy(policy);
     Ok(())
 }
 

@@ -427,3 +427,90 @@ jobs:
     assert!(record.contains("\"by\": \"ana\""), "{record}");
     assert!(!record.contains("mallory"), "{record}");
 }
+
+/// `perl` (in every Debian, `perl-base`) trying a TCP connection to each port: prints
+/// `connected <port>` or `refused <port>: <why>`.
+fn try_ports(ports: &[u16]) -> String {
+    let ports: Vec<String> = ports.iter().map(u16::to_string).collect();
+    format!(
+        r#"perl -MIO::Socket::INET -e 'for (@ARGV) {{ IO::Socket::INET->new(PeerAddr => "127.0.0.1", PeerPort => $_, Proto => "tcp") ? print "connected $_\n" : print "refused $_: $!\n" }}' {}"#,
+        ports.join(" ")
+    )
+}
+
+async fn jobs_cannot_reach_the_control_plane(database_url: Option<&str>) {
+    let server = ServerProcess::start(&temp_dir("sandbox-network"), &[], database_url);
+    require_landlock(&server).await;
+    let (_, ready) = server.get("/readyz").await;
+    assert!(
+        ready.contains("tcp connect to 22,53,80,443 unless a job says otherwise"),
+        "{ready}"
+    );
+    // A service of the test's own, which a job may reach only when it lists the port.
+    let service = std::net::TcpListener::bind("127.0.0.1:0").expect("listen");
+    let other = service.local_addr().expect("address").port();
+    let api: u16 = server
+        .base_url
+        .rsplit(':')
+        .next()
+        .and_then(|port| port.parse().ok())
+        .expect("the server's port");
+    let all = [api, 5432, other];
+    let id = deploy(
+        &server,
+        &format!(
+            "name: net\njobs:\n  - id: default\n    run: {default}\n  - id: listed\n    run: {all}\n    network: {{connect: [{other}]}}\n  - id: closed\n    run: {all}\n    network: none\n",
+            default = serde_json::to_string(&try_ports(&all)).expect("quote"),
+            all = serde_json::to_string(&try_ports(&all)).expect("quote"),
+        ),
+    )
+    .await;
+    let done = wait_finished(&server, id).await;
+    assert_eq!(done["run"]["status"], "COMPLETED", "{done:#}");
+    for (job, reachable) in [
+        ("default", vec![]),
+        ("listed", vec![other]),
+        ("closed", vec![]),
+    ] {
+        let text = log(&server, id, job).await;
+        for port in all {
+            let expected = if reachable.contains(&port) {
+                format!("connected {port}")
+            } else {
+                format!("refused {port}: Permission denied")
+            };
+            assert!(text.contains(&expected), "{job}, {expected}:\n{text}");
+        }
+    }
+
+    // Listing the control plane's ports is refused before anything runs.
+    let mut refused_ports = vec![api];
+    if database_url.is_some() {
+        refused_ports.push(5432);
+    }
+    for port in refused_ports {
+        let spec = format!(
+            "name: sneaky\njobs:\n  - {{id: a, run: 'true', network: {{connect: [443, {port}]}}}}\n"
+        );
+        let (status, body) = server
+            .post("/api/deploy_pipeline", serde_json::json!({"spec": spec}))
+            .await;
+        assert_eq!(status, 422, "{port}: {body}");
+        assert!(
+            body.to_string().contains(&format!("job `a` lists port {port}")),
+            "{body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn jobs_cannot_reach_the_control_plane_on_sqlite() {
+    jobs_cannot_reach_the_control_plane(None).await;
+}
+
+#[tokio::test]
+async fn jobs_cannot_reach_the_control_plane_on_postgres() {
+    let db = common::TestDb::postgres().await;
+    jobs_cannot_reach_the_control_plane(db.url.as_deref()).await;
+    db.finish().await;
+}

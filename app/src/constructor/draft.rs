@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::{Deserialize, Serialize};
 
 use super::gate_form_draft::DraftGateForm;
+use crate::domain::network::Network;
 use crate::domain::{DEFAULT_GATE_TIMEOUT_SECS, GateSpec, JobSpec, Pipeline, When};
 
 /// Positions snap to this many pixels.
@@ -57,6 +58,9 @@ pub struct DraftNode {
     /// `when`: the option of that gate the job runs for.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub when_option: String,
+    /// The job's `network` rule, kept as loaded (the canvas has no editor for it yet).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<Network>,
     pub x: f64,
     pub y: f64,
 }
@@ -112,6 +116,7 @@ impl DraftNode {
             gate_form: DraftGateForm::default(),
             when_gate: String::new(),
             when_option: String::new(),
+            network: None,
             x,
             y,
         }
@@ -282,6 +287,7 @@ impl Draft {
                     timeout,
                     gate,
                     when,
+                    network: node.network.clone(),
                 }
             })
             .collect();
@@ -371,6 +377,7 @@ impl Draft {
                     .as_ref()
                     .map(|w| w.option.clone())
                     .unwrap_or_default(),
+                network: job.network.clone(),
                 x,
                 y,
             });

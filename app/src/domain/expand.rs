@@ -43,6 +43,7 @@ pub fn expand(pipeline: &Pipeline) -> Result<RunGraph, ValidationErrors> {
                 env: job.env.clone(),
                 timeout: job.timeout,
                 when: job.when.clone(),
+                network: job.network.clone(),
             },
         });
         if let Some(gate) = job.active_gate() {

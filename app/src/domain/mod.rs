@@ -5,6 +5,7 @@
 pub mod access;
 pub mod expand;
 pub mod gate_form;
+pub mod network;
 pub mod pipeline;
 pub mod redaction;
 pub mod run_graph;

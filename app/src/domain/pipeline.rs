@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::access::GatePolicy;
 use super::gate_form::{GateForm, InputSpec, OnTimeout};
+use super::network::Network;
 
 /// How long a gate waits for a person when its timeout is not given: 48 hours.
 pub const DEFAULT_GATE_TIMEOUT_SECS: u64 = 48 * 60 * 60;
@@ -35,7 +36,7 @@ pub struct Pipeline {
 }
 
 /// One shell job of a pipeline.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct JobSpec {
     /// Unique within the pipeline, `[A-Za-z0-9_-]{1,64}`.
@@ -58,6 +59,9 @@ pub struct JobSpec {
     /// other choice it is SKIPPED (not failed), so a gate can branch a pipeline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub when: Option<When>,
+    /// The TCP ports the job may connect to; the server's default when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<Network>,
 }
 
 /// The branch a job belongs to: `when: {gate: hitl-gate-review, option: rollback}`.
@@ -359,6 +363,7 @@ jobs:
             timeout: None,
             gate: None,
             when: None,
+            network: None,
         };
         let small = Pipeline {
             name: "p".into(),

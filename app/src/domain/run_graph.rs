@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::access::GatePolicy;
 use super::gate_form::GateForm;
+use super::network::Network;
 use super::pipeline::When;
 
 /// The expanded graph of one run.
@@ -47,6 +48,9 @@ pub enum NodeKind {
         /// Runs only for this choice of a gate before it, else is skipped.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         when: Option<When>,
+        /// The TCP ports it may connect to; the server's default when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        network: Option<Network>,
     },
     /// Waits for a person; never starts a process.
     Gate {
@@ -181,6 +185,7 @@ impl RunGraph {
                     env,
                     timeout,
                     when,
+                    network,
                 } => Some(JobSpec {
                     id: node.id.clone(),
                     run: run.clone(),
@@ -207,6 +212,7 @@ impl RunGraph {
                         _ => None,
                     }),
                     when: when.clone(),
+                    network: network.clone(),
                 }),
             })
             .collect();

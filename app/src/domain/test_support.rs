@@ -12,6 +12,7 @@ pub fn job(id: &str, depends_on: &[&str]) -> JobSpec {
         timeout: None,
         gate: None,
         when: None,
+        network: None,
     }
 }
 

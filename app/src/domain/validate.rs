@@ -9,6 +9,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use serde::{Deserialize, Serialize};
 
 use super::access::GROUP_PREFIX;
+use super::network::{MAX_CONNECT_PORTS, Network};
 use super::pipeline::{GateSpec, JobSpec, Pipeline};
 
 /// The prefix of every injected gate's id; user jobs may not use it.
@@ -86,6 +87,18 @@ pub enum ValidationError {
     },
     #[error("job `{job}` has `timeout: 0`: use at least 1 second, or remove the timeout")]
     ZeroJobTimeout { job: String },
+    #[error(
+        "job `{job}` has `network: {{connect: [...]}}` with {problem}: list 1 to {MAX_CONNECT_PORTS} ports from 1 to 65535, or write `network: none`"
+    )]
+    BadNetwork { job: String, problem: String },
+    #[error(
+        "job `{job}` lists port {port} in `network: {{connect: [...]}}`, the port of {what}: jobs may not reach Tollgate's own server or store; remove it"
+    )]
+    ControlPlanePort {
+        job: String,
+        port: u16,
+        what: String,
+    },
     #[error(
         "job `{job}` has gate timeout {timeout} s: use 1 to {MAX_GATE_TIMEOUT_SECS} seconds (30 days)"
     )]
@@ -243,6 +256,8 @@ impl ValidationError {
             | UnknownDependency { job, .. }
             | SelfDependency { job }
             | ZeroJobTimeout { job }
+            | BadNetwork { job, .. }
+            | ControlPlanePort { job, .. }
             | GateTimeoutOutOfRange { job, .. }
             | GateTimeoutWithoutMessage { job }
             | BadEnvName { job, .. }
@@ -269,7 +284,7 @@ impl ValidationError {
 impl ValidationError {
     /// The job field the error is about, for an editor to mark: `id`, `run`,
     /// `depends_on`, `timeout`, `gate_message`, `gate_timeout`, `gate_approvers`,
-    /// `gate_approvals`, `gate_form`, `env`, `when`, or `name` (the pipeline's).
+    /// `gate_approvals`, `gate_form`, `env`, `when`, `network`, or `name` (the pipeline's).
     pub fn field(&self) -> Option<&'static str> {
         use ValidationError::*;
         Some(match self {
@@ -286,6 +301,7 @@ impl ValidationError {
             EmptyRun { .. } | RunTooLong { .. } => "run",
             UnknownDependency { .. } | SelfDependency { .. } => "depends_on",
             ZeroJobTimeout { .. } => "timeout",
+            BadNetwork { .. } | ControlPlanePort { .. } => "network",
             GateTimeoutOutOfRange { .. } | GateTimeoutWithoutMessage { .. } => "gate_timeout",
             BadEnvName { .. }
             | ReservedEnvName { .. }
@@ -529,6 +545,20 @@ fn check_job(job: &JobSpec, known: &HashMap<&str, usize>, errors: &mut Vec<Valid
     }
     if job.timeout == Some(0) {
         errors.push(ValidationError::ZeroJobTimeout { job: id() });
+    }
+    if let Some(Network::Connect(ports)) = &job.network {
+        let problem = if ports.connect.is_empty() {
+            Some("no port".to_string())
+        } else if ports.connect.len() > MAX_CONNECT_PORTS {
+            Some(format!("{} ports", ports.connect.len()))
+        } else if ports.connect.contains(&0) {
+            Some("port 0".to_string())
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            errors.push(ValidationError::BadNetwork { job: id(), problem });
+        }
     }
     if let Some(gate) = &job.gate {
         match gate.timeout {

@@ -12,6 +12,7 @@ use std::fmt::Write;
 use serde_json::Value;
 
 use super::gate_form::{InputSpec, OnTimeout};
+use super::network::{Network, NetworkKeyword};
 use super::pipeline::{GateSpec, JobSpec, Pipeline};
 
 /// Longest key, as written, that YAML reads without the explicit `? ` form (its limit
@@ -66,6 +67,14 @@ fn write_job(out: &mut String, job: &JobSpec) {
         out.push_str("\n      option: ");
         scalar(out, &when.option, 6);
         out.push('\n');
+    }
+    match &job.network {
+        None => {}
+        Some(Network::Keyword(NetworkKeyword::None)) => out.push_str("    network: none\n"),
+        Some(Network::Connect(ports)) => {
+            let ports: Vec<String> = ports.connect.iter().map(u16::to_string).collect();
+            let _ = writeln!(out, "    network:\n      connect: [{}]", ports.join(", "));
+        }
     }
 }
 

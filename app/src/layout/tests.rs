@@ -17,6 +17,7 @@ fn pipeline_of(edges: &[(usize, usize)], count: usize) -> RunGraph {
             timeout: None,
             gate: None,
             when: None,
+            network: None,
         })
         .collect();
     expand(&Pipeline {

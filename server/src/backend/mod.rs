@@ -77,10 +77,11 @@ impl StoreBackend {
         Ok(())
     }
 
-    /// The rules only the server can check: gate input patterns (compiled with `regex`)
-    /// and the addresses webhooks may reach.
+    /// The rules only the server can check: gate input patterns (compiled with `regex`),
+    /// the ports jobs may not reach and the addresses webhooks may not.
     fn server_rules(&self, pipeline: &Pipeline) -> Result<(), ValidationErrors> {
         crate::gate_patterns::check(pipeline)?;
+        crate::sandbox::network::policy().check(pipeline)?;
         if !self.notify_allow_link_local {
             crate::webhooks::check_link_local(pipeline)?;
         }

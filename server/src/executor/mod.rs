@@ -19,6 +19,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use app::domain::JobExit;
+use app::domain::network::Network;
 use tokio::io::AsyncRead;
 use tokio::process::{Child, Command};
 use tokio::sync::oneshot;
@@ -48,6 +49,8 @@ pub struct TaskLaunch {
     pub choices: BTreeMap<String, String>,
     pub timeout_secs: Option<u64>,
     pub workspace: PathBuf,
+    /// The job's own `network:` rule (the server's default when absent).
+    pub network: Option<Network>,
 }
 
 /// Runs the task to its end, or until `kill` fires (then the job's processes are
@@ -111,7 +114,8 @@ async fn run_in(
         run: launch.run_id,
         job: launch.job_id.clone(),
     };
-    let spawned = spawn(&mut command, &place, &mark);
+    let connect = sandbox::network::policy().ports_for(launch.network.as_ref());
+    let spawned = spawn(&mut command, &place, connect.as_deref(), &mark);
     let (mut child, mut shell) = match spawned {
         Ok(spawned) => spawned,
         Err(reason) => return JobExit::Interrupted { reason },
@@ -210,6 +214,7 @@ async fn after_shell(
 fn spawn(
     command: &mut Command,
     place: &JobPlace<'_>,
+    connect: Option<&[u16]>,
     mark: &JobMark,
 ) -> Result<(Child, Recorded), String> {
     let mut recorded = Recorded::start(mark.clone());
@@ -223,7 +228,7 @@ fn spawn(
         }
     };
     let child = sandbox::support()
-        .confine(place)?
+        .confine(place, connect)?
         .spawn(command, record)
         .map_err(|error| format!("could not start `sh` in the job's sandbox: {error}"))?;
     recorded.pid = child.id();

@@ -9,6 +9,7 @@
 //! so it is probed once per process and kept in a static.
 
 mod child;
+pub mod network;
 mod rules;
 mod undumpable;
 
@@ -70,6 +71,14 @@ fn probe() -> Support {
 }
 
 impl Support {
+    /// The Landlock ABI, if the kernel has Landlock.
+    pub fn abi(&self) -> Option<i64> {
+        match self {
+            Support::Landlock { abi } => Some(*abi),
+            Support::Unavailable { .. } => None,
+        }
+    }
+
     /// One line for `/readyz`: `landlock abi 7` or `unavailable: <reason>`.
     pub fn describe(&self) -> String {
         match self {
@@ -110,14 +119,19 @@ impl Support {
     }
 
     /// Builds the confinement of one job: read-write on its workspace and private
-    /// directory, read-only on the run's gate records and the system, no capabilities. Without Landlock only the filesystem rules are
+    /// directory, read-only on the run's gate records and the system, TCP connections
+    /// only to `connect` (any port when `None`), no capabilities. Without Landlock only the filesystem rules are
     /// missing (the job still starts); an error when Landlock is available but the
     /// ruleset cannot be built, so that a job is never silently run with less than it
     /// should have.
-    pub fn confine(&self, place: &JobPlace<'_>) -> Result<Confinement, String> {
+    pub fn confine(
+        &self,
+        place: &JobPlace<'_>,
+        connect: Option<&[u16]>,
+    ) -> Result<Confinement, String> {
         match self {
             Support::Unavailable { .. } => Ok(Confinement::new(None)),
-            Support::Landlock { .. } => rules::ruleset(place)
+            Support::Landlock { .. } => rules::ruleset(place, connect)
                 .map(Confinement::new)
                 .map_err(|error| format!("could not build the job's sandbox: {error}")),
         }
@@ -185,6 +199,6 @@ mod tests {
             tmp: nowhere,
             gates: nowhere,
         };
-        assert!(none.confine(&place).is_ok());
+        assert!(none.confine(&place, Some(&[])).is_ok());
     }
 }

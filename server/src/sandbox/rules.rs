@@ -10,6 +10,7 @@
 //! - Read only: the run's gate records (`TOLLGATE_GATES_DIR`), which no job may change.
 //! - Scopes: no signals to processes outside the job's sandbox (the server, other
 //!   jobs), no connections to abstract UNIX sockets made outside it.
+//! - TCP: connections only to the ports [`super::network`] allows the job.
 //!
 //! Not reachable, on purpose: the rest of the data directory (the SQLite file, other
 //! runs' workspaces and other jobs' `TMPDIR`), `/tmp`, `/var/tmp` and `/dev/shm`
@@ -30,8 +31,8 @@ use std::path::{Path, PathBuf};
 
 use crate::job_env::JobPlace;
 use landlock::{
-    ABI as LandlockAbi, Access, AccessFs, PathBeneath, PathFd, PathFdError, Ruleset, RulesetAttr,
-    RulesetCreatedAttr, RulesetError, Scope, path_beneath_rules,
+    ABI as LandlockAbi, Access, AccessFs, AccessNet, NetPort, PathBeneath, PathFd, PathFdError,
+    Ruleset, RulesetAttr, RulesetCreatedAttr, RulesetError, Scope, path_beneath_rules,
 };
 
 /// The Landlock ABI whose rights are requested.
@@ -66,7 +67,10 @@ pub enum RulesError {
 
 /// Builds the ruleset for one job; `None` if the kernel turns out to have no Landlock.
 /// The ruleset's descriptor is close-on-exec: the job never holds it.
-pub fn ruleset(place: &JobPlace<'_>) -> Result<Option<OwnedFd>, RulesError> {
+pub fn ruleset(
+    place: &JobPlace<'_>,
+    connect: Option<&[u16]>,
+) -> Result<Option<OwnedFd>, RulesError> {
     let all = AccessFs::from_all(ABI);
     // Everything but making device nodes: a job running as root could otherwise make
     // one for the disk in its workspace and read the database through it.
@@ -77,10 +81,19 @@ pub fn ruleset(place: &JobPlace<'_>) -> Result<Option<OwnedFd>, RulesError> {
     let workspace = PathFd::new(place.workspace)?;
     let tmp = PathFd::new(place.tmp)?;
     let gates = PathFd::new(place.gates)?;
-    let ruleset = Ruleset::default()
+    let mut ruleset = Ruleset::default()
         .handle_access(all)?
-        .scope(Scope::from_all(ABI))?
+        .scope(Scope::from_all(ABI))?;
+    if connect.is_some() {
+        ruleset = ruleset.handle_access(AccessNet::ConnectTcp)?;
+    }
+    let ports = connect
+        .unwrap_or_default()
+        .iter()
+        .map(|port| Ok::<_, RulesetError>(NetPort::new(*port, AccessNet::ConnectTcp)));
+    let ruleset = ruleset
         .create()?
+        .add_rules(ports)?
         .add_rules(path_beneath_rules(SYSTEM, read_exec))?
         .add_rules(path_beneath_rules(KERNEL, read))?
         .add_rules(path_beneath_rules(resolver_config(), read))?

@@ -133,6 +133,7 @@ impl Worker {
                 run: command,
                 env,
                 timeout,
+                network,
                 ..
             },
             choices,
@@ -152,6 +153,7 @@ impl Worker {
             choices,
             timeout_secs: timeout,
             workspace: self.workspaces.dir(run),
+            network,
         };
         self.running.insert(
             (run, job),

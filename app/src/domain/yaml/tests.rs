@@ -11,6 +11,7 @@ fn job(id: &str, run: &str) -> JobSpec {
         timeout: None,
         gate: None,
         when: None,
+        network: None,
     }
 }
 

@@ -17,6 +17,7 @@ fn chains(chains: usize, length: usize) -> GraphLayout {
             timeout: None,
             gate: None,
             when: None,
+            network: None,
         })
         .collect();
     let graph = expand(&Pipeline {

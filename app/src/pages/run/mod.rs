@@ -176,6 +176,7 @@ fn graph_shape(detail: &RunDetail) -> RunGraph {
                         env: Default::default(),
                         timeout: None,
                         when: None,
+                        network: None,
                     },
                 },
             })

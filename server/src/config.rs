@@ -81,6 +81,24 @@ pub struct Config {
     )]
     pub job_connect_ports: String,
 
+    /// A directory every job may read and run programs from, e.g. a conda or pyenv
+    /// install. Repeat for several (comma-separated in the variable).
+    #[arg(
+        long = "job-read-path",
+        env = "TOLLGATE_JOB_READ_PATHS",
+        value_delimiter = ','
+    )]
+    pub job_read_paths: Vec<PathBuf>,
+
+    /// A directory every job may also write, e.g. a shared dataset directory. Repeat for
+    /// several (comma-separated in the variable).
+    #[arg(
+        long = "job-write-path",
+        env = "TOLLGATE_JOB_WRITE_PATHS",
+        value_delimiter = ','
+    )]
+    pub job_write_paths: Vec<PathBuf>,
+
     /// Log lines as `text` (for people) or `json` (one object per line, for collectors).
     #[arg(long, env = "TOLLGATE_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
     pub log_format: String,

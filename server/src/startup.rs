@@ -32,6 +32,11 @@ pub async fn start(config: Config) -> Result<(), String> {
     };
     crate::sandbox::close_the_server_to_jobs();
     crate::sandbox::log_at_start(&config.data_dir);
+    crate::sandbox::extra_paths::set_extra_paths(crate::sandbox::extra_paths::ExtraPaths::new(
+        &config.job_read_paths,
+        &config.job_write_paths,
+        &config.data_dir,
+    )?);
     match crate::leftovers::become_subreaper() {
         Ok(()) => crate::leftovers::reap_exited_orphans(),
         Err(error) => tracing::warn!(

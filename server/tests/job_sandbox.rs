@@ -497,7 +497,8 @@ async fn jobs_cannot_reach_the_control_plane(database_url: Option<&str>) {
             .await;
         assert_eq!(status, 422, "{port}: {body}");
         assert!(
-            body.to_string().contains(&format!("job `a` lists port {port}")),
+            body.to_string()
+                .contains(&format!("job `a` lists port {port}")),
             "{body}"
         );
     }
@@ -513,4 +514,65 @@ async fn jobs_cannot_reach_the_control_plane_on_postgres() {
     let db = common::TestDb::postgres().await;
     jobs_cannot_reach_the_control_plane(db.url.as_deref()).await;
     db.finish().await;
+}
+
+/// An operator lets jobs run a tool installed outside the system paths (a conda or
+/// pyenv install) and write a shared directory; a path around the data directory is
+/// refused at start.
+#[tokio::test]
+async fn the_operator_may_open_extra_paths_to_jobs_but_never_the_data_directory() {
+    use std::os::unix::fs::PermissionsExt;
+    let root = temp_dir("sandbox-extra");
+    let tools = root.join("conda/bin");
+    let shared = root.join("datasets");
+    std::fs::create_dir_all(&tools).expect("tools");
+    std::fs::create_dir_all(&shared).expect("shared");
+    let tool = tools.join("python-ish");
+    std::fs::write(&tool, "#!/bin/sh\necho tool ran\n").expect("tool");
+    std::fs::set_permissions(&tool, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let script = format!(
+        "{tool}; echo out > {shared}/result.txt && echo wrote; echo x > {tools}/planted && echo tool-dir-written; true",
+        tool = tool.display(),
+        shared = shared.display(),
+        tools = tools.display(),
+    );
+    let spec = format!(
+        "name: extra\njobs:\n  - id: use\n    run: {}\n",
+        serde_json::to_string(&script).expect("quote")
+    );
+
+    let closed = ServerProcess::start(&root.join("closed"), &[], None);
+    require_landlock(&closed).await;
+    let id = deploy(&closed, &spec).await;
+    wait_finished(&closed, id).await;
+    let text = log(&closed, id, "use").await;
+    assert!(!text.contains("tool ran") && !text.contains("wrote"), "{text}");
+    drop(closed);
+
+    let tools_arg = root.join("conda").display().to_string();
+    let shared_arg = shared.display().to_string();
+    let open = ServerProcess::start(
+        &root.join("open"),
+        &["--job-read-path", &tools_arg, "--job-write-path", &shared_arg],
+        None,
+    );
+    let id = deploy(&open, &spec).await;
+    wait_finished(&open, id).await;
+    let text = log(&open, id, "use").await;
+    assert!(text.contains("tool ran") && text.contains("wrote"), "{text}");
+    assert!(!text.contains("tool-dir-written"), "the read path is read-only: {text}");
+    assert_eq!(
+        std::fs::read_to_string(shared.join("result.txt")).expect("written"),
+        "out\n"
+    );
+    drop(open);
+
+    let data = root.join("data");
+    let around = root.display().to_string();
+    let refused = common::process::tollgate(&data, &["--job-read-path", &around])
+        .output()
+        .expect("run tollgate");
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success(), "{said}");
+    assert!(said.contains("would let jobs reach the data directory"), "{said}");
 }

@@ -9,6 +9,7 @@
 //! so it is probed once per process and kept in a static.
 
 mod child;
+pub mod extra_paths;
 pub mod network;
 mod rules;
 mod undumpable;

@@ -8,6 +8,8 @@
 //! - Read and write: a few harmless devices ([`DEVICES`]), the run's workspace and the
 //!   job's private `TMPDIR`; in those two anything but making device nodes.
 //! - Read only: the run's gate records (`TOLLGATE_GATES_DIR`), which no job may change.
+//! - What the operator adds ([`super::extra_paths`]): read and execute, or read and
+//!   write.
 //! - Scopes: no signals to processes outside the job's sandbox (the server, other
 //!   jobs), no connections to abstract UNIX sockets made outside it.
 //! - TCP: connections only to the ports [`super::network`] allows the job.
@@ -81,6 +83,7 @@ pub fn ruleset(
     let workspace = PathFd::new(place.workspace)?;
     let tmp = PathFd::new(place.tmp)?;
     let gates = PathFd::new(place.gates)?;
+    let extra = super::extra_paths::extra_paths();
     let mut ruleset = Ruleset::default()
         .handle_access(all)?
         .scope(Scope::from_all(ABI))?;
@@ -100,7 +103,9 @@ pub fn ruleset(
         .add_rules(path_beneath_rules(DEVICES, device))?
         .add_rule(PathBeneath::new(workspace, read_write))?
         .add_rule(PathBeneath::new(tmp, read_write))?
-        .add_rule(PathBeneath::new(gates, read))?;
+        .add_rule(PathBeneath::new(gates, read))?
+        .add_rules(path_beneath_rules(&extra.read, read_exec))?
+        .add_rules(path_beneath_rules(&extra.write, read_write))?;
     Ok(ruleset.into())
 }
 

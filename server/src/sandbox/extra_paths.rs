@@ -77,7 +77,7 @@ mod tests {
         let conda = root.join("conda");
         std::fs::create_dir_all(data.join("workspaces")).expect("data");
         std::fs::create_dir_all(&conda).expect("conda");
-        let ok = ExtraPaths::new(&[conda.clone()], &[], &data).expect("outside");
+        let ok = ExtraPaths::new(std::slice::from_ref(&conda), &[], &data).expect("outside");
         assert_eq!(ok.read, [std::fs::canonicalize(&conda).expect("real")]);
         for (read, write) in [
             (vec![root.clone()], vec![]),

@@ -34,6 +34,7 @@ fn wide_pipeline(width: usize, depth: usize) -> Pipeline {
                 timeout: None,
                 gate,
                 when: None,
+                network: None,
             });
         }
     }
@@ -45,6 +46,7 @@ fn wide_pipeline(width: usize, depth: usize) -> Pipeline {
         timeout: None,
         gate: None,
         when: None,
+        network: None,
     });
     Pipeline {
         name: "bench".into(),
@@ -80,6 +82,7 @@ fn random_pipeline(count: usize) -> Pipeline {
                 timeout: None,
                 gate: None,
                 when: None,
+                network: None,
             }
         })
         .collect();

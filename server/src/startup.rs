@@ -234,11 +234,13 @@ async fn load_pipeline_file(
     let spec = serde_json::to_string(&pipeline)
         .map_err(|err| format!("{shown}: cannot store the pipeline: {err}"))?;
     let layout = match store.get_pipeline(&pipeline.name).await {
+        // Unchanged since the last start: no new version.
+        Ok(Some(saved)) if saved.spec == spec => return Ok(()),
         Ok(Some(saved)) => saved.layout,
         _ => "{}".to_string(),
     };
     store
-        .save_pipeline(&pipeline.name, &spec, &layout, now_ms())
+        .save_pipeline(&pipeline.name, &spec, &layout, now_ms(), None)
         .await
         .map_err(|err| format!("{shown}: cannot save the pipeline: {err}"))?;
     tracing::info!(pipeline = %pipeline.name, file = %shown, "pipeline loaded");

@@ -603,3 +603,142 @@ fn json_logs_are_one_object_per_line() {
         "{lines:#?}"
     );
 }
+
+/// Every save is a version with who and when; any version can be read, two compared,
+/// and a run says which version it ran (or that it was a spec given whole) and the
+/// spec's SHA-256. A restart with the same `--pipeline` file adds no version.
+#[tokio::test]
+async fn pipelines_keep_their_versions_and_runs_say_which_they_ran() {
+    let dir = temp_dir("http-versions");
+    let server = ServerProcess::start(&dir, &[], None);
+    let save = |spec: &'static str| {
+        let server = &server;
+        async move {
+            let (status, saved) = server
+                .post_as("ana", "/api/save_pipeline", json!({"spec": spec}))
+                .await;
+            assert_eq!(status, 200, "{saved}");
+            saved
+        }
+    };
+    let first = save("name: nightly\njobs:\n  - {id: a, run: 'echo one'}\n").await;
+    assert_eq!(first["version"], 1);
+    let second = save("name: nightly\njobs:\n  - {id: a, run: 'echo two'}\n").await;
+    assert_eq!(second["version"], 2);
+
+    let (status, history) = server
+        .post("/api/pipeline_history", json!({"name": "nightly"}))
+        .await;
+    assert_eq!(status, 200, "{history}");
+    let versions: Vec<(i64, &str)> = history
+        .as_array()
+        .expect("versions")
+        .iter()
+        .map(|v| {
+            (
+                v["version"].as_i64().unwrap_or(0),
+                v["saved_by"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(versions, [(2, "ana"), (1, "ana")]);
+    assert_eq!(history[0]["spec_sha256"].as_str().map(str::len), Some(64));
+
+    let (_, old) = server
+        .post(
+            "/api/get_pipeline",
+            json!({"name": "nightly", "version": 1}),
+        )
+        .await;
+    assert_eq!(old["pipeline"]["jobs"][0]["run"], "echo one", "{old}");
+    let (status, missing) = server
+        .post(
+            "/api/get_pipeline",
+            json!({"name": "nightly", "version": 9}),
+        )
+        .await;
+    assert_eq!(status, 404, "{missing}");
+    assert_eq!(
+        missing["message"],
+        "pipeline `nightly` has no version 9: its versions are 1 to 2"
+    );
+    let (status, diff) = server
+        .post(
+            "/api/pipeline_diff",
+            json!({"name": "nightly", "from": 1, "to": 2}),
+        )
+        .await;
+    assert_eq!(status, 200, "{diff}");
+    let changed: Vec<String> = diff
+        .as_array()
+        .expect("lines")
+        .iter()
+        .filter(|line| line["change"] != " ")
+        .map(|line| {
+            format!(
+                "{}{}",
+                line["change"].as_str().unwrap_or(""),
+                line["text"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    assert_eq!(changed, ["-    run: echo one", "+    run: echo two"]);
+
+    // The trail says who saved which version.
+    let (_, trail) = server.post("/api/audit_trail", json!({})).await;
+    assert!(
+        trail
+            .as_array()
+            .expect("events")
+            .iter()
+            .any(|e| e["kind"] == "pipeline_saved"
+                && e["actor"] == "ana"
+                && e["detail"]
+                    .as_str()
+                    .is_some_and(|d| d.starts_with("version 2 of `nightly` (sha256 "))),
+        "{trail:#}"
+    );
+
+    // A run of a saved version says so; a spec given whole is ad hoc; both carry the
+    // spec's digest, equal for equal specs.
+    let (_, by_name) = server
+        .post("/api/deploy_pipeline", json!({"name": "nightly"}))
+        .await;
+    let (_, ad_hoc) = server
+        .post(
+            "/api/deploy_pipeline",
+            json!({"spec": "name: nightly\njobs:\n  - {id: a, run: 'echo two'}\n"}),
+        )
+        .await;
+    let source = |run: &serde_json::Value| {
+        let server = &server;
+        let run = run["run_id"].as_i64().expect("run id");
+        async move {
+            let (_, detail) = server.post("/api/get_run", json!({"run_id": run})).await;
+            detail["source"].clone()
+        }
+    };
+    let named = source(&by_name).await;
+    let given = source(&ad_hoc).await;
+    assert_eq!(named["pipeline_version"], 2, "{named}");
+    assert_eq!(
+        given["pipeline_version"],
+        serde_json::Value::Null,
+        "{given}"
+    );
+    assert_eq!(named["spec_sha256"], given["spec_sha256"]);
+    assert_eq!(named["spec_sha256"], history[0]["spec_sha256"]);
+    drop(server);
+
+    // A `--pipeline` file saved again unchanged at each start is one version.
+    let file = sample_pipeline();
+    let file = file.to_str().expect("path");
+    for _ in 0..2 {
+        let server = ServerProcess::start(&dir, &["--pipeline", file], None);
+        let (_, history) = server
+            .post("/api/pipeline_history", json!({"name": "review-workflow"}))
+            .await;
+        assert_eq!(history.as_array().map(Vec::len), Some(1), "{history}");
+        assert_eq!(history[0]["saved_by"], serde_json::Value::Null);
+    }
+}

@@ -546,21 +546,35 @@ async fn the_operator_may_open_extra_paths_to_jobs_but_never_the_data_directory(
     let id = deploy(&closed, &spec).await;
     wait_finished(&closed, id).await;
     let text = log(&closed, id, "use").await;
-    assert!(!text.contains("tool ran") && !text.contains("wrote"), "{text}");
+    assert!(
+        !text.contains("tool ran") && !text.contains("wrote"),
+        "{text}"
+    );
     drop(closed);
 
     let tools_arg = root.join("conda").display().to_string();
     let shared_arg = shared.display().to_string();
     let open = ServerProcess::start(
         &root.join("open"),
-        &["--job-read-path", &tools_arg, "--job-write-path", &shared_arg],
+        &[
+            "--job-read-path",
+            &tools_arg,
+            "--job-write-path",
+            &shared_arg,
+        ],
         None,
     );
     let id = deploy(&open, &spec).await;
     wait_finished(&open, id).await;
     let text = log(&open, id, "use").await;
-    assert!(text.contains("tool ran") && text.contains("wrote"), "{text}");
-    assert!(!text.contains("tool-dir-written"), "the read path is read-only: {text}");
+    assert!(
+        text.contains("tool ran") && text.contains("wrote"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("tool-dir-written"),
+        "the read path is read-only: {text}"
+    );
     assert_eq!(
         std::fs::read_to_string(shared.join("result.txt")).expect("written"),
         "out\n"
@@ -574,5 +588,8 @@ async fn the_operator_may_open_extra_paths_to_jobs_but_never_the_data_directory(
         .expect("run tollgate");
     let said = String::from_utf8_lossy(&refused.stderr);
     assert!(!refused.status.success(), "{said}");
-    assert!(said.contains("would let jobs reach the data directory"), "{said}");
+    assert!(
+        said.contains("would let jobs reach the data directory"),
+        "{said}"
+    );
 }

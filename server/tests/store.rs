@@ -205,22 +205,68 @@ async fn pipelines_are_saved_listed_and_updated(db: &TestDb) {
     let store = &db.store;
     assert!(store.get_pipeline("review").await.expect("get").is_none());
     let first = store
-        .save_pipeline("review", "{\"v\":1}", "{}", T0)
+        .save_pipeline("review", "{\"v\":1}", "{}", T0, Some("ana"))
         .await
         .expect("save");
     assert_eq!((first.created_at, first.updated_at), (T0, T0));
+    assert_eq!(first.version, 1);
     store
-        .save_pipeline("alpha", "{}", "{}", T0)
+        .save_pipeline("alpha", "{}", "{}", T0, None)
         .await
         .expect("save");
     let updated = store
-        .save_pipeline("review", "{\"v\":2}", "{\"x\":1}", T0 + 5)
+        .save_pipeline("review", "{\"v\":2}", "{\"x\":1}", T0 + 5, Some("bob"))
         .await
         .expect("update");
     assert_eq!(updated.created_at, T0, "creation time is kept");
     assert_eq!(updated.updated_at, T0 + 5);
     assert_eq!(updated.spec, "{\"v\":2}");
     assert_eq!(updated.layout, "{\"x\":1}");
+    assert_eq!(updated.version, 2);
+
+    // Every save stays readable, newest first in the history, with who and the digest.
+    let old = store
+        .get_pipeline_version("review", 1)
+        .await
+        .expect("get")
+        .expect("version 1");
+    assert_eq!((old.spec.as_str(), old.version), ("{\"v\":1}", 1));
+    assert!(
+        store
+            .get_pipeline_version("review", 3)
+            .await
+            .expect("get")
+            .is_none()
+    );
+    let history = store.pipeline_versions("review").await.expect("history");
+    let who: Vec<(i64, Option<&str>, i64)> = history
+        .iter()
+        .map(|v| (v.version, v.saved_by.as_deref(), v.saved_at))
+        .collect();
+    assert_eq!(who, [(2, Some("bob"), T0 + 5), (1, Some("ana"), T0)]);
+    assert_eq!(
+        history[0].spec_sha256.as_deref(),
+        Some(server::store::spec_sha256("{\"v\":2}").as_str())
+    );
+    assert_eq!(
+        server::store::spec_sha256(""),
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    );
+
+    // Saves racing each other each get a number of their own.
+    let racing = (0..6).map(|n| {
+        let spec = format!("{{\"race\":{n}}}");
+        async move {
+            store
+                .save_pipeline("raced", &spec, "{}", T0 + n, None)
+                .await
+                .expect("save")
+                .version
+        }
+    });
+    let mut versions = futures_util::future::join_all(racing).await;
+    versions.sort_unstable();
+    assert_eq!(versions, [1, 2, 3, 4, 5, 6]);
     let names: Vec<String> = store
         .list_pipelines()
         .await
@@ -228,7 +274,7 @@ async fn pipelines_are_saved_listed_and_updated(db: &TestDb) {
         .into_iter()
         .map(|p| p.name)
         .collect();
-    assert_eq!(names, ["alpha", "review"]);
+    assert_eq!(names, ["alpha", "raced", "review"]);
 }
 
 async fn a_deploy_stores_the_graph_with_every_job_pending(db: &TestDb) {

@@ -13,9 +13,9 @@ use leptos::prelude::use_context;
 use leptos_axum::ResponseOptions;
 
 use super::{
-    ApiError, AuditEntry, Deployed, JobView, LogPage, NewToken, NotificationView, PendingGate,
-    PipelineSummary, RunDetail, RunProgress, RunSummary, SavedPipeline, TokenView, UserUpdate,
-    UserView, WorkspaceFile,
+    ApiError, AuditEntry, Deployed, DiffLine, JobView, LogPage, NewToken, NotificationView,
+    PendingGate, PipelineSummary, PipelineVersion, RunDetail, RunProgress, RunSummary,
+    SavedPipeline, TokenView, UserUpdate, UserView, WorkspaceFile,
 };
 use crate::domain::{Actor, Decision, Pipeline};
 
@@ -48,7 +48,25 @@ pub trait Backend: Send + Sync + 'static {
     /// The newest `limit` runs, newest first.
     async fn list_runs(&self, actor: &Actor, limit: u32) -> Result<Vec<RunSummary>, ApiError>;
     async fn list_pipelines(&self, actor: &Actor) -> Result<Vec<PipelineSummary>, ApiError>;
-    async fn get_pipeline(&self, actor: &Actor, name: &str) -> Result<SavedPipeline, ApiError>;
+    /// A saved pipeline (its newest version, or `version`), as `actor` may see it.
+    async fn get_pipeline(
+        &self,
+        actor: &Actor,
+        name: &str,
+        version: Option<i64>,
+    ) -> Result<SavedPipeline, ApiError>;
+    async fn pipeline_history(
+        &self,
+        actor: &Actor,
+        name: &str,
+    ) -> Result<Vec<PipelineVersion>, ApiError>;
+    async fn pipeline_diff(
+        &self,
+        actor: &Actor,
+        name: &str,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<DiffLine>, ApiError>;
     /// Reads a pipeline from YAML or JSON text without validating or saving it.
     async fn parse_pipeline(&self, actor: &Actor, text: &str) -> Result<Pipeline, ApiError>;
     /// Checks the pipeline (the server's jobs-per-run limit, then every rule of
@@ -62,7 +80,13 @@ pub trait Backend: Send + Sync + 'static {
     ) -> Result<SavedPipeline, ApiError>;
     /// Checks the jobs-per-run limit, validates and expands the pipeline, stores a new
     /// run and starts it.
-    async fn deploy(&self, actor: &Actor, pipeline: Pipeline) -> Result<Deployed, ApiError>;
+    /// `version`: the saved version it is (`None`: a spec given whole).
+    async fn deploy(
+        &self,
+        actor: &Actor,
+        pipeline: Pipeline,
+        version: Option<i64>,
+    ) -> Result<Deployed, ApiError>;
     async fn get_run(&self, actor: &Actor, run: i64) -> Result<RunDetail, ApiError>;
     async fn run_statuses(
         &self,
@@ -70,11 +94,15 @@ pub trait Backend: Send + Sync + 'static {
         run: i64,
         since: Option<i64>,
     ) -> Result<RunProgress, ApiError>;
-    /// The pipeline a run was deployed from.
-    async fn run_pipeline(&self, actor: &Actor, run: i64) -> Result<Pipeline, ApiError>;
-    /// A saved pipeline whole, to deploy it (`get_pipeline` hides what the actor may
-    /// not see).
-    async fn saved_pipeline(&self, actor: &Actor, name: &str) -> Result<Pipeline, ApiError>;
+    /// The pipeline a run was deployed from, and the saved version it was.
+    async fn run_pipeline(
+        &self,
+        actor: &Actor,
+        run: i64,
+    ) -> Result<(Pipeline, Option<i64>), ApiError>;
+    /// A saved pipeline's newest version whole, to deploy it (`get_pipeline` hides what
+    /// the actor may not see), and its number.
+    async fn saved_pipeline(&self, actor: &Actor, name: &str) -> Result<(Pipeline, i64), ApiError>;
     /// Waiting gates (of one run, or of all), oldest activation first, each saying
     /// whether `actor` may decide it.
     async fn pending_gates(

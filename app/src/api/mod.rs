@@ -23,13 +23,15 @@ pub use drafts::{load_draft, save_draft};
 pub use error::{ApiError, DATABASE_UNAVAILABLE, Problem};
 pub use files::{job_log, list_files};
 pub use gates::{decide_gate, pending_gates};
-pub use pipelines::{get_pipeline, list_pipelines, parse_pipeline, save_pipeline};
+pub use pipelines::{
+    get_pipeline, list_pipelines, parse_pipeline, pipeline_diff, pipeline_history, save_pipeline,
+};
 pub use runs::{cancel_job, cancel_run, deploy_pipeline, get_run, list_runs, run_statuses};
 pub use types::{
-    ApprovalView, AuditEntry, DecisionAccess, Deployed, Edge, GateView, JobKind, JobProgress,
-    JobView, LogPage, NewToken, NotificationView, PendingGate, PipelineSource, PipelineSummary,
-    RunDetail, RunProgress, RunSummary, SavedPipeline, TokenView, UserUpdate, UserView,
-    WorkspaceFile,
+    ApprovalView, AuditEntry, DecisionAccess, Deployed, DiffLine, Edge, GateView, JobKind,
+    JobProgress, JobView, LogPage, NewToken, NotificationView, PendingGate, PipelineSource,
+    PipelineSummary, PipelineVersion, RunDetail, RunProgress, RunSource, RunSummary, SavedPipeline,
+    TokenView, UserUpdate, UserView, WorkspaceFile,
 };
 
 /// The longest comment kept with a decision.

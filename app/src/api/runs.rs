@@ -25,9 +25,12 @@ pub async fn deploy_pipeline(
     let result = async {
         let backend = backend()?;
         let actor = actor()?;
-        let pipeline = match (spec, name, run_id) {
-            (Some(spec), None, None) => spec.into_pipeline()?,
-            (None, Some(name), None) => backend.saved_pipeline(&actor, &name).await?,
+        let (pipeline, version) = match (spec, name, run_id) {
+            (Some(spec), None, None) => (spec.into_pipeline()?, None),
+            (None, Some(name), None) => {
+                let (pipeline, version) = backend.saved_pipeline(&actor, &name).await?;
+                (pipeline, Some(version))
+            }
             (None, None, Some(run)) => backend.run_pipeline(&actor, run).await?,
             _ => {
                 return Err(ApiError::bad_request(
@@ -35,7 +38,7 @@ pub async fn deploy_pipeline(
                 ));
             }
         };
-        backend.deploy(&actor, pipeline).await
+        backend.deploy(&actor, pipeline, version).await
     };
     reply(result.await)
 }

@@ -42,6 +42,9 @@ pub struct PipelineSummary {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SavedPipeline {
     pub name: String,
+    /// Which save this is: 1 for the first, one more for each after it.
+    #[serde(default)]
+    pub version: i64,
     pub pipeline: Pipeline,
     /// The same pipeline as YAML, as the README documents it.
     pub yaml: String,
@@ -144,10 +147,42 @@ pub struct Edge {
     pub to: String,
 }
 
+/// One save of a pipeline, as its history lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PipelineVersion {
+    pub version: i64,
+    /// Who saved it; `None` for a `--pipeline` file or a save from before versions.
+    pub saved_by: Option<String>,
+    pub saved_at_ms: i64,
+    /// The SHA-256 of its spec (hex); `None` for a save from before versions.
+    pub spec_sha256: Option<String>,
+}
+
+/// One line of a diff between two versions' YAML.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiffLine {
+    /// `+` added, `-` removed, ` ` the same.
+    pub change: char,
+    pub text: String,
+}
+
+/// Where a run came from.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunSource {
+    /// The saved pipeline's version it was deployed from; `None`: a spec given whole
+    /// (or a run from before versions were kept).
+    pub pipeline_version: Option<i64>,
+    /// The SHA-256 (hex) of the spec it ran, as JSON; `None` for runs from before.
+    pub spec_sha256: Option<String>,
+}
+
 /// A run with all of its jobs and edges.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RunDetail {
     pub run: RunSummary,
+    /// Where it came from.
+    #[serde(default)]
+    pub source: RunSource,
     /// In topological order.
     pub jobs: Vec<JobView>,
     pub edges: Vec<Edge>,

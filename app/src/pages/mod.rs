@@ -4,6 +4,7 @@ mod approvals;
 mod constructor;
 mod not_found;
 mod notifications;
+mod pipeline_history;
 mod pipelines;
 mod run;
 mod runs;

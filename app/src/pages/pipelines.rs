@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 
+use super::pipeline_history::PipelineHistory;
 use crate::api::{
     ApiError, Deployed, PipelineSummary, deploy_pipeline, get_pipeline, list_pipelines,
 };
@@ -15,7 +16,7 @@ pub fn PipelinesPage() -> impl IntoView {
         let name = selected.get();
         async move {
             match name {
-                Some(name) => Some(get_pipeline(name).await),
+                Some(name) => Some(get_pipeline(name, None).await),
                 None => None,
             }
         }
@@ -57,9 +58,10 @@ pub fn PipelinesPage() -> impl IntoView {
                         .map(|result| match result {
                             Ok(saved) => view! {
                                 <article class="panel" aria-label="Pipeline definition">
-                                    <h2>{saved.name.clone()}</h2>
+                                    <h2>{format!("{} v{}", saved.name, saved.version)}</h2>
                                     <pre class="code">{saved.yaml.clone()}</pre>
                                 </article>
+                                <PipelineHistory name=saved.name.clone()/>
                             }
                                 .into_any(),
                             Err(error) => view! { <ErrorMessage error/> }.into_any(),

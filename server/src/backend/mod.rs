@@ -5,6 +5,7 @@ mod accounts;
 mod gate_access;
 mod refusal;
 mod views;
+mod yaml_diff;
 
 use async_trait::async_trait;
 
@@ -13,9 +14,9 @@ use std::net::IpAddr;
 
 use app::api::backend::{Backend, GateDecisionRequest};
 use app::api::{
-    ApiError, AuditEntry, Deployed, JobProgress, JobView, LogPage, NewToken, NotificationView,
-    PendingGate, PipelineSummary, RunDetail, RunProgress, RunSummary, SavedPipeline, TokenView,
-    UserUpdate, UserView, WorkspaceFile,
+    ApiError, AuditEntry, Deployed, DiffLine, JobProgress, JobView, LogPage, NewToken,
+    NotificationView, PendingGate, PipelineSummary, PipelineVersion, RunDetail, RunProgress,
+    RunSource, RunSummary, SavedPipeline, TokenView, UserUpdate, UserView, WorkspaceFile,
 };
 use app::constructor::Draft;
 use app::domain::{
@@ -28,7 +29,7 @@ use crate::clock::now_ms;
 use crate::engine::{EventError, apply_event};
 use crate::metrics::Metrics;
 use crate::scheduler::{Decided, Scheduler};
-use crate::store::{Store, StoreError};
+use crate::store::{RunOrigin, Store, StoreError};
 use crate::workspace::Workspaces;
 
 /// The API over one store and its scheduler.
@@ -98,6 +99,19 @@ impl StoreBackend {
         }
     }
 
+    /// One version of a saved pipeline; 404 saying which versions there are.
+    async fn saved_version(&self, name: &str, version: i64) -> Result<SavedPipeline, ApiError> {
+        match self.store.get_pipeline_version(name, version).await? {
+            Some(record) => views::saved_pipeline(record),
+            None => {
+                let newest = self.saved(name).await?.version;
+                Err(ApiError::not_found(format!(
+                    "pipeline `{name}` has no version {version}: its versions are 1 to {newest}"
+                )))
+            }
+        }
+    }
+
     /// Applies a person's event to a run (with its gate log lines) and hands its
     /// effects to the scheduler. Returns the run's state after the event.
     async fn act(&self, run: i64, event: Event) -> Result<RunState, EventError> {
@@ -162,6 +176,20 @@ impl From<EventError> for ApiError {
 }
 
 /// The actor's permission for this kind of request, or 403 with the reason.
+/// A saved pipeline as `actor` may see it: `env` values to those who may deploy, whole
+/// `notify` URLs to admins.
+fn redacted_for(saved: SavedPipeline, actor: &Actor) -> SavedPipeline {
+    let may_deploy = actor.authorize(Action::Operate).is_ok();
+    saved.redacted_for(may_deploy, actor.is_admin())
+}
+
+/// The SHA-256 of a pipeline's spec as stored (its JSON), which a run records.
+fn spec_digest(pipeline: &Pipeline) -> Result<String, ApiError> {
+    let spec =
+        serde_json::to_string(pipeline).map_err(|err| internal("cannot read the pipeline", err))?;
+    Ok(crate::store::spec_sha256(&spec))
+}
+
 fn require(actor: &Actor, action: Action) -> Result<(), ApiError> {
     actor.authorize(action).map_err(ApiError::forbidden)
 }
@@ -200,15 +228,49 @@ impl Backend for StoreBackend {
     }
 
     /// Job `env` values to those who may deploy, whole `notify` URLs to admins.
-    async fn get_pipeline(&self, actor: &Actor, name: &str) -> Result<SavedPipeline, ApiError> {
-        let saved = self.saved(name).await?;
-        let may_deploy = actor.authorize(Action::Operate).is_ok();
-        Ok(saved.redacted_for(may_deploy, actor.is_admin()))
+    async fn get_pipeline(
+        &self,
+        actor: &Actor,
+        name: &str,
+        version: Option<i64>,
+    ) -> Result<SavedPipeline, ApiError> {
+        let saved = match version {
+            None => self.saved(name).await?,
+            Some(version) => self.saved_version(name, version).await?,
+        };
+        Ok(redacted_for(saved, actor))
     }
 
-    async fn saved_pipeline(&self, actor: &Actor, name: &str) -> Result<Pipeline, ApiError> {
+    async fn pipeline_history(
+        &self,
+        _: &Actor,
+        name: &str,
+    ) -> Result<Vec<PipelineVersion>, ApiError> {
+        let versions = self.store.pipeline_versions(name).await?;
+        if versions.is_empty() {
+            return Err(ApiError::not_found(format!(
+                "no saved pipeline is named `{name}`"
+            )));
+        }
+        Ok(versions.into_iter().map(views::pipeline_version).collect())
+    }
+
+    async fn pipeline_diff(
+        &self,
+        actor: &Actor,
+        name: &str,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<DiffLine>, ApiError> {
+        let before = redacted_for(self.saved_version(name, from).await?, actor);
+        let after = redacted_for(self.saved_version(name, to).await?, actor);
+        Ok(yaml_diff::lines(&before.yaml, &after.yaml))
+    }
+
+    async fn saved_pipeline(&self, actor: &Actor, name: &str) -> Result<(Pipeline, i64), ApiError> {
         require(actor, Action::Operate)?;
-        Ok(self.saved(name).await?.pipeline)
+        let saved = self.saved(name).await?;
+        Ok((saved.pipeline, saved.version))
     }
 
     /// Anyone signed in may: it reads nothing from the store.
@@ -235,12 +297,32 @@ impl Backend for StoreBackend {
             .map_err(|err| internal("cannot store the pipeline", err))?;
         let record = self
             .store
-            .save_pipeline(&pipeline.name, &spec, &layout.to_string(), now_ms())
+            .save_pipeline(
+                &pipeline.name,
+                &spec,
+                &layout.to_string(),
+                now_ms(),
+                Some(&actor.username),
+            )
             .await?;
-        views::saved_pipeline(record)
+        let detail = format!(
+            "version {} of `{}` (sha256 {})",
+            record.version,
+            record.name,
+            crate::store::spec_sha256(&spec)
+        );
+        self.auth
+            .audit(None, "pipeline_saved", Some(&actor.username), Some(detail))
+            .await;
+        Ok(redacted_for(views::saved_pipeline(record)?, actor))
     }
 
-    async fn deploy(&self, actor: &Actor, mut pipeline: Pipeline) -> Result<Deployed, ApiError> {
+    async fn deploy(
+        &self,
+        actor: &Actor,
+        mut pipeline: Pipeline,
+        version: Option<i64>,
+    ) -> Result<Deployed, ApiError> {
         require(actor, Action::Operate)?;
         // A hidden URL in a spec given whole stands for nothing.
         pipeline.restore_hidden_urls(None)?;
@@ -248,12 +330,16 @@ impl Backend for StoreBackend {
         check_run_size(&pipeline, self.max_jobs_per_run)?;
         let graph = expand(&pipeline)?;
         self.server_rules(&pipeline)?;
+        let origin = RunOrigin {
+            pipeline_version: version,
+            spec_sha256: Some(spec_digest(&pipeline)?),
+        };
         // The workspace is made before the run is committed: if it cannot be, no run
         // is left RUNNING without one.
         let workspaces = self.workspaces.clone();
         let run = self
             .store
-            .create_run_prepared(&graph, Some(&actor.username), now_ms(), |id| {
+            .create_run_prepared(&graph, Some(&actor.username), &origin, now_ms(), |id| {
                 workspaces.create(id).map(drop)
             })
             .await?;
@@ -277,8 +363,13 @@ impl Backend for StoreBackend {
             .iter()
             .map(|node| (node.id.as_str(), node))
             .collect();
+        let origin = self.store.run_origin(run).await?;
         Ok(RunDetail {
             run: views::run_summary(summary),
+            source: RunSource {
+                pipeline_version: origin.pipeline_version,
+                spec_sha256: origin.spec_sha256,
+            },
             jobs: jobs
                 .into_iter()
                 .map(|job| {
@@ -317,8 +408,13 @@ impl Backend for StoreBackend {
         })
     }
 
-    async fn run_pipeline(&self, _: &Actor, run: i64) -> Result<Pipeline, ApiError> {
-        Ok(self.store.graph(run).await?.to_pipeline())
+    /// The saved version comes along only when the pipeline is exactly what that run
+    /// ran (its spec's digest is the one the run recorded).
+    async fn run_pipeline(&self, _: &Actor, run: i64) -> Result<(Pipeline, Option<i64>), ApiError> {
+        let pipeline = self.store.graph(run).await?.to_pipeline();
+        let origin = self.store.run_origin(run).await?;
+        let same = origin.spec_sha256 == Some(spec_digest(&pipeline)?);
+        Ok((pipeline, origin.pipeline_version.filter(|_| same)))
     }
 
     async fn pending_gates(

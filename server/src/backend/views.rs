@@ -1,14 +1,14 @@
 //! Store records turned into what the API answers with.
 
 use app::api::{
-    ApiError, AuditEntry, Edge, GateView, JobKind, JobView, NotificationView, RunSummary,
-    SavedPipeline, TokenView, UserView, WorkspaceFile,
+    ApiError, AuditEntry, Edge, GateView, JobKind, JobView, NotificationView, PipelineVersion,
+    RunSummary, SavedPipeline, TokenView, UserView, WorkspaceFile,
 };
 use app::domain::{GateDecision, GateForm, NodeKind, Pipeline, RunGraph, RunNode};
 
 use crate::store::{
-    EventRecord, JobRecord, NotificationRecord, PipelineRecord, RunSummary as RunSummaryRecord,
-    StoreError, TokenRecord, UserRecord,
+    EventRecord, JobRecord, NotificationRecord, PipelineRecord, PipelineVersionRecord,
+    RunSummary as RunSummaryRecord, StoreError, TokenRecord, UserRecord,
 };
 use crate::workspace::FileInfo;
 
@@ -59,12 +59,23 @@ pub fn saved_pipeline(record: PipelineRecord) -> Result<SavedPipeline, ApiError>
     let layout = serde_json::from_str(&record.layout).unwrap_or_else(|_| serde_json::json!({}));
     Ok(SavedPipeline {
         name: record.name,
+        version: record.version,
         yaml: pipeline.to_yaml(),
         pipeline,
         layout,
         created_at_ms: record.created_at,
         updated_at_ms: record.updated_at,
     })
+}
+
+/// One save of a pipeline, as its history lists it.
+pub fn pipeline_version(record: PipelineVersionRecord) -> PipelineVersion {
+    PipelineVersion {
+        version: record.version,
+        saved_by: record.saved_by,
+        saved_at_ms: record.saved_at,
+        spec_sha256: record.spec_sha256,
+    }
 }
 
 /// A job as the API shows it; `graph` gives its dependencies.

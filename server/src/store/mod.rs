@@ -35,12 +35,13 @@ pub use accounts::{AccountEvent, Member, NewUser, UserChange};
 pub use counts::StatusCounts;
 pub use gates::{ApprovalRecord, WaitingGate};
 pub use notifications::{Delivery, Notice, NotificationRecord};
+pub use pipelines::spec_sha256;
 pub use records::{
-    EventRecord, JobProgressRecord, JobRecord, LogChunk, PipelineRecord, RunRecord, RunSummary,
-    TokenRecord, UserRecord, gate_choice, gate_form,
+    EventRecord, JobProgressRecord, JobRecord, LogChunk, PipelineRecord, PipelineVersionRecord,
+    RunRecord, RunSummary, TokenRecord, UserRecord, gate_choice, gate_form,
 };
 pub use replicas::AbandonedJob;
-pub use runs::LoadedRun;
+pub use runs::{LoadedRun, RunOrigin};
 pub use transitions::{GateLogLine, Records};
 
 /// The Postgres channel on which every change to a run is announced (payload: the run

@@ -13,6 +13,19 @@ pub struct PipelineRecord {
     pub layout: String,
     pub created_at: i64,
     pub updated_at: i64,
+    /// 1 for the first save, one more for each save after it.
+    pub version: i64,
+}
+
+/// One save of a pipeline, as its history lists it.
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct PipelineVersionRecord {
+    pub version: i64,
+    /// `None`: a `--pipeline` file, or a save from before versions were kept.
+    pub saved_by: Option<String>,
+    pub saved_at: i64,
+    /// `None` for a save from before versions were kept.
+    pub spec_sha256: Option<String>,
 }
 
 /// One run (the graph snapshot is read with [`crate::store::Store::load_state`]).

@@ -39,6 +39,14 @@ macro_rules! job_columns {
     };
 }
 
+/// Where a run came from: the saved version deployed (`None` for a spec given whole)
+/// and the SHA-256 of the spec it ran (`None` for runs from before it was kept).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RunOrigin {
+    pub pipeline_version: Option<i64>,
+    pub spec_sha256: Option<String>,
+}
+
 impl Store {
     /// Stores a new run of `graph` with every job PENDING, in one transaction, and
     /// records a `deployed` event. The run is RUNNING from here on.
@@ -48,8 +56,23 @@ impl Store {
         deployed_by: Option<&str>,
         now_ms: i64,
     ) -> Result<RunRecord, StoreError> {
-        self.create_run_prepared(graph, deployed_by, now_ms, |_| Ok(()))
+        let origin = RunOrigin::default();
+        self.create_run_prepared(graph, deployed_by, &origin, now_ms, |_| Ok(()))
             .await
+    }
+
+    /// Where a run came from, as its deploy recorded it.
+    pub async fn run_origin(&self, run: i64) -> Result<RunOrigin, StoreError> {
+        let row: Option<(Option<i64>, Option<String>)> =
+            sqlx::query_as("select pipeline_version, spec_sha256 from runs where id = $1")
+                .bind(run)
+                .fetch_optional(&self.pool)
+                .await?;
+        let (pipeline_version, spec_sha256) = row.ok_or(StoreError::UnknownRun(run))?;
+        Ok(RunOrigin {
+            pipeline_version,
+            spec_sha256,
+        })
     }
 
     /// [`Store::create_run`] that first runs `prepare` with the new run's id (the server
@@ -59,6 +82,7 @@ impl Store {
         &self,
         graph: &RunGraph,
         deployed_by: Option<&str>,
+        origin: &RunOrigin,
         now_ms: i64,
         prepare: impl FnOnce(i64) -> std::io::Result<()>,
     ) -> Result<RunRecord, StoreError> {
@@ -67,8 +91,8 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let run = sqlx::query_as::<_, RunRecord>(
             "insert into runs (pipeline, status, graph, created_at, deployed_by, pending_jobs, \
-                 changed_by) \
-             values ($1, 'RUNNING', $2, $3, $4, $5, $6) \
+                 changed_by, pipeline_version, spec_sha256) \
+             values ($1, 'RUNNING', $2, $3, $4, $5, $6, $7, $8) \
              returning id, pipeline, status, created_at, finished_at",
         )
         .bind(&graph.pipeline)
@@ -77,6 +101,8 @@ impl Store {
         .bind(deployed_by)
         .bind(i64::try_from(graph.nodes.len()).unwrap_or(i64::MAX))
         .bind(&*self.origin)
+        .bind(origin.pipeline_version)
+        .bind(origin.spec_sha256.as_deref())
         .fetch_one(&mut *tx)
         .await?;
 

@@ -167,7 +167,7 @@ fn LoadList(choosing: RwSignal<bool>) -> impl IntoView {
     let pipelines = latest(list_pipelines);
     let load = move |name: String| {
         spawn_local(async move {
-            if let Ok(saved) = get_pipeline(name).await {
+            if let Ok(saved) = get_pipeline(name, None).await {
                 let layout: Layout = serde_json::from_value(saved.layout).unwrap_or_default();
                 let busy = editor.draft.with_untracked(|d| !d.nodes.is_empty());
                 if !busy || confirm("Replace what is on the canvas with this pipeline?") {

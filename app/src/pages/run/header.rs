@@ -4,12 +4,12 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
 use super::RunContext;
-use crate::api::{ApiError, Deployed, cancel_run, deploy_pipeline};
+use crate::api::{ApiError, Deployed, RunSource, cancel_run, deploy_pipeline};
 use crate::domain::JobStatus;
 use crate::ui::{Call, ErrorMessage, StatusBadge, format_elapsed};
 
 #[component]
-pub fn RunHeader(pipeline: String) -> impl IntoView {
+pub fn RunHeader(pipeline: String, source: RunSource) -> impl IntoView {
     let context = expect_context::<RunContext>();
     let run_id = context.run_id;
     let navigate = use_navigate();
@@ -40,6 +40,7 @@ pub fn RunHeader(pipeline: String) -> impl IntoView {
             <div class="run-title">
                 <h1>{pipeline}</h1>
                 <span class="mono muted">{format!("run #{run_id}")}</span>
+                <SourceNote source/>
                 {move || summary().map(|run| view! { <StatusBadge status=run.status.as_str()/> })}
                 {move || {
                     summary()
@@ -105,5 +106,27 @@ pub fn RunHeader(pipeline: String) -> impl IntoView {
             {move || cancel.answer().and_then(Result::err).map(|error| view! { <ErrorMessage error/> })}
             {move || again.answer().and_then(Result::err).map(|error| view! { <ErrorMessage error/> })}
         </header>
+    }
+}
+
+/// Which saved version the run ran, or that its spec was given whole, and the spec's
+/// digest (whole in the tooltip).
+#[component]
+fn SourceNote(source: RunSource) -> impl IntoView {
+    let version = match source.pipeline_version {
+        Some(version) => format!("v{version}"),
+        None => "ad hoc spec".to_string(),
+    };
+    let digest = source.spec_sha256.unwrap_or_default();
+    let short: String = digest.chars().take(12).collect();
+    let shown = if short.is_empty() {
+        version
+    } else {
+        format!("{version} · sha256 {short}")
+    };
+    view! {
+        <span class="mono muted" title=digest aria-label="Pipeline version">
+            {shown}
+        </span>
     }
 }

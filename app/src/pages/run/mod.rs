@@ -128,7 +128,10 @@ fn RunView(run_id: i64) -> impl IntoView {
                             let shape = graph_shape(&detail);
                             view! {
                                 <section class="page run-page">
-                                    <header::RunHeader pipeline=detail.run.pipeline.clone()/>
+                                    <header::RunHeader
+                                        pipeline=detail.run.pipeline.clone()
+                                        source=detail.source.clone()
+                                    />
                                     <div class="run-body">
                                         <graph::RunGraphView shape/>
                                         <log_panel::LogPanel/>

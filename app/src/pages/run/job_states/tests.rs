@@ -32,6 +32,7 @@ fn job(id: &str, status: JobStatus, gate: bool) -> JobView {
 
 fn detail(jobs: Vec<JobView>) -> RunDetail {
     RunDetail {
+        source: Default::default(),
         run: RunSummary {
             id: 1,
             pipeline: "p".into(),

@@ -31,6 +31,7 @@ pub async fn start(config: Config) -> Result<(), String> {
         Some(_) => None,
     };
     crate::sandbox::close_the_server_to_jobs();
+    crate::auth::hashing::give_big_buffers_back();
     crate::sandbox::log_at_start(&config.data_dir);
     crate::sandbox::extra_paths::set_extra_paths(crate::sandbox::extra_paths::ExtraPaths::new(
         &config.job_read_paths,

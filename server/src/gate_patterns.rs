@@ -33,11 +33,7 @@ pub fn check(pipeline: &Pipeline) -> Result<(), ValidationErrors> {
                 })
         })
         .collect();
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ValidationErrors(errors))
-    }
+    ValidationErrors::result(errors)
 }
 
 #[cfg(test)]

@@ -71,11 +71,7 @@ impl Pipeline {
                 None => errors.push(ValidationError::HiddenNotifyUrl { url: url.clone() }),
             }
         }
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(ValidationErrors(errors))
-        }
+        ValidationErrors::result(errors)
     }
 }
 

@@ -324,6 +324,17 @@ impl ValidationError {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ValidationErrors(pub Vec<ValidationError>);
 
+impl ValidationErrors {
+    /// `Ok` when there is no problem, else all of them.
+    pub fn result(errors: Vec<ValidationError>) -> Result<(), ValidationErrors> {
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ValidationErrors(errors))
+        }
+    }
+}
+
 impl std::fmt::Display for ValidationErrors {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let count = self.0.len();
@@ -460,11 +471,7 @@ pub fn validate(pipeline: &Pipeline) -> Result<(), ValidationErrors> {
     errors.extend(branches::check(pipeline));
     errors.extend(find_cycles(pipeline));
 
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ValidationErrors(errors))
-    }
+    ValidationErrors::result(errors)
 }
 
 /// Gates with a form whose jobs' ids differ only in case or in `-` against `_` would

@@ -93,11 +93,7 @@ impl NetworkPolicy {
                 })
             })
             .collect();
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(ValidationErrors(errors))
-        }
+        ValidationErrors::result(errors)
     }
 
     /// One line for `/readyz` and the start-up log, given the kernel's Landlock ABI.

@@ -48,11 +48,7 @@ pub fn check(pipeline: &Pipeline) -> Result<(), ValidationErrors> {
             })
         })
         .collect();
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ValidationErrors(errors))
-    }
+    ValidationErrors::result(errors)
 }
 
 /// Resolves names for deliveries as the system does, without the link-local

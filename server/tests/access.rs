@@ -163,7 +163,7 @@ const GATE: &str = "hitl-gate-prep";
 // 1. Nothing but the probes, sign-in and the static client answers anonymously.
 
 /// Every API endpoint but `login`, by its `endpoint = "..."` attribute.
-const SIGNED_IN_ENDPOINTS: [&str; 27] = [
+const SIGNED_IN_ENDPOINTS: [&str; 29] = [
     "audit_trail",
     "cancel_job",
     "cancel_run",
@@ -184,6 +184,8 @@ const SIGNED_IN_ENDPOINTS: [&str; 27] = [
     "notifications",
     "parse_pipeline",
     "pending_gates",
+    "pipeline_diff",
+    "pipeline_history",
     "revoke_token",
     "run_statuses",
     "save_draft",

@@ -65,9 +65,7 @@ impl Worker {
             None => {
                 let _ = reply.send(Decided::NotTaken(event));
             }
-            Some(Err(refused)) => {
-                let _ = reply.send(Decided::Failed(refused.into()));
-            }
+            Some(Err(refused)) => self.refuse(run, event, refused.into(), reply),
             Some(Ok(at)) => self.await_write(at, reply),
         }
     }

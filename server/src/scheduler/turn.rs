@@ -23,6 +23,15 @@ use crate::store::{Records, StoreError};
 #[derive(Default)]
 pub(super) struct Turn {
     pending: Vec<Pending>,
+    /// Decisions refused on a run this turn changed and has not written yet: they are
+    /// answered once it is (see [`Worker::refuse`]).
+    refused: Vec<Refused>,
+}
+
+struct Refused {
+    event: Event,
+    error: EventError,
+    reply: Reply,
 }
 
 struct Pending {
@@ -121,6 +130,23 @@ impl Worker {
         self.turn.pending[at].reply = Some(reply);
     }
 
+    /// A decision refused on `run` as held. When this turn changed the run and has not
+    /// written it yet (another person's decision, usually), the refusal waits for that
+    /// write: the caller then reads the run with the change that refused it, and if the
+    /// write fails the decision goes back to be judged on the run as stored. Answered
+    /// at once otherwise, when what is held is what is stored.
+    pub(super) fn refuse(&mut self, run: i64, event: Event, error: EventError, reply: Reply) {
+        if self.turn.pending.iter().any(|item| item.run == run) {
+            self.turn.refused.push(Refused {
+                event,
+                error,
+                reply,
+            });
+        } else {
+            let _ = reply.send(Decided::Failed(error));
+        }
+    }
+
     /// Starts a queued task: the start is applied now, and takes a slot; its process is
     /// spawned once the start is written.
     pub(super) async fn start(&mut self, run: i64, job: String) {
@@ -185,8 +211,10 @@ impl Worker {
     /// decisions (see [`Self::keep_for_later`]).
     pub(super) async fn finish_turn(&mut self) {
         if self.turn.pending.is_empty() || self.store_down() {
+            answer_refused(std::mem::take(&mut self.turn.refused), false);
             return;
         }
+        let refused = std::mem::take(&mut self.turn.refused);
         let pending = std::mem::take(&mut self.turn.pending);
         let batch: Vec<(i64, &Transition)> = pending
             .iter()
@@ -210,10 +238,12 @@ impl Worker {
                 for reply in replies {
                     let _ = reply.send(Decided::Written);
                 }
+                answer_refused(refused, true);
             }
             Err(error) if error.is_unavailable() => {
                 self.store_failed(&error);
                 self.keep_for_later(pending);
+                answer_refused(refused, false);
             }
             Err(error) => {
                 tracing::debug!(%error, "a turn's writes were refused: applying them one by one");
@@ -223,6 +253,7 @@ impl Worker {
                 for item in pending {
                     self.retry(item).await;
                 }
+                answer_refused(refused, false);
             }
         }
     }
@@ -378,5 +409,18 @@ async fn stop_requested(killed: oneshot::Receiver<()>, mut fenced: watch::Receiv
         // The guard `wait_for` returns is dropped at once (it must not be held).
         Ok(()) = async { fenced.wait_for(|fenced| *fenced).await.map(drop) } => {}
         else => std::future::pending().await,
+    }
+}
+
+/// Answers the decisions refused on changes of this turn: refused still when the turn
+/// was `written`; otherwise handed back, to be judged on the run as stored.
+fn answer_refused(refused: Vec<Refused>, written: bool) {
+    for refusal in refused {
+        let answer = if written {
+            Decided::Failed(refusal.error)
+        } else {
+            Decided::NotTaken(refusal.event)
+        };
+        let _ = refusal.reply.send(answer);
     }
 }

@@ -72,14 +72,10 @@ pub struct Config {
     pub rescan_ms: u64,
 
     /// The TCP ports jobs may connect to unless a job's `network:` says otherwise
-    /// (comma-separated), or `any`. The server's own port and its store's are never
-    /// allowed (see the README's "What a job can reach").
-    #[arg(
-        long,
-        env = "TOLLGATE_JOB_CONNECT_PORTS",
-        default_value = crate::sandbox::network::DEFAULT_CONNECT_PORTS
-    )]
-    pub job_connect_ports: String,
+    /// (comma-separated), or `any` [default: 22,53,80,443]. The server's own port and
+    /// its store's are never allowed (see the README's "What a job can reach").
+    #[arg(long, env = "TOLLGATE_JOB_CONNECT_PORTS")]
+    pub job_connect_ports: Option<String>,
 
     /// A directory every job may read and run programs from, e.g. a conda or pyenv
     /// install. Repeat for several (comma-separated in the variable).

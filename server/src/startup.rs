@@ -202,7 +202,10 @@ fn set_job_network(config: &Config, server_port: u16) -> Result<(), String> {
     if let Some(port) = config.store_port() {
         control.push((port, "Tollgate's store (Postgres)".to_string()));
     }
-    let policy = NetworkPolicy::new(&config.job_connect_ports, control)?;
+    let policy = match &config.job_connect_ports {
+        Some(ports) => NetworkPolicy::new(ports, control)?,
+        None => NetworkPolicy::by_default(control),
+    };
     let abi = crate::sandbox::support().abi();
     let said = policy.describe(abi);
     if policy.default.is_some() && abi.is_some_and(|abi| abi >= 4) {

@@ -7,7 +7,8 @@
 //! (`--job-connect-ports`, `22,53,80,443` unless set: ssh, DNS over TCP, http, https),
 //! or the job's own `network:`. The server's listening port and its store's port are
 //! never allowed, whichever list is asked for: a pipeline that lists one is refused,
-//! and so is a server default that does. `--job-connect-ports any` lifts the rule (with
+//! and so is an operator's `--job-connect-ports` that does (the built-in default just
+//! leaves it out). `--job-connect-ports any` lifts the rule (with
 //! a warning: jobs can then reach the store and the API). UDP (DNS) is not covered by
 //! Landlock and stays open.
 
@@ -57,6 +58,20 @@ impl NetworkPolicy {
             Some(ports)
         };
         Ok(NetworkPolicy { default, control })
+    }
+
+    /// The default list, without the ports of the control plane: a server that listens
+    /// on 443 itself still starts when the operator set no list.
+    pub fn by_default(control: Vec<(u16, String)>) -> NetworkPolicy {
+        let ports = DEFAULT_CONNECT_PORTS
+            .split(',')
+            .filter_map(|port| port.parse::<u16>().ok())
+            .filter(|port| !control.iter().any(|(p, _)| p == port))
+            .collect();
+        NetworkPolicy {
+            default: Some(ports),
+            control,
+        }
     }
 
     /// The ports a job may connect to: its own list, else the default, without the
@@ -156,6 +171,13 @@ mod tests {
         let refused = NetworkPolicy::new("443,http", control()).expect_err("not a port");
         assert!(refused.contains("`http` is not a port"), "{refused}");
         let policy = NetworkPolicy::new(DEFAULT_CONNECT_PORTS, control()).expect("policy");
+        assert_eq!(policy, NetworkPolicy::by_default(control()));
+        let on_https = NetworkPolicy::by_default(vec![(443, "the server".into())]);
+        assert_eq!(
+            on_https.default,
+            Some(vec![22, 53, 80]),
+            "not refused, left out"
+        );
         let pipeline = Pipeline::parse(
             "name: n\njobs:\n  - {id: a, run: 'true', network: {connect: [443, 3000]}}\n",
         )

@@ -163,17 +163,19 @@ const GATE: &str = "hitl-gate-prep";
 // 1. Nothing but the probes, sign-in and the static client answers anonymously.
 
 /// Every API endpoint but `login`, by its `endpoint = "..."` attribute.
-const SIGNED_IN_ENDPOINTS: [&str; 29] = [
+const SIGNED_IN_ENDPOINTS: [&str; 32] = [
     "audit_trail",
     "cancel_job",
     "cancel_run",
     "create_token",
     "create_user",
     "decide_gate",
+    "delete_environment",
     "deploy_pipeline",
     "get_pipeline",
     "get_run",
     "job_log",
+    "list_environments",
     "list_files",
     "list_pipelines",
     "list_runs",
@@ -189,6 +191,7 @@ const SIGNED_IN_ENDPOINTS: [&str; 29] = [
     "revoke_token",
     "run_statuses",
     "save_draft",
+    "save_environment",
     "save_pipeline",
     "set_password",
     "update_user",
@@ -1404,6 +1407,132 @@ async fn the_by_field_is_refused() {
         pending_as(&server, "ana", id).await[0]["approvals"],
         json!([])
     );
+}
+
+/// The rules of a gate that names an environment come from the environment, which only
+/// admins set: the deployer cannot approve their own gate even with
+/// `allow_self_approval: true` in the spec (refused at save and deploy), two approvals
+/// are two people, and only the environment's deployers may deploy runs that use it.
+async fn an_environments_rules_bind_the_pipelines_that_name_it(database_url: Option<&str>) {
+    let server = ServerProcess::start(&temp_dir("access-environments"), &[], database_url);
+    for user in ["ana", "bob", "carl"] {
+        user_with_roles(&server, user, &["operator", "approver"]).await;
+    }
+    let viewer = user_with_roles(&server, "vic", &["viewer"]).await;
+    let production = json!({"name": "production", "rules": {"approvers": ["ana", "bob", "carl"], "approvals": 2}});
+    let (status, refused) = server
+        .post_as("carl", "/api/save_environment", production.clone())
+        .await;
+    assert_eq!(status, 403, "only admins: {refused}");
+    let (status, saved) = server.post("/api/save_environment", production).await;
+    assert_eq!(status, 200, "{saved}");
+    let (status, listed) = post_with(
+        &server,
+        "/api/list_environments",
+        json!({}),
+        &cookie(&viewer),
+    )
+    .await;
+    assert_eq!(status, 200, "{listed}");
+    assert_eq!(listed[0]["rules"]["approvals"], 2, "{listed}");
+
+    // The deployer's own spec asks for self-approval: refused, with the field.
+    let waived = "name: release\njobs:\n  - {id: build, run: 'true', gate: {message: ship?, environment: production, approvers: [carl], allow_self_approval: true, approvals: 1}}\n  - {id: ship, run: 'echo shipped', depends_on: [build]}\n";
+    for path in ["/api/deploy_pipeline", "/api/save_pipeline"] {
+        let (status, body) = server.post_as("carl", path, json!({"spec": waived})).await;
+        assert_eq!(status, 422, "{path}: {body}");
+        let said: Vec<&str> = body["problems"]
+            .as_array()
+            .map(|list| list.iter().filter_map(|p| p["message"].as_str()).collect())
+            .unwrap_or_default();
+        assert_eq!(
+            said,
+            [
+                "job `build`'s gate has `approvals: 1`; it needs at least 2: environment `production` allows only stricter rules",
+                "job `build`'s gate sets `allow_self_approval: true`; it does not let whoever deployed a run decide: environment `production` allows only stricter rules"
+            ],
+            "{body}"
+        );
+    }
+    assert_eq!(
+        runs(&server).await,
+        Vec::<Value>::new(),
+        "nothing was deployed"
+    );
+    let (status, body) = server
+        .post_as(
+            "carl",
+            "/api/deploy_pipeline",
+            json!({"spec": "name: x\njobs:\n  - {id: a, run: 'true', gate: {message: go?, environment: staging}}\n"}),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body.to_string()
+            .contains("environment `staging`, which does not exist"),
+        "{body}"
+    );
+
+    // As the environment says: not the deployer, and two different people.
+    let release = "name: release\njobs:\n  - {id: build, run: 'true', gate: {message: ship?, environment: production}}\n  - {id: ship, run: 'echo shipped', depends_on: [build]}\n";
+    let id = deploy_as(&server, "carl", release).await;
+    wait_for_status(&server, id, "hitl-gate-build", "RUNNING").await;
+    let (status, body) = decide(&server, "carl", id, "hitl-gate-build", json!({})).await;
+    assert_eq!(status, 403, "the deployer: {body}");
+    let (status, body) = decide(&server, "ana", id, "hitl-gate-build", json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    let now = run(&server, id).await;
+    assert_eq!(job(&now, "ship")["status"], "PENDING", "1 of 2: {now:#}");
+    let (status, body) = decide(&server, "bob", id, "hitl-gate-build", json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    let done = wait_until(&server, id, |detail| detail["run"]["status"] == "COMPLETED").await;
+    assert_eq!(job(&done, "ship")["status"], "COMPLETED");
+
+    // Only its deployers may deploy runs that use it.
+    let (status, _) = server
+        .post(
+            "/api/save_environment",
+            json!({"name": "production", "rules": {"approvers": ["ana", "bob", "carl"], "approvals": 2, "deployers": ["group:release-managers"]}}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, body) = server
+        .post_as("carl", "/api/deploy_pipeline", json!({"spec": release}))
+        .await;
+    assert_eq!(status, 403, "{body}");
+    assert!(
+        message(&body).contains("may be deployed only by its deployers"),
+        "{body}"
+    );
+
+    let events = account_events(&server).await;
+    find(&events, "environment_saved", "`production`: created with");
+    find(
+        &events,
+        "environment_saved",
+        "deployers [] -> [\"group:release-managers\"]",
+    );
+    let (status, _) = server
+        .post("/api/delete_environment", json!({"name": "production"}))
+        .await;
+    assert_eq!(status, 200);
+    find(
+        &account_events(&server).await,
+        "environment_deleted",
+        "`production`",
+    );
+}
+
+#[tokio::test]
+async fn an_environments_rules_bind_the_pipelines_that_name_it_on_sqlite() {
+    an_environments_rules_bind_the_pipelines_that_name_it(None).await;
+}
+
+#[tokio::test]
+async fn an_environments_rules_bind_the_pipelines_that_name_it_on_postgres() {
+    let db = common::TestDb::postgres().await;
+    an_environments_rules_bind_the_pipelines_that_name_it(db.url.as_deref()).await;
+    db.finish().await;
 }
 
 // ---------------------------------------------------------------------------------

@@ -13,9 +13,9 @@ use leptos::prelude::use_context;
 use leptos_axum::ResponseOptions;
 
 use super::{
-    ApiError, AuditEntry, Deployed, DiffLine, JobView, LogPage, NewToken, NotificationView,
-    PendingGate, PipelineSummary, PipelineVersion, RunDetail, RunProgress, RunSummary,
-    SavedPipeline, TokenView, UserUpdate, UserView, WorkspaceFile,
+    ApiError, AuditEntry, Deployed, DiffLine, EnvironmentView, JobView, LogPage, NewToken,
+    NotificationView, PendingGate, PipelineSummary, PipelineVersion, RunDetail, RunProgress,
+    RunSummary, SavedPipeline, TokenView, UserUpdate, UserView, WorkspaceFile,
 };
 use crate::domain::{Actor, Decision, Pipeline};
 
@@ -48,6 +48,14 @@ pub trait Backend: Send + Sync + 'static {
     /// The newest `limit` runs, newest first.
     async fn list_runs(&self, actor: &Actor, limit: u32) -> Result<Vec<RunSummary>, ApiError>;
     async fn list_pipelines(&self, actor: &Actor) -> Result<Vec<PipelineSummary>, ApiError>;
+    async fn list_environments(&self, actor: &Actor) -> Result<Vec<EnvironmentView>, ApiError>;
+    async fn save_environment(
+        &self,
+        actor: &Actor,
+        name: &str,
+        rules: crate::domain::environment::EnvironmentRules,
+    ) -> Result<EnvironmentView, ApiError>;
+    async fn delete_environment(&self, actor: &Actor, name: &str) -> Result<(), ApiError>;
     /// A saved pipeline (its newest version, or `version`), as `actor` may see it.
     async fn get_pipeline(
         &self,

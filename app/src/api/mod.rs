@@ -8,6 +8,7 @@ mod accounts;
 #[cfg(feature = "ssr")]
 pub mod backend;
 mod drafts;
+mod environments;
 mod error;
 mod files;
 mod gates;
@@ -20,6 +21,7 @@ pub use accounts::{
     revoke_token, set_password, update_user, whoami,
 };
 pub use drafts::{load_draft, save_draft};
+pub use environments::{delete_environment, list_environments, save_environment};
 pub use error::{ApiError, DATABASE_UNAVAILABLE, Problem};
 pub use files::{job_log, list_files};
 pub use gates::{decide_gate, pending_gates};
@@ -28,10 +30,10 @@ pub use pipelines::{
 };
 pub use runs::{cancel_job, cancel_run, deploy_pipeline, get_run, list_runs, run_statuses};
 pub use types::{
-    ApprovalView, AuditEntry, DecisionAccess, Deployed, DiffLine, Edge, GateView, JobKind,
-    JobProgress, JobView, LogPage, NewToken, NotificationView, PendingGate, PipelineSource,
-    PipelineSummary, PipelineVersion, RunDetail, RunProgress, RunSource, RunSummary, SavedPipeline,
-    TokenView, UserUpdate, UserView, WorkspaceFile,
+    ApprovalView, AuditEntry, DecisionAccess, Deployed, DiffLine, Edge, EnvironmentView, GateView,
+    JobKind, JobProgress, JobView, LogPage, NewToken, NotificationView, PendingGate,
+    PipelineSource, PipelineSummary, PipelineVersion, RunDetail, RunProgress, RunSource,
+    RunSummary, SavedPipeline, TokenView, UserUpdate, UserView, WorkspaceFile,
 };
 
 /// The longest comment kept with a decision.

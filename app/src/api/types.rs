@@ -158,6 +158,15 @@ pub struct PipelineVersion {
     pub spec_sha256: Option<String>,
 }
 
+/// An environment as the API shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnvironmentView {
+    pub name: String,
+    pub rules: crate::domain::environment::EnvironmentRules,
+    pub updated_by: Option<String>,
+    pub updated_at_ms: i64,
+}
+
 /// One line of a diff between two versions' YAML.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DiffLine {

@@ -61,6 +61,9 @@ pub struct DraftNode {
     /// The job's `network` rule, kept as loaded (the canvas has no editor for it yet).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub network: Option<Network>,
+    /// The gate's `environment`, kept as loaded (no editor for it yet).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gate_environment: Option<String>,
     pub x: f64,
     pub y: f64,
 }
@@ -117,6 +120,7 @@ impl DraftNode {
             when_gate: String::new(),
             when_option: String::new(),
             network: None,
+            gate_environment: None,
             x,
             y,
         }
@@ -261,6 +265,7 @@ impl Draft {
                     options: form.options,
                     inputs: form.inputs,
                     on_timeout: form.on_timeout,
+                    environment: node.gate_environment.clone(),
                 });
                 let when = match (node.when_gate.trim(), node.when_option.trim()) {
                     ("", "") => None,
@@ -378,6 +383,7 @@ impl Draft {
                     .map(|w| w.option.clone())
                     .unwrap_or_default(),
                 network: job.network.clone(),
+                gate_environment: job.gate.as_ref().and_then(|g| g.environment.clone()),
                 x,
                 y,
             });

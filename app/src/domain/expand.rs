@@ -56,6 +56,7 @@ pub fn expand(pipeline: &Pipeline) -> Result<RunGraph, ValidationErrors> {
                     source: job.id.clone(),
                     policy: gate.policy(),
                     form: gate.form(),
+                    environment: gate.environment.clone(),
                 },
             });
         }

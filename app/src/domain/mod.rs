@@ -3,6 +3,7 @@
 //! so a pipeline is judged the same way in the Constructor and at deploy.
 
 pub mod access;
+pub mod environment;
 pub mod expand;
 pub mod gate_form;
 pub mod network;

@@ -104,6 +104,10 @@ pub struct GateSpec {
     /// `fail` (the default), `approve`, or `{option: <name>}`: what a timeout means.
     #[serde(default, skip_serializing_if = "OnTimeout::is_fail")]
     pub on_timeout: OnTimeout,
+    /// The environment whose rules the gate follows (see
+    /// [`crate::domain::environment`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
 }
 
 impl GateSpec {

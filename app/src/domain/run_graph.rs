@@ -65,6 +65,9 @@ pub enum NodeKind {
         /// The options and inputs the approver fills in (absent: a plain yes/no gate).
         #[serde(default, skip_serializing_if = "GateForm::is_empty")]
         form: GateForm,
+        /// The environment whose rules were resolved into `policy` at deploy.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        environment: Option<String>,
     },
 }
 
@@ -199,6 +202,7 @@ impl RunGraph {
                             source,
                             policy,
                             form,
+                            environment,
                         } if *source == node.id => Some(GateSpec {
                             message: message.clone(),
                             timeout: Some(*timeout_secs),
@@ -208,6 +212,7 @@ impl RunGraph {
                             options: form.options.clone(),
                             inputs: form.inputs.clone(),
                             on_timeout: form.on_timeout.clone(),
+                            environment: environment.clone(),
                         }),
                         _ => None,
                     }),

@@ -85,6 +85,18 @@ pub enum ValidationError {
         /// The jobs around the cycle in run order, the first repeated at the end.
         cycle: Vec<String>,
     },
+    #[error(
+        "job `{job}`'s gate names environment `{environment}`, which does not exist: ask an admin to create it, or name another"
+    )]
+    UnknownEnvironment { job: String, environment: String },
+    #[error("job `{job}`'s gate {problem}: environment `{environment}` allows only stricter rules")]
+    LooserThanEnvironment {
+        job: String,
+        environment: String,
+        /// The gate field at fault (`gate_approvers`, `gate_approvals`, ...).
+        field: String,
+        problem: String,
+    },
     #[error("job `{job}` has `timeout: 0`: use at least 1 second, or remove the timeout")]
     ZeroJobTimeout { job: String },
     #[error(
@@ -258,6 +270,8 @@ impl ValidationError {
             | ZeroJobTimeout { job }
             | BadNetwork { job, .. }
             | ControlPlanePort { job, .. }
+            | UnknownEnvironment { job, .. }
+            | LooserThanEnvironment { job, .. }
             | GateTimeoutOutOfRange { job, .. }
             | GateTimeoutWithoutMessage { job }
             | BadEnvName { job, .. }
@@ -302,6 +316,8 @@ impl ValidationError {
             UnknownDependency { .. } | SelfDependency { .. } => "depends_on",
             ZeroJobTimeout { .. } => "timeout",
             BadNetwork { .. } | ControlPlanePort { .. } => "network",
+            UnknownEnvironment { .. } => "gate_environment",
+            LooserThanEnvironment { field, .. } => gate_field(field),
             GateTimeoutOutOfRange { .. } | GateTimeoutWithoutMessage { .. } => "gate_timeout",
             BadEnvName { .. }
             | ReservedEnvName { .. }
@@ -318,6 +334,20 @@ impl ValidationError {
             WhenUnknownGate { .. } | WhenNotAfterGate { .. } | WhenUnknownOption { .. } => "when",
         })
     }
+}
+
+/// A gate field's name as the editor knows it.
+fn gate_field(name: &str) -> &'static str {
+    [
+        "gate_approvers",
+        "gate_approvals",
+        "gate_allow_self_approval",
+        "gate_form",
+        "gate_timeout",
+    ]
+    .into_iter()
+    .find(|known| *known == name)
+    .unwrap_or("gate_environment")
 }
 
 /// All the errors of one pipeline, in the order of its jobs.

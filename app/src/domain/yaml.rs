@@ -101,6 +101,11 @@ fn write_gate(out: &mut String, gate: &GateSpec) {
             write_input(out, input);
         }
     }
+    if let Some(environment) = &gate.environment {
+        out.push_str("      environment: ");
+        scalar(out, environment, 6);
+        out.push('\n');
+    }
     match &gate.on_timeout {
         OnTimeout::Fail => {}
         OnTimeout::Approve => out.push_str("      on_timeout: approve\n"),

@@ -2,6 +2,7 @@
 //! scheduler and the workspaces. Conversions to API types are in `views.rs`.
 
 mod accounts;
+mod environments;
 mod gate_access;
 mod refusal;
 mod views;
@@ -14,9 +15,10 @@ use std::net::IpAddr;
 
 use app::api::backend::{Backend, GateDecisionRequest};
 use app::api::{
-    ApiError, AuditEntry, Deployed, DiffLine, JobProgress, JobView, LogPage, NewToken,
-    NotificationView, PendingGate, PipelineSummary, PipelineVersion, RunDetail, RunProgress,
-    RunSource, RunSummary, SavedPipeline, TokenView, UserUpdate, UserView, WorkspaceFile,
+    ApiError, AuditEntry, Deployed, DiffLine, EnvironmentView, JobProgress, JobView, LogPage,
+    NewToken, NotificationView, PendingGate, PipelineSummary, PipelineVersion, RunDetail,
+    RunProgress, RunSource, RunSummary, SavedPipeline, TokenView, UserUpdate, UserView,
+    WorkspaceFile,
 };
 use app::constructor::Draft;
 use app::domain::{
@@ -227,6 +229,23 @@ impl Backend for StoreBackend {
             .collect()
     }
 
+    async fn list_environments(&self, _: &Actor) -> Result<Vec<EnvironmentView>, ApiError> {
+        self.environment_list().await
+    }
+
+    async fn save_environment(
+        &self,
+        actor: &Actor,
+        name: &str,
+        rules: app::domain::environment::EnvironmentRules,
+    ) -> Result<EnvironmentView, ApiError> {
+        self.environment_save(actor, name, rules).await
+    }
+
+    async fn delete_environment(&self, actor: &Actor, name: &str) -> Result<(), ApiError> {
+        self.environment_delete(actor, name).await
+    }
+
     /// Job `env` values to those who may deploy, whole `notify` URLs to admins.
     async fn get_pipeline(
         &self,
@@ -293,6 +312,8 @@ impl Backend for StoreBackend {
         };
         pipeline.restore_hidden_urls(before.as_ref())?;
         self.check(&pipeline)?;
+        // Refused when a gate asks for less than its environment; saved as written.
+        self.under_environments(pipeline.clone(), None).await?;
         let spec = serde_json::to_string(&pipeline)
             .map_err(|err| internal("cannot store the pipeline", err))?;
         let record = self
@@ -326,13 +347,16 @@ impl Backend for StoreBackend {
         require(actor, Action::Operate)?;
         // A hidden URL in a spec given whole stands for nothing.
         pipeline.restore_hidden_urls(None)?;
+        let written = pipeline.clone();
+        // The gates that name an environment, under its rules as they are now.
+        let pipeline = self.under_environments(pipeline, Some(actor)).await?;
         // A saved pipeline or an earlier run's may predate a lower limit: check again.
         check_run_size(&pipeline, self.max_jobs_per_run)?;
         let graph = expand(&pipeline)?;
         self.server_rules(&pipeline)?;
         let origin = RunOrigin {
             pipeline_version: version,
-            spec_sha256: Some(spec_digest(&pipeline)?),
+            spec_sha256: Some(spec_digest(&written)?),
         };
         // The workspace is made before the run is committed: if it cannot be, no run
         // is left RUNNING without one.

@@ -12,6 +12,7 @@
 mod accounts;
 mod counts;
 mod drafts;
+mod environments;
 mod gates;
 mod logs;
 mod notifications;
@@ -33,6 +34,7 @@ use sqlx::{AnyPool, ConnectOptions, Executor};
 
 pub use accounts::{AccountEvent, Member, NewUser, UserChange};
 pub use counts::StatusCounts;
+pub use environments::EnvironmentRecord;
 pub use gates::{ApprovalRecord, WaitingGate};
 pub use notifications::{Delivery, Notice, NotificationRecord};
 pub use pipelines::spec_sha256;

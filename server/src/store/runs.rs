@@ -135,6 +135,7 @@ impl Store {
                         source,
                         policy,
                         form,
+                        ..
                     } => (
                         "gate",
                         Some(message.clone()),

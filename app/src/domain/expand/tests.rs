@@ -53,6 +53,7 @@ fn gate_is_injected_between_source_and_dependents() {
             source: "preprocess".into(),
             policy: Default::default(),
             form: Default::default(),
+            environment: None,
         }
     );
 }

@@ -173,6 +173,7 @@ fn graph_shape(detail: &RunDetail) -> RunGraph {
                         source: gate.source.clone(),
                         policy: Default::default(),
                         form: Default::default(),
+                        environment: None,
                     },
                     None => NodeKind::Task {
                         run: String::new(),

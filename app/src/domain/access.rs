@@ -120,6 +120,17 @@ impl Actor {
 /// The name of an entry of a gate's `approvers` that means a group.
 pub const GROUP_PREFIX: &str = "group:";
 
+/// Whether `entries` (usernames and `group:<name>`) name `username`, directly or
+/// through one of its `groups`.
+pub fn lists(entries: &[String], username: &str, groups: &[String]) -> bool {
+    entries
+        .iter()
+        .any(|entry| match entry.strip_prefix(GROUP_PREFIX) {
+            Some(group) => groups.iter().any(|g| g == group),
+            None => entry == username,
+        })
+}
+
 /// Who may decide a gate, and how many must agree. Written in the pipeline under the
 /// gate (`approvers`, `approvals`, `allow_self_approval`) and frozen into the run.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -156,14 +167,7 @@ impl Default for GatePolicy {
 impl GatePolicy {
     /// Whether `actor` is among the gate's approvers (by name or through a group).
     pub fn names(&self, actor: &Actor) -> bool {
-        self.approvers.is_empty()
-            || self
-                .approvers
-                .iter()
-                .any(|entry| match entry.strip_prefix(GROUP_PREFIX) {
-                    Some(group) => actor.groups.iter().any(|g| g == group),
-                    None => *entry == actor.username,
-                })
+        self.approvers.is_empty() || lists(&self.approvers, &actor.username, &actor.groups)
     }
 
     /// The approvers in words: "ana or group ml-leads".

@@ -85,13 +85,7 @@ impl EnvironmentRules {
 
     /// Whether `username` (in `groups`) may deploy runs that use the environment.
     pub fn may_deploy(&self, username: &str, groups: &[String]) -> bool {
-        self.deployers.is_empty()
-            || self.deployers.iter().any(|entry| {
-                match entry.strip_prefix(super::access::GROUP_PREFIX) {
-                    Some(group) => groups.iter().any(|g| g == group),
-                    None => entry == username,
-                }
-            })
+        self.deployers.is_empty() || super::access::lists(&self.deployers, username, groups)
     }
 }
 

@@ -1,10 +1,11 @@
-//! `tollgate user ...` and `tollgate token ...`: account chores for operators, done on the
-//! store directly (the same `DATABASE_URL` or data directory as the server), so they work
+//! `tollgate user ...`, `tollgate token ...` and `tollgate env ...`: account and
+//! environment chores for operators, done on the store directly (the same `DATABASE_URL` or data directory as the server), so they work
 //! before the first sign-in, when every admin is locked out, and from scripts.
 
 use std::io::BufRead;
 
 use app::domain::Role;
+use app::domain::environment::EnvironmentRules;
 use clap::Subcommand;
 
 use crate::auth::{rules, secrets};
@@ -23,6 +24,9 @@ pub enum Command {
     /// Create API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Set, list or delete environments (approval rules gates may name).
+    #[command(subcommand)]
+    Env(EnvCommand),
     /// Writes `NAME.gz` and `NAME.br` beside each file of the built web client (a build
     /// step: `scripts/build.sh` runs it on `dist/`), so it is served compressed.
     Precompress {
@@ -78,6 +82,17 @@ pub enum TokenCommand {
     },
 }
 
+#[derive(Clone, Debug, Subcommand)]
+pub enum EnvCommand {
+    /// Creates or replaces an environment's rules, given as JSON, e.g.
+    /// `'{"approvers": ["ana", "group:sre"], "approvals": 2}'`.
+    Set { name: String, rules: String },
+    /// Lists the environments, one per line: the name, then the rules as JSON.
+    List,
+    /// Deletes an environment.
+    Delete { name: String },
+}
+
 /// Runs one command and returns its exit code; an error is printed as one line saying
 /// what to fix.
 pub async fn run(config: &Config, command: Command) -> i32 {
@@ -103,6 +118,7 @@ async fn on_store(config: &Config, command: Command) -> Result<(), String> {
         .map_err(|err| format!("cannot open the store: {err}"))?;
     let result = match command {
         Command::User(command) => user(&store, command).await,
+        Command::Env(command) => environment(&store, command).await,
         Command::Token(TokenCommand::Create {
             user,
             name,
@@ -257,6 +273,46 @@ async fn create_token(
     )
     .await;
     println!("{token}");
+    Ok(())
+}
+
+async fn environment(store: &Store, command: EnvCommand) -> Result<(), String> {
+    let failed = |err: crate::store::StoreError| err.to_string();
+    let parse = |name: &str, text: &str| {
+        serde_json::from_str::<EnvironmentRules>(text).map_err(|err| {
+            format!("the rules of environment `{name}` are not valid JSON rules: {err}")
+        })
+    };
+    match command {
+        EnvCommand::Set { name, rules } => {
+            let rules = parse(&name, &rules)?;
+            rules.check_as(&name)?;
+            let before = match store.environment(&name).await.map_err(failed)? {
+                Some(record) => Some(parse(&name, &record.rules)?),
+                None => None,
+            };
+            let text = serde_json::to_string(&rules).map_err(|err| err.to_string())?;
+            store
+                .save_environment(&name, &text, CLI_ACTOR, now_ms())
+                .await
+                .map_err(failed)?;
+            let detail = format!("`{name}`: {}", rules.changes_from(before.as_ref()));
+            audit(store, "environment_saved", detail.clone()).await;
+            println!("environment {detail}");
+        }
+        EnvCommand::List => {
+            for record in store.environments().await.map_err(failed)? {
+                println!("{}\t{}", record.name, record.rules);
+            }
+        }
+        EnvCommand::Delete { name } => {
+            if !store.delete_environment(&name).await.map_err(failed)? {
+                return Err(format!("there is no environment `{name}`"));
+            }
+            audit(store, "environment_deleted", format!("`{name}`")).await;
+            println!("environment `{name}` deleted");
+        }
+    }
     Ok(())
 }
 

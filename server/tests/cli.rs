@@ -173,3 +173,77 @@ async fn operators_manage_accounts_and_tokens_from_the_command_line() {
         "{kinds:?}"
     );
 }
+
+/// `tollgate env` sets, lists and deletes environments on the store, with clear errors
+/// for rules that are not JSON or cannot hold, and each change in the audit trail; the
+/// server holds gates to what it set.
+#[tokio::test]
+async fn operators_manage_environments_from_the_command_line() {
+    let dir = temp_dir("cli-environments");
+    let (ok, _, err) = tollgate(&dir, &["env", "set", "production", "{approvals: 2"], "");
+    assert!(!ok);
+    assert!(err.contains("are not valid JSON rules"), "{err}");
+    let (ok, _, err) = tollgate(
+        &dir,
+        &[
+            "env",
+            "set",
+            "production",
+            r#"{"approvers": ["ana"], "approvals": 2}"#,
+        ],
+        "",
+    );
+    assert!(!ok);
+    assert!(err.contains("no gate could pass"), "{err}");
+    let (ok, out, err) = tollgate(
+        &dir,
+        &[
+            "env",
+            "set",
+            "production",
+            r#"{"approvers": ["ana", "bob"], "approvals": 2}"#,
+        ],
+        "",
+    );
+    assert!(ok, "{err}");
+    assert!(
+        out.starts_with("environment `production`: created with"),
+        "{out}"
+    );
+    let (ok, out, _) = tollgate(&dir, &["env", "list"], "");
+    assert!(ok);
+    assert!(
+        out.starts_with("production\t{\"approvers\":[\"ana\",\"bob\"],\"approvals\":2"),
+        "{out}"
+    );
+
+    let server = ServerProcess::start(&dir, &[], None);
+    let spec = "name: r\njobs:\n  - {id: a, run: 'true', gate: {message: go?, environment: production, approvals: 1}}\n";
+    let (status, body) = server
+        .post("/api/deploy_pipeline", json!({"spec": spec}))
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body.to_string()
+            .contains("`approvals: 1`; it needs at least 2"),
+        "{body}"
+    );
+    let (_, trail) = server.post("/api/audit_trail", json!({})).await;
+    assert!(
+        trail.as_array().is_some_and(|events| events
+            .iter()
+            .any(|e| e["kind"] == "environment_saved" && e["actor"] == "cli")),
+        "{trail}"
+    );
+    drop(server);
+
+    let (ok, out, err) = tollgate(&dir, &["env", "delete", "production"], "");
+    assert!(ok, "{err}");
+    assert_eq!(out.trim(), "environment `production` deleted");
+    let (ok, _, err) = tollgate(&dir, &["env", "delete", "production"], "");
+    assert!(!ok);
+    assert!(
+        err.contains("there is no environment `production`"),
+        "{err}"
+    );
+}

@@ -83,6 +83,52 @@ impl EnvironmentRules {
         Ok(())
     }
 
+    /// [`EnvironmentRules::check`] of the environment `name`, the name included.
+    pub fn check_as(&self, name: &str) -> Result<(), String> {
+        if !super::is_safe_identifier(name) {
+            return Err(format!(
+                "environment name `{name}` is not valid: use 1 to 64 letters, digits, `_` or `-`"
+            ));
+        }
+        self.check()
+            .map_err(|why| format!("environment `{name}`: {why}"))
+    }
+
+    /// What changed from `before`, field by field (`approvals 1 -> 2`), or `created
+    /// with` the rules: the audit trail's words for a save.
+    pub fn changes_from(&self, before: Option<&EnvironmentRules>) -> String {
+        let fields = |rules: &EnvironmentRules| match serde_json::to_value(rules) {
+            Ok(serde_json::Value::Object(map)) => map,
+            _ => serde_json::Map::new(),
+        };
+        let after = fields(self);
+        let Some(before) = before else {
+            return format!("created with {}", serde_json::Value::Object(after));
+        };
+        let before = fields(before);
+        let mut said: Vec<String> = after
+            .iter()
+            .filter(|(key, value)| before.get(*key) != Some(*value))
+            .map(|(key, value)| {
+                let old = before
+                    .get(key)
+                    .map_or("none".to_string(), ToString::to_string);
+                format!("{key} {old} -> {value}")
+            })
+            .collect();
+        said.extend(
+            before
+                .keys()
+                .filter(|key| !after.contains_key(*key))
+                .map(|key| format!("{key} removed")),
+        );
+        if said.is_empty() {
+            "saved unchanged".to_string()
+        } else {
+            said.join("; ")
+        }
+    }
+
     /// Whether `username` (in `groups`) may deploy runs that use the environment.
     pub fn may_deploy(&self, username: &str, groups: &[String]) -> bool {
         self.deployers.is_empty() || super::access::lists(&self.deployers, username, groups)
@@ -309,6 +355,19 @@ mod tests {
         rules.approvers = vec!["ana".into(), "bob".into()];
         assert!(rules.check().unwrap_err().contains("no gate could pass"));
         assert!(production().may_deploy("anyone", &[]));
+        assert!(production().check_as("bad name").is_err());
+        let mut stricter = production();
+        stricter.approvals = 3;
+        stricter.max_timeout_secs = None;
+        assert_eq!(
+            stricter.changes_from(Some(&production())),
+            "approvals 2 -> 3; max_timeout_secs removed"
+        );
+        assert!(
+            production()
+                .changes_from(None)
+                .starts_with("created with {")
+        );
         let only_sre = EnvironmentRules {
             deployers: vec!["group:sre".into()],
             ..production()

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use app::api::{ApiError, EnvironmentView};
 use app::domain::environment::{EnvironmentRules, apply_environments, gates_with_environments};
-use app::domain::{Action, Actor, Pipeline, is_safe_identifier};
+use app::domain::{Action, Actor, Pipeline};
 
 use super::{StoreBackend, internal, require};
 use crate::clock::now_ms;
@@ -25,14 +25,7 @@ impl StoreBackend {
         rules: EnvironmentRules,
     ) -> Result<EnvironmentView, ApiError> {
         require(actor, Action::Administer)?;
-        if !is_safe_identifier(name) {
-            return Err(ApiError::bad_request(format!(
-                "environment name `{name}` is not valid: use 1 to 64 letters, digits, `_` or `-`"
-            )));
-        }
-        rules
-            .check()
-            .map_err(|why| ApiError::bad_request(format!("environment `{name}`: {why}")))?;
+        rules.check_as(name).map_err(ApiError::bad_request)?;
         let before = match self.store.environment(name).await? {
             Some(record) => Some(parse(&record)?),
             None => None,
@@ -43,7 +36,7 @@ impl StoreBackend {
             .store
             .save_environment(name, &text, &actor.username, now_ms())
             .await?;
-        let detail = format!("`{name}`: {}", changes(before.as_ref(), &rules));
+        let detail = format!("`{name}`: {}", rules.changes_from(before.as_ref()));
         self.auth
             .audit(
                 None,
@@ -123,39 +116,4 @@ fn view(record: EnvironmentRecord) -> Result<EnvironmentView, ApiError> {
         updated_by: record.updated_by,
         updated_at_ms: record.updated_at,
     })
-}
-
-/// What changed, field by field (`approvals 1 -> 2; approvers [] -> ["ana"]`), or
-/// `created` with the rules.
-fn changes(before: Option<&EnvironmentRules>, after: &EnvironmentRules) -> String {
-    let fields = |rules: &EnvironmentRules| match serde_json::to_value(rules) {
-        Ok(serde_json::Value::Object(map)) => map,
-        _ => serde_json::Map::new(),
-    };
-    let after_fields = fields(after);
-    let Some(before) = before else {
-        return format!("created with {}", serde_json::Value::Object(after_fields));
-    };
-    let before_fields = fields(before);
-    let mut said: Vec<String> = after_fields
-        .iter()
-        .filter(|(key, value)| before_fields.get(*key) != Some(*value))
-        .map(|(key, value)| {
-            let old = before_fields
-                .get(key)
-                .map_or("none".to_string(), ToString::to_string);
-            format!("{key} {old} -> {value}")
-        })
-        .collect();
-    said.extend(
-        before_fields
-            .keys()
-            .filter(|key| !after_fields.contains_key(*key))
-            .map(|key| format!("{key} removed")),
-    );
-    if said.is_empty() {
-        "saved unchanged".to_string()
-    } else {
-        said.join("; ")
-    }
 }

@@ -1477,6 +1477,12 @@ async fn an_environments_rules_bind_the_pipelines_that_name_it(database_url: Opt
     let release = "name: release\njobs:\n  - {id: build, run: 'true', gate: {message: ship?, environment: production}}\n  - {id: ship, run: 'echo shipped', depends_on: [build]}\n";
     let id = deploy_as(&server, "carl", release).await;
     wait_for_status(&server, id, "hitl-gate-build", "RUNNING").await;
+    let shown = pending_as(&server, "ana", id).await;
+    assert_eq!(
+        (&shown[0]["environment"], &shown[0]["approvals_required"]),
+        (&json!("production"), &json!(2)),
+        "{shown:?}"
+    );
     let (status, body) = decide(&server, "carl", id, "hitl-gate-build", json!({})).await;
     assert_eq!(status, 403, "the deployer: {body}");
     let (status, body) = decide(&server, "ana", id, "hitl-gate-build", json!({})).await;

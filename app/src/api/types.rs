@@ -213,6 +213,9 @@ pub struct PendingGate {
     /// How many different people must approve.
     #[serde(default)]
     pub approvals_required: u32,
+    /// The environment whose rules these are, if the gate names one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
     /// The approvals given so far.
     #[serde(default)]
     pub approvals: Vec<ApprovalView>,

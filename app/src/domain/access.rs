@@ -144,6 +144,9 @@ pub struct GatePolicy {
     /// Whether the person who deployed the run may decide its gates.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub allow_self_approval: bool,
+    /// The environment these rules came from, if any (shown to the reviewer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
 }
 
 fn one() -> u32 {
@@ -160,6 +163,7 @@ impl Default for GatePolicy {
             approvers: Vec::new(),
             approvals: 1,
             allow_self_approval: false,
+            environment: None,
         }
     }
 }
@@ -262,6 +266,7 @@ mod tests {
             approvers: approvers.iter().map(|a| a.to_string()).collect(),
             approvals,
             allow_self_approval,
+            environment: None,
         }
     }
 

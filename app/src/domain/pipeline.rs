@@ -117,6 +117,7 @@ impl GateSpec {
             approvers: self.approvers.clone(),
             approvals: self.approvals.unwrap_or(1),
             allow_self_approval: self.allow_self_approval,
+            environment: self.environment.clone(),
         }
     }
 

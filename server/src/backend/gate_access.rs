@@ -65,6 +65,7 @@ pub fn pending_gate(gate: WaitingGate, approvals: &[ApprovalRecord], actor: &Act
         deadline_at_ms: gate.deadline_at,
         approvers: policy.describe_approvers(),
         approvals_required: policy.approvals,
+        environment: policy.environment.clone(),
         approvals: mine
             .into_iter()
             .map(|a| ApprovalView {

@@ -323,9 +323,13 @@ fn GatesTable(
                 let key = key_of(&gate);
                 let href = format!("/runs/{}/gates/{}", gate.run_id, gate.gate);
                 let approvals = format!(
-                    "{} of {}",
+                    "{} of {}{}",
                     gate.approvals.len(),
-                    gate.approvals_required.max(1)
+                    gate.approvals_required.max(1),
+                    gate.environment
+                        .as_deref()
+                        .map(|name| format!(" · {name}"))
+                        .unwrap_or_default()
                 );
                 // The same words the banner and the server's 403 use.
                 let you = if gate.your_access.may_approve {

@@ -246,6 +246,14 @@ fn GateCard(
         .deployed_by
         .clone()
         .map(|who| format!("deployed by {who}"));
+    // Whose rules these are: set by admins, not by the pipeline.
+    let environment = gate.environment.clone().map(|name| {
+        format!(
+            "environment {name}: {} approval(s) from {}, set by admins",
+            gate.approvals_required.max(1),
+            gate.approvers
+        )
+    });
     let files = source_files
         .into_iter()
         .map(|file| {
@@ -281,6 +289,8 @@ fn GateCard(
                 <p class="gate-message">{gate.message.clone()}</p>
                 {progress.map(|text| view! { <p class="approvals-progress">{text}</p> })}
                 {deployed_by.map(|text| view! { <p class="muted">{text}</p> })}
+                {environment
+                    .map(|text| view! { <p class="muted" aria-label="Environment">{text}</p> })}
                 <ul class="gate-files" aria-label=format!("Files written by {}", gate.source)>
                     {files}
                 </ul>

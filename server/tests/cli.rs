@@ -98,13 +98,7 @@ async fn operators_manage_accounts_and_tokens_from_the_command_line() {
         .await
         .expect("ana signs in");
     assert!(cookie.starts_with("tollgate_session="));
-    let me = reqwest::Client::new()
-        .post(format!("{}/api/whoami", server.base_url))
-        .bearer_auth(&token)
-        .json(&json!({}))
-        .send()
-        .await
-        .expect("whoami");
+    let me = whoami(&server, &token).await;
     assert_eq!(me.status(), 200);
     let me: serde_json::Value = me.json().await.expect("json");
     assert_eq!(me["groups"], json!(["ml-leads"]));
@@ -124,13 +118,7 @@ async fn operators_manage_accounts_and_tokens_from_the_command_line() {
         server.sign_in("ana", &generated).await.is_ok(),
         "new password"
     );
-    let after_passwd = reqwest::Client::new()
-        .post(format!("{}/api/whoami", server.base_url))
-        .bearer_auth(&token)
-        .json(&json!({}))
-        .send()
-        .await
-        .expect("whoami");
+    let after_passwd = whoami(&server, &token).await;
     assert_eq!(
         after_passwd.status(),
         401,
@@ -140,13 +128,7 @@ async fn operators_manage_accounts_and_tokens_from_the_command_line() {
     let (ok, _, _) = tollgate(&dir, &["user", "disable", "ana"], "");
     assert!(ok);
     assert!(server.sign_in("ana", &generated).await.is_err(), "disabled");
-    let refused = reqwest::Client::new()
-        .post(format!("{}/api/whoami", server.base_url))
-        .bearer_auth(&token)
-        .json(&json!({}))
-        .send()
-        .await
-        .expect("whoami");
+    let refused = whoami(&server, &token).await;
     assert_eq!(
         refused.status(),
         401,
@@ -246,4 +228,15 @@ async fn operators_manage_environments_from_the_command_line() {
         err.contains("there is no environment `production`"),
         "{err}"
     );
+}
+
+/// `POST /api/whoami` with `token`.
+async fn whoami(server: &ServerProcess, token: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(format!("{}/api/whoami", server.base_url))
+        .bearer_auth(token)
+        .json(&json!({}))
+        .send()
+        .await
+        .expect("whoami")
 }

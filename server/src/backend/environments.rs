@@ -75,11 +75,11 @@ impl StoreBackend {
     /// deploys it, who must be among each environment's deployers (403 otherwise).
     pub(super) async fn under_environments(
         &self,
-        pipeline: Pipeline,
+        pipeline: &Pipeline,
         deployer: Option<&Actor>,
     ) -> Result<Pipeline, ApiError> {
         let mut rules: HashMap<String, EnvironmentRules> = HashMap::new();
-        for (_, name) in gates_with_environments(&pipeline) {
+        for (_, name) in gates_with_environments(pipeline) {
             if rules.contains_key(name) {
                 continue;
             }
@@ -87,7 +87,7 @@ impl StoreBackend {
                 rules.insert(name.to_string(), parse(&record)?);
             }
         }
-        let resolved = apply_environments(&pipeline, |name| rules.get(name))?;
+        let resolved = apply_environments(pipeline, |name| rules.get(name))?;
         if let Some(actor) = deployer {
             let refused = rules
                 .iter()

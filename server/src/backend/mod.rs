@@ -313,7 +313,7 @@ impl Backend for StoreBackend {
         pipeline.restore_hidden_urls(before.as_ref())?;
         self.check(&pipeline)?;
         // Refused when a gate asks for less than its environment; saved as written.
-        self.under_environments(pipeline.clone(), None).await?;
+        self.under_environments(&pipeline, None).await?;
         let spec = serde_json::to_string(&pipeline)
             .map_err(|err| internal("cannot store the pipeline", err))?;
         let record = self
@@ -347,9 +347,9 @@ impl Backend for StoreBackend {
         require(actor, Action::Operate)?;
         // A hidden URL in a spec given whole stands for nothing.
         pipeline.restore_hidden_urls(None)?;
-        let written = pipeline.clone();
+        let written = pipeline;
         // The gates that name an environment, under its rules as they are now.
-        let pipeline = self.under_environments(pipeline, Some(actor)).await?;
+        let pipeline = self.under_environments(&written, Some(actor)).await?;
         // A saved pipeline or an earlier run's may predate a lower limit: check again.
         check_run_size(&pipeline, self.max_jobs_per_run)?;
         let graph = expand(&pipeline)?;
